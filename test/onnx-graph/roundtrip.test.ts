@@ -70,7 +70,7 @@ describe("onnx-graph write/read", () => {
   it.each([
     ["inline", undefined],
     ["external", { threshold: 1024 }],
-    ["chunked external", { threshold: 1024, maxFileBytes: 6200 }],
+    ["chunked external", { threshold: 100, maxFileBytes: 6200 }],
   ] as const)("%s: onnxruntime computes x·W (+B) through both If branches", async (label, externalData) => {
     const { model, w, b } = buildModel(rows, cols);
     const path = join(dir, `${label.replace(" ", "-")}.onnx`);
