@@ -1,0 +1,1 @@
+export { Florence2Tokenizer, type TokenizerFiles } from "./tokenizer";
