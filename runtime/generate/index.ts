@@ -1,0 +1,10 @@
+export type { DecoderStepper } from "./stepper";
+export type { EarlyStopping, GenerationConfig } from "./config";
+export { FLORENCE2_GENERATION_CONFIG, maxLengthOf } from "./config";
+export type { GenerateHooks, GenerateResult, StepEvent } from "./result";
+export type { GenerateOptions } from "./generate";
+export { generate } from "./generate";
+export { greedySearch } from "./greedy";
+export { beamSearch } from "./beam-search";
+export type { LogitsProcessor } from "./logits-processors";
+export { buildLogitsProcessors, forcedBos, forcedEos, noRepeatNGram } from "./logits-processors";
