@@ -1,0 +1,12 @@
+export { TASKS, TASK_TOKENS, textInputRule } from "./tasks";
+export type { InputKind, ParserKind, ParserKindOf, TaskSlug, TaskSpec, TaskToken } from "./tasks";
+export { isTaskSlug, isTaskToken, resolveTask, slugOf } from "./resolve-task";
+export { PromptError, isPromptError } from "./prompt-error";
+export type { PromptErrorCode } from "./prompt-error";
+export type { ImageSize } from "./image-size";
+export { LOC_BINS, dequantizeBin, quantizeCoordinate } from "./loc-bins";
+export { formatRegion, quantizeBox, regionToLocText } from "./region";
+export type { PixelBox, RegionInput } from "./region";
+export { constructPrompt } from "./construct-prompt";
+export { DEFAULT_MAX_TEXT_INPUT_LENGTH, buildPrompt } from "./build-prompt";
+export type { BuildPromptOptions } from "./build-prompt";
