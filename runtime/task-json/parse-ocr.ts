@@ -1,10 +1,11 @@
 import type { ImageSize } from "../prompt/image-size";
 import { dequantizePoints } from "./coordinates";
-import { PY_DIGITS, PY_DOT, pyInt } from "./py-compat";
+import { PY_DIGITS, pyInt } from "./py-compat";
+import { findOcrLines } from "./token-runs";
 import type { QuadBox, QuadBoxesResult } from "./types";
 
-// Some text (lazy, not across a newline) followed by eight location tokens: four corners.
-const LINE = new RegExp(`(${PY_DOT}+?)${`<loc_(${PY_DIGITS})>`.repeat(8)}`, "gu");
+// A line is some text (lazy, not across a newline: `(.+?)`) followed by these eight tokens, four corners.
+const EIGHT_LOCS = new RegExp(`<loc_(${PY_DIGITS})>`.repeat(8), "uy");
 
 /**
  * OCR with regions, as the reference's parse_ocr_from_text_and_spans: only `<s>` is removed first, and the
@@ -14,10 +15,9 @@ const LINE = new RegExp(`(${PY_DOT}+?)${`<loc_(${PY_DIGITS})>`.repeat(8)}`, "gu"
  */
 export function parseOcr(text: string, size: ImageSize): QuadBoxesResult {
   const result: QuadBoxesResult = { quad_boxes: [], labels: [] };
-  for (const m of text.replaceAll("<s>", "").matchAll(LINE)) {
-    const bins = m.slice(2, 10).map((d) => pyInt(d ?? "0"));
-    result.quad_boxes.push(dequantizePoints(bins, size) as QuadBox);
-    result.labels.push(m[1] ?? "");
+  for (const line of findOcrLines(text.replaceAll("<s>", ""), EIGHT_LOCS)) {
+    result.quad_boxes.push(dequantizePoints(line.digits.map(pyInt), size) as QuadBox);
+    result.labels.push(line.label);
   }
   return result;
 }

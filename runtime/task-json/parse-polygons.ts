@@ -2,12 +2,14 @@ import type { ImageSize } from "../prompt/image-size";
 import { dequantizePoints } from "./coordinates";
 import { PY_DIGITS, PY_DOT, PY_END, PY_SPACE_CLASS, pyInt, pyStrip } from "./py-compat";
 import { FRAME_AND_PAD, removeAll } from "./special-tokens";
+import { findLabelledRuns } from "./token-runs";
 import type { Polygon, PolygonsResult } from "./types";
 
 // After the reference's parse_description_with_polygons_from_text_and_spans.
 const LOC = `<loc_${PY_DIGITS}>`;
 const POLY_TOKEN = `(?:${LOC}|<sep>|<poly>|</poly>)`;
-const PHRASE_WITH_POLYGONS = new RegExp(`([^<]+${POLY_TOKEN}{4,})`, "gu");
+// A labelled run is `[^<]+` then four or more of these tokens (scanned by findLabelledRuns).
+const POLY_TOKEN_STICKY = new RegExp(POLY_TOKEN, "uy");
 const POLYGONS_ONLY = new RegExp(`${POLY_TOKEN}{4,}`, "gu");
 // The reference strips `loc_N>` (sic, without "<") from the start of a phrase; kept for fidelity.
 const LEADING_LOC_TAIL = new RegExp(`^loc_${PY_DIGITS}>`, "u");
@@ -39,7 +41,7 @@ export function parsePolygons(text: string, size: ImageSize, allowEmptyPhrase: b
   const clean = removeAll(text, FRAME_AND_PAD);
   const phrases = allowEmptyPhrase
     ? Array.from(clean.matchAll(POLYGONS_ONLY), (m) => m[0])
-    : Array.from(clean.matchAll(PHRASE_WITH_POLYGONS), (m) => m[1] ?? "");
+    : findLabelledRuns(clean, POLY_TOKEN_STICKY);
 
   const result: PolygonsResult = { polygons: [], labels: [] };
   for (const phraseText of phrases) {

@@ -1,4 +1,5 @@
 import { PY_DIGITS, PY_DOT, PY_SPACE_CLASS, pyInt, pyStrip } from "./py-compat";
+import { findLabelledRuns } from "./token-runs";
 
 /**
  * Pieces shared by the box parsers (description_with_bboxes, bboxes, phrase_grounding), after the
@@ -6,8 +7,8 @@ import { PY_DIGITS, PY_DOT, PY_SPACE_CLASS, pyInt, pyStrip } from "./py-compat";
  */
 
 const LOC = `<loc_${PY_DIGITS}>`;
-// A phrase is a stretch without "<" followed by at least four location tokens …
-const PHRASE_WITH_BOXES = new RegExp(`([^<]+(?:${LOC}){4,})`, "gu");
+// A phrase is a stretch without "<" followed by at least four location tokens (`[^<]+(?:LOC){4,}`) …
+const LOC_TOKEN = new RegExp(LOC, "uy");
 // … or, for region proposals, just the run of location tokens.
 const BOXES_ONLY = new RegExp(`(?:${LOC}){4,}`, "gu");
 // The label is what precedes the first location (or box-ish) token; `.` stops at a newline, so a label
@@ -24,7 +25,7 @@ const BOX = new RegExp(
 /** `re.findall` of the phrase pattern: each phrase's text including its location tokens. */
 export function findPhrases(text: string, allowEmptyPhrase: boolean): string[] {
   if (allowEmptyPhrase) return Array.from(text.matchAll(BOXES_ONLY), (m) => m[0]);
-  return Array.from(text.matchAll(PHRASE_WITH_BOXES), (m) => m[1] ?? "");
+  return findLabelledRuns(text, LOC_TOKEN);
 }
 
 /**
