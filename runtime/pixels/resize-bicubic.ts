@@ -12,8 +12,9 @@
  * - accumulation starts at 0.5 in fixed point; the result is shifted (floor) and clamped.
  * A pass whose size does not change is skipped, as Pillow does.
  *
- * Written from a reading of the algorithm, not copied. All sums are integers below 2^31, so doing
- * them in JS doubles is exact.
+ * Written from a reading of the algorithm, not copied. Sums are kept in int32 (Math.imul, `| 0`)
+ * exactly as Pillow keeps them in a C int: with weights normalised to 1 in 2^22 units, no partial
+ * sum of 8-bit values can leave the int32 range (the kernel's positive lobe sums to < 1.2).
  */
 import { interleavedView, type PixelView } from "./pixel-view";
 import { viewToRgb } from "./to-rgb";
@@ -96,9 +97,9 @@ function horizontal(src: PixelView, c: AxisCoeffs, outW: number, y0: number, y1:
       let b = HALF;
       for (let i = 0; i < taps; i++, p += xStride) {
         const w = weights[kBase + i]!;
-        r += data[p]! * w;
-        g += data[p + 1]! * w;
-        b += data[p + 2]! * w;
+        r = (r + Math.imul(data[p]!, w)) | 0;
+        g = (g + Math.imul(data[p + 1]!, w)) | 0;
+        b = (b + Math.imul(data[p + 2]!, w)) | 0;
       }
       out[o++] = clip8(r);
       out[o++] = clip8(g);
@@ -118,7 +119,7 @@ function vertical(src: PixelView, c: AxisCoeffs, outH: number, rowShift: number)
   const { ksize, bounds, weights } = c;
   const rowLen = width * 3;
   const out = new Uint8Array(rowLen * outH);
-  const acc = new Float64Array(rowLen);
+  const acc = new Int32Array(rowLen);
   for (let yy = 0; yy < outH; yy++) {
     acc.fill(HALF);
     const ymin = bounds[yy * 2]! - rowShift;
@@ -127,9 +128,9 @@ function vertical(src: PixelView, c: AxisCoeffs, outH: number, rowShift: number)
       const w = weights[yy * ksize + i]!;
       let p = offset + (ymin + i) * yStride;
       for (let x = 0; x < rowLen; x += 3, p += xStride) {
-        acc[x]! += data[p]! * w;
-        acc[x + 1]! += data[p + 1]! * w;
-        acc[x + 2]! += data[p + 2]! * w;
+        acc[x] = (acc[x]! + Math.imul(data[p]!, w)) | 0;
+        acc[x + 1] = (acc[x + 1]! + Math.imul(data[p + 1]!, w)) | 0;
+        acc[x + 2] = (acc[x + 2]! + Math.imul(data[p + 2]!, w)) | 0;
       }
     }
     const o = yy * rowLen;

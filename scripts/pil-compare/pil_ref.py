@@ -15,8 +15,12 @@ Subcommands (all output goes to files or stdout; nothing is installed or downloa
       The RGB image before resizing (after transpose and convert) as raw uint8 HWC; prints its size.
   synth W H OUT_W OUT_H OUT
       Resize the deterministic synthetic image (same formula as test/pixels/synth.ts) with PIL.
+  gen DIR
+      Write the extra comparison images (large photo-like JPEG/PNG/WebP, tiny upscale, non-square,
+      EXIF orientation 6) into DIR, built from the shared test images in $SHARED_IMAGES.
 """
 import json
+import os
 import sys
 
 import numpy as np
@@ -44,6 +48,34 @@ def synth(w, h):
     a[..., 1] = (y * 255) // max(h - 1, 1)
     a[..., 2] = hash32(y * w + x) & 255
     return Image.fromarray(a, "RGB")
+
+
+def photo_like(w, h, shared):
+    """A photo-sized image: the ihc micrograph tiled and resized, plus mild noise (deterministic)."""
+    src = Image.open(os.path.join(shared, "ihc.png")).convert("RGB")
+    big = src.resize((w, h), resample=Image.BICUBIC)
+    rng = np.random.default_rng(1234)
+    a = np.asarray(big).astype(np.int16) + rng.integers(-6, 7, size=(h, w, 3), dtype=np.int16)
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "RGB")
+
+
+def gen(out):
+    shared = os.environ.get("SHARED_IMAGES", "/work/shared/fixtures/images")
+    os.makedirs(out, exist_ok=True)
+    photo = photo_like(4000, 3000, shared)
+    photo.save(os.path.join(out, "photo_4000x3000_q90.jpg"), quality=90)
+    photo.save(os.path.join(out, "photo_4000x3000_q95_444.jpg"), quality=95, subsampling=0)
+    photo.resize((3000, 2000), resample=Image.BICUBIC).save(os.path.join(out, "photo_3000x2000.png"))
+    photo.resize((1600, 1200), resample=Image.BICUBIC).save(os.path.join(out, "photo_1600x1200_q90.webp"), quality=90)
+    photo.resize((1600, 1200), resample=Image.BICUBIC).save(os.path.join(out, "photo_1600x1200_lossless.webp"), lossless=True)
+    photo.resize((1200, 300), resample=Image.BICUBIC).save(os.path.join(out, "wide_1200x300.png"))
+    photo.resize((20, 15), resample=Image.BICUBIC).save(os.path.join(out, "tiny_20x15.png"))
+    ex = Image.Exif()
+    ex[0x0112] = 6
+    photo.resize((1200, 900), resample=Image.BICUBIC).save(os.path.join(out, "exif6_1200x900.jpg"), quality=90, exif=ex.tobytes())
+    Image.open(os.path.join(shared, "page.png")).convert("L").save(os.path.join(out, "page_gray_q90.jpg"), quality=90)
+    Image.open(os.path.join(shared, "coins.png")).save(os.path.join(out, "coins.gif"))
+    Image.open(os.path.join(shared, "logo.png")).save(os.path.join(out, "logo_rgba.bmp"))
 
 
 def load_rgb(path, exif=True):
@@ -76,6 +108,8 @@ def main(argv):
         im = load_rgb(argv[2], exif="--no-exif" not in argv)
         np.asarray(im).tofile(argv[3])
         print(json.dumps({"width": im.size[0], "height": im.size[1]}))
+    elif cmd == "gen":
+        gen(argv[2])
     elif cmd == "synth":
         w, h, ow, oh = map(int, argv[2:6])
         np.asarray(synth(w, h).resize((ow, oh), resample=Image.BICUBIC, reducing_gap=None)).tofile(argv[6])
