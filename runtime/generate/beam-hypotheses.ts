@@ -29,12 +29,13 @@ export class BeamHypotheses {
     if (this.beams.length >= this.numBeams && !(score > this.worstScore)) return;
     this.beams.push({ score, tokens });
     if (this.beams.length > this.numBeams) {
-      // Drop the worst (the earliest added among equals, as HF's sort on (score, index) does).
-      const order = this.beams
-        .map((h, i) => [h.score, i] as const)
-        .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-      this.beams.splice(order[0]![1], 1);
-      this.worstScore = order[1]![0];
+      // Drop the worst (the earliest added among equals, as HF's sort on (score, index) does); the next worst
+      // becomes the bar to beat.
+      let worst = 0;
+      for (let i = 1; i < this.beams.length; i++)
+        if (this.beams[i]!.score < this.beams[worst]!.score) worst = i;
+      this.beams.splice(worst, 1);
+      this.worstScore = this.beams.reduce((min, h) => Math.min(min, h.score), Infinity);
     } else {
       this.worstScore = Math.min(score, this.worstScore);
     }
