@@ -1,0 +1,31 @@
+// What the quantizer does, as data. Defaults are the choices measured in bench/quant (see quant/README.md).
+
+export interface QuantOptions {
+  /** Only "int8" exists: 4-bit MatMulNBits was measured and rejected on WASM (README.md). */
+  mode: "int8";
+  /** Regular expressions; a weight whose initializer or consumer node name matches one stays fp32. */
+  exclude: RegExp[];
+  /** Weights with fewer elements stay fp32 (scales and kernel overheads outweigh the bytes saved). */
+  minElements: number;
+  /** Dense Conv weights: weight-only int8 (DequantizeLinear → Conv) or kept fp32. */
+  conv: "dequantize" | "fp32";
+  /** Depthwise (grouped) Conv weights are tiny (C·9) and stay fp32 unless this is set. */
+  groupedConv: boolean;
+  /** Token embedding tables (a Gather whose indices are a graph input) as int8 rows + per-row scales. */
+  embeddings: boolean;
+  /** Write weights as external data (`<file>_data`): onnxruntime-web then skips the protobuf copy. */
+  externalData: boolean;
+}
+
+export const DEFAULT_OPTIONS: QuantOptions = {
+  mode: "int8",
+  exclude: [],
+  minElements: 1024,
+  conv: "dequantize",
+  groupedConv: false,
+  embeddings: true,
+  externalData: true,
+};
+
+/** Why a candidate weight stayed fp32 (for the report). */
+export type KeepReason = "excluded" | "small" | "not-2d" | "grouped-conv" | "conv-fp32" | "unsupported-attributes" | "opset<13" | "embeddings-off";

@@ -1,0 +1,94 @@
+// Quantized copies of fp32 initializers, made once per tensor and placed in the graph that owns the original.
+// In the merged decoder both If branches read the same outer weight; the second branch's rewrite finds the
+// copy made for the first, so the file holds each int8 weight once, shared by the branches as before.
+import { dimsOf, makeTensor, tensorToArray, type ExternalLoader, type GraphProto, type TensorProto } from "../onnx-graph";
+import { quantizeInt8 } from "./per-channel";
+import type { NameRegistry, ResolvedConstant } from "./scope";
+
+/** How a weight is laid out for its consumer: which axis holds the output channels. */
+export type Layout =
+  /** MatMul B [K, N]: one scale per column. */
+  | "matmul"
+  /** Gemm B with transB = 1, stored [N, K]: transposed to [K, N] first. */
+  | "gemm-transposed"
+  /** Embedding table [V, D]: one scale per row, scales stored [V, 1] so a gathered scale broadcasts over D. */
+  | "rows"
+  /** Conv weight [Cout, Cin/g, kh, kw]: one scale per output channel. */
+  | "conv";
+
+export interface QuantizedWeight {
+  q: string;
+  scale: string;
+  source: TensorProto;
+  elements: number;
+  /** Largest |w − q·s| / max|w| over the tensor, a cheap per-weight error figure for the report. */
+  maxRelError: number;
+}
+
+export class WeightQuantizer {
+  private readonly done = new Map<string, QuantizedWeight>();
+
+  constructor(
+    private readonly names: NameRegistry,
+    private readonly load?: ExternalLoader,
+  ) {}
+
+  get quantized(): QuantizedWeight[] {
+    return [...this.done.values()];
+  }
+
+  /** The int8 copy and scales of `c` in `layout`, creating them in c.owner on first use. */
+  get(c: ResolvedConstant, layout: Layout): QuantizedWeight {
+    // Keyed by owner and name (not by object): rewrites may copy TensorProtos, names are the identity.
+    const key = `${c.tensor.name}\u0000${layout}`;
+    const hit = this.done.get(key);
+    if (hit) return hit;
+    const dims = dimsOf(c.tensor);
+    const w = tensorToArray(c.tensor, this.load) as Float32Array;
+    const { matrix, rows, cols, axis, qDims, scaleDims } = view(w, dims, layout);
+    const { q, scales } = quantizeInt8(matrix, rows, cols, axis);
+    const qName = this.names.fresh(`${c.tensor.name}_quantized`);
+    const sName = this.names.fresh(`${c.tensor.name}_scale`);
+    addInitializer(c.owner, makeTensor(qName, q, qDims));
+    addInitializer(c.owner, makeTensor(sName, scales, scaleDims));
+    const r: QuantizedWeight = { q: qName, scale: sName, source: c.tensor, elements: w.length, maxRelError: relError(matrix, q, scales, rows, cols, axis) };
+    this.done.set(key, r);
+    return r;
+  }
+}
+
+function addInitializer(g: GraphProto, t: TensorProto): void {
+  g.initializer.push(t);
+}
+
+function view(w: Float32Array, dims: number[], layout: Layout) {
+  switch (layout) {
+    case "matmul":
+      return { matrix: w, rows: dims[0]!, cols: dims[1]!, axis: 1 as const, qDims: dims, scaleDims: [dims[1]!] };
+    case "gemm-transposed": {
+      const [n, k] = dims as [number, number];
+      const t = new Float32Array(w.length);
+      for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) t[j * n + i] = w[i * k + j]!;
+      return { matrix: t, rows: k, cols: n, axis: 1 as const, qDims: [k, n], scaleDims: [n] };
+    }
+    case "rows":
+      return { matrix: w, rows: dims[0]!, cols: dims[1]!, axis: 0 as const, qDims: dims, scaleDims: [dims[0]!, 1] };
+    case "conv": {
+      const cout = dims[0]!;
+      return { matrix: w, rows: cout, cols: w.length / cout, axis: 0 as const, qDims: dims, scaleDims: [cout] };
+    }
+  }
+}
+
+function relError(w: Float32Array, q: Int8Array, s: Float32Array, rows: number, cols: number, axis: 0 | 1): number {
+  let err = 0;
+  let max = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const i = r * cols + c;
+      err = Math.max(err, Math.abs(w[i]! - q[i]! * s[axis ? c : r]!));
+      max = Math.max(max, Math.abs(w[i]!));
+    }
+  }
+  return max > 0 ? err / max : 0;
+}
