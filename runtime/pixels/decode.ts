@@ -5,6 +5,7 @@
 import { ImageDecodeError } from "./errors";
 import { readOrientation, type Orientation } from "./exif-orientation";
 import { sniffFormat, type ImageFormat } from "./format";
+import { fillOutsideGifFrame, gifFirstFrame } from "./gif-first-frame";
 import { readHeader } from "./header";
 import { photonDecodeRgba } from "./photon";
 
@@ -67,5 +68,9 @@ export function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}): Decod
   const img = photonDecodeRgba(bytes);
   // The decoder's size is what the pixels are; re-check in case it disagrees with the header.
   checkDimensions(img.width, img.height, limits);
+  if (format === "gif") {
+    const frame = gifFirstFrame(bytes);
+    if (frame !== null) fillOutsideGifFrame(img.rgba, img.width, img.height, frame);
+  }
   return { format, width: img.width, height: img.height, rgba: img.rgba, orientation: readOrientation(bytes, format) };
 }

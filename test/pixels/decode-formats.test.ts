@@ -33,10 +33,11 @@ describe("lossless sources decode exactly as PIL does", () => {
 });
 
 describe("lossy sources decode close to PIL (different decoder library)", () => {
-  // Measured with the committed fixtures: JPEG mean ≤ 0.1, max 3; lossy WebP is far worse on this
-  // tiny saturated checkerboard (photon's VP8 decoder upsamples chroma differently from libwebp).
+  // Measured with the committed fixtures: JPEG mean ≤ 0.12, max 3; lossy WebP is far worse on this
+  // tiny saturated checkerboard (photon's VP8 decoder upsamples chroma without libwebp's "fancy"
+  // filter); a 16-bit PNG is off by at most 1 (PIL keeps the high byte, the image crate rounds).
   const tolerance = (name: string): { mean: number; max: number } =>
-    name.endsWith(".webp") ? { mean: 16, max: 100 } : { mean: 0.15, max: 3 };
+    name.endsWith(".webp") ? { mean: 16, max: 100 } : name === "png_rgb16.png" ? { mean: 0.5, max: 1 } : { mean: 0.15, max: 3 };
   it.each(lossy)("%s", (name, g) => {
     const { rgb, width, height } = decodedRgb(name);
     expect([width, height]).toEqual([g.width, g.height]);
