@@ -57,6 +57,7 @@ function tokenSpread(y: Float32Array, tokens: number, dim: number): number {
     for (let t = 0; t < tokens; t++) v += (y[t * dim + k]! - m) ** 2;
     total += Math.sqrt(v / tokens);
   }
+  if (process.env.VISION_DEBUG) console.log(`token spread ${total / dim}`);
   return total / dim;
 }
 
@@ -100,7 +101,6 @@ describe("vision_encoder.onnx (tiny preset)", () => {
       expect(ops, op).toContain(op);
     }
     expect(ops).not.toContain("LayerNormalization");
-    // No Reshape target is a baked constant that depends on the image size: height/width only enter through Shape.
     const names = model.graph!.initializer.map((t) => t.name);
     expect(names).toContain("vision_tower.blocks.0.0.spatial_block.conv1.fn.dw.weight");
     expect(names).toContain("image_pos_embed.column_embeddings.weight");
@@ -112,7 +112,7 @@ describe("vision_encoder.onnx (tiny preset)", () => {
     expect(y.dims).toEqual([1, 577, dModel]);
     const data = y.data as Float32Array;
     expect(data.every(Number.isFinite)).toBe(true);
-    expect(tokenSpread(data, 577, dModel)).toBeGreaterThan(0.2);
+    expect(tokenSpread(data, 577, dModel)).toBeGreaterThan(0.5);
   });
 
   // The graph is the same at every size (nothing is baked), so the unpadded path is compared at 384×384
@@ -131,7 +131,7 @@ describe("vision_encoder.onnx (tiny preset)", () => {
     expect(y.dims).toEqual([1, 577, dModel]);
     const data = y.data as Float32Array;
     expect(data.every(Number.isFinite)).toBe(true);
-    expect(tokenSpread(data, 577, dModel)).toBeGreaterThan(0.05);
+    expect(tokenSpread(data, 577, dModel)).toBeGreaterThan(0.1);
   });
 
   it("window padding: 200×248 (stages 50×62, 25×31, 13×16, 7×8) matches the reference", async () => {
