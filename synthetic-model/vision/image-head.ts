@@ -5,6 +5,8 @@
 // Positions are gathered from the 50-row tables with Range indices computed from the stage-3 shape (rather
 // than baked for a 24×24 grid as the published export probably is, ARCHITECTURE §4.5): the graph then stays
 // valid for any input up to 50 × 32 px per side, and the file holds the tables under their state-dict names.
+// h and w are the stage-3 conv output's own sizes, not √N: the remote code asserts a square map, this graph
+// simply also handles non-square inputs the same way (row i, column j).
 import type { Exporter } from "../export-ops";
 import { dimScalar, dimsOf, type TokenMap } from "./shapes";
 import { cosineTemporalTable } from "./temporal-table";
