@@ -16,7 +16,9 @@ const problems = fc.record({
   spread: fc.constantFrom(1, 3, 6),
 });
 
-function rulesOf(p: fc.RecordValue<typeof problems>): Rules {
+type Problem = typeof problems extends fc.Arbitrary<infer T> ? T : never;
+
+function rulesOf(p: Problem): Rules {
   return {
     vocabSize: p.vocabSize,
     start: 2,
@@ -29,7 +31,7 @@ function rulesOf(p: fc.RecordValue<typeof problems>): Rules {
   };
 }
 
-async function run(p: fc.RecordValue<typeof problems>, numBeams: number, earlyStopping: boolean | "never") {
+async function run(p: Problem, numBeams: number, earlyStopping: boolean | "never") {
   const rules = rulesOf(p);
   const model = randomModel(p.vocabSize, p.seed, p.spread);
   const out = await generate(new ToyStepper(model, p.vocabSize), {

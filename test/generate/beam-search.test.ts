@@ -108,6 +108,35 @@ describe("beam search", () => {
     expect(never.out.tokens).toEqual(optimum(model));
   });
 
+  it('early_stopping "never" stops once no running beam can beat the worst hypothesis at max_length - 1', async () => {
+    // max_new_tokens 6: the best conceivable generated length is 6. After step 2 the hypotheses are [2,0,2]
+    // (-0.347) and [2,0,3,2] (-1.309 / 3 = -0.436); step 3's best candidate is B C EOS (-2.764), and
+    // -2.764 / 6 = -0.461 <= -0.436: done after 4 steps (dividing by max_length 7 instead would go on).
+    const model = tableModel(V, {
+      "2,0": { [EOS]: 0.5, [A]: 0.3, [B]: 0.2 },
+      "2,0,3": { [EOS]: 0.9 },
+      "2,0,4": { [C]: 0.35 },
+    });
+    const rules = { ...baseRules, maxNewTokens: 6 };
+    const { out } = await beam(model, { numBeams: 2, earlyStopping: "never" }, rules);
+    expect(out).toMatchObject({ tokens: [2, 0, EOS], steps: 4 });
+    expect(out.tokens).toEqual(optimum(model, rules));
+  });
+
+  it("early_stopping false bounds with the step's best candidate, EOS included (transformers 4.4x)", async () => {
+    // Step 1 finishes [2,0,2] (-1.204 / 2 = -0.602); step 2's best candidate is A EOS (-0.734), finishing
+    // [2,0,3,2] (-0.245). Its bound -0.734 / 3 = -0.245 is above the worst (-0.602): not done, although the best
+    // running beam (A C, -2.408) could not win. Step 3's best candidate (-2.513 / 4 = -0.628) ends it.
+    const model = tableModel(V, {
+      "2,0": { [A]: 0.6, [EOS]: 0.3, [B]: 0.1 },
+      "2,0,3": { [EOS]: 0.8, [C]: 0.15 },
+    });
+    const rules = { ...baseRules, maxNewTokens: 8 };
+    const { out } = await beam(model, { numBeams: 2, earlyStopping: false }, rules);
+    expect(out).toMatchObject({ tokens: [2, 0, A, EOS], steps: 4 });
+    expect(out.tokens).toEqual(optimum(model, rules));
+  });
+
   it("reorders the stepper's caches so each beam continues its source", async () => {
     // Step 0: one row fans out to both beams → reorder [0, 0]. Step 1: A and B both extend beam 0 → [0, 0].
     // Step 2: B C (-1.021, from beam 1) beats A C (-1.864, beam 0) → [1, 0]. Step 3: B C D stays beam 0, the

