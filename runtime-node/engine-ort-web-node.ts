@@ -25,10 +25,16 @@ export async function loadOrtWeb(build: "node" | "wasm" = "node"): Promise<OrtWe
   return build === "node" ? import("onnxruntime-web") : import("onnxruntime-web/wasm");
 }
 
-/** Compiles onnxruntime-web's `ort-wasm-simd-threaded.wasm` from the installed package. */
-export async function compileOrtWasm(): Promise<WebAssembly.Module> {
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/**
+ * onnxruntime-web's `ort-wasm-simd-threaded.wasm` from the installed package, compiled once per process (an
+ * onnxruntime-web instance initialises with one binary, so every engine of the process must pass the same).
+ */
+export function compileOrtWasm(): Promise<WebAssembly.Module> {
   const path = createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm");
-  return WebAssembly.compile(await readFile(path));
+  compiled ??= readFile(path).then((bytes) => WebAssembly.compile(bytes));
+  return compiled;
 }
 
 export async function createOrtWebNodeEngine(opts: OrtWebNodeEngineOptions): Promise<Florence2Engine> {

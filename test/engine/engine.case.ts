@@ -26,14 +26,16 @@ export function runEngineConformance(label: string, opts: ConformanceOptions): v
       let hidden: Float32Array;
       let mask: BigInt64Array;
       let seqLen: number;
+      let refFeatures: Float32Array;
+      const pixels = testPixels(model.imageSize);
       const close = (actual: Float32Array, expected: Float32Array) => expect(maxScaledDiff(actual, expected)).toBeLessThanOrEqual(opts.tolerance);
 
       beforeAll(async () => {
         const dir = model.prepare();
         [engine, ref] = await Promise.all([opts.makeEngine(dir), referenceModel(dir)]);
         // Encoder states from the REFERENCE, so decoder cases test the decoder alone.
-        const pixels = testPixels(model.imageSize);
-        const input = encoderInput(await ref.vision(pixels, [1, 3, model.imageSize, model.imageSize]), await ref.embed(model.promptIds), model.dims.dModel);
+        refFeatures = await ref.vision(pixels, [1, 3, model.imageSize, model.imageSize]);
+        const input = encoderInput(refFeatures, await ref.embed(model.promptIds), model.dims.dModel);
         hidden = await ref.encode(input.embeds, input.mask);
         ({ mask, seqLen } = input);
       });
@@ -55,9 +57,8 @@ export function runEngineConformance(label: string, opts: ConformanceOptions): v
 
       it("vision_encoder, embed_tokens and encoder_model match the reference", async () => {
         const size = model.imageSize;
-        const pixels = testPixels(size, 2);
         const features = await engine.encodeImage(pixels, [1, 3, size, size]);
-        close(features, await ref.vision(pixels, [1, 3, size, size]));
+        close(features, refFeatures);
         expect(features.length).toBe(577 * model.dims.dModel);
         const embeds = await engine.embedTokens(model.promptIds);
         close(embeds, await ref.embed(model.promptIds));

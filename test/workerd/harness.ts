@@ -1,0 +1,126 @@
+// Runs a Worker inside workerd for tests: bundle an entry with esbuild (imports of *.wasm stay separate and
+// become CompiledWasm modules, i.e. precompiled WebAssembly.Module values, as on Cloudflare), start it with
+// Miniflare's programmatic API and given bindings, and call it with fetch. Any test that needs "the real
+// runtime" (the engine smoke test here; the full <CAPTION> pipeline later) reuses startWorker.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { build, type Plugin } from "esbuild";
+import { Miniflare } from "miniflare";
+
+export interface WorkerBundle {
+  /** The bundled ES module. */
+  js: string;
+  /** .wasm files the bundle imports, by the module name it imports them under. */
+  wasm: { name: string; path: string }[];
+  /** Uncompressed sizes in bytes: the JS and every .wasm (what counts against the script size limit). */
+  sizes: { js: number; wasm: number; total: number };
+}
+
+/** Imports of *.wasm are left to the runtime: rewritten to `./<file>.wasm` and recorded for the module list. */
+function wasmModules(found: Map<string, string>): Plugin {
+  return {
+    name: "wasm-modules",
+    setup(b) {
+      b.onResolve({ filter: /\.wasm$/ }, async (args) => {
+        if (args.namespace === "wasm-module") return undefined;
+        const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, namespace: "wasm-module" });
+        if (resolved.errors.length > 0) return { errors: resolved.errors };
+        const name = basename(resolved.path);
+        const prev = found.get(name);
+        if (prev && prev !== resolved.path) throw new Error(`two different ${name} files imported`);
+        found.set(name, resolved.path);
+        return { path: `./${name}`, external: true };
+      });
+    },
+  };
+}
+
+export async function bundleWorker(entry: string): Promise<WorkerBundle> {
+  const found = new Map<string, string>();
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    // onnxruntime-web's Emscripten glue imports these only on its Node path, which never runs in workerd.
+    external: ["module", "worker_threads", "fs", "path", "url"],
+    plugins: [wasmModules(found)],
+    logLevel: "silent",
+  });
+  const js = result.outputFiles[0]!.text;
+  const wasm = [...found].map(([name, path]) => ({ name, path }));
+  const jsBytes = Buffer.byteLength(js);
+  const wasmBytes = wasm.reduce((a, w) => a + statSync(w.path).size, 0);
+  return { js, wasm, sizes: { js: jsBytes, wasm: wasmBytes, total: jsBytes + wasmBytes } };
+}
+
+export interface StartWorkerOptions {
+  /** The Worker's entry module (TypeScript or JS). */
+  entry: string;
+  /** R2 buckets by binding name, each seeded with objects (key → bytes). */
+  r2?: Record<string, Record<string, Uint8Array>>;
+  /** Plain text bindings. */
+  vars?: Record<string, string>;
+  /**
+   * Before 2026-08-04, so nodejs_compat is not on by default: onnxruntime-web's glue takes its Node path when
+   * it sees `process.versions.node`, and that path cannot work in workerd.
+   */
+  compatibilityDate?: string;
+}
+
+export interface RunningWorker {
+  bundle: WorkerBundle;
+  /** Milliseconds from `new Miniflare` to ready (workerd start + script load/compile). */
+  startupMs: number;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  dispose(): Promise<void>;
+}
+
+export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
+  const bundle = await bundleWorker(opts.entry);
+  const t0 = performance.now();
+  const mf = new Miniflare({
+    modules: [
+      { type: "ESModule", path: "worker.js", contents: bundle.js },
+      ...bundle.wasm.map((w) => ({ type: "CompiledWasm" as const, path: w.name, contents: new Uint8Array(readFileSync(w.path)) })),
+    ],
+    compatibilityDate: opts.compatibilityDate ?? "2026-04-01",
+    r2Buckets: Object.keys(opts.r2 ?? {}),
+    bindings: opts.vars ?? {},
+  });
+  try {
+    await mf.ready;
+    const startupMs = performance.now() - t0;
+    for (const [binding, objects] of Object.entries(opts.r2 ?? {})) {
+      const bucket = await mf.getR2Bucket(binding);
+      for (const [key, bytes] of Object.entries(objects)) await bucket.put(key, bytes);
+    }
+    return {
+      bundle,
+      startupMs,
+      // Miniflare's fetch has its own (undici) Request/Response types; they are structurally the web ones.
+      fetch: (path, init) => mf.dispatchFetch(`http://worker${path}`, init as never) as unknown as Promise<Response>,
+      dispose: () => mf.dispose(),
+    };
+  } catch (err) {
+    await mf.dispose();
+    throw err;
+  }
+}
+
+/** Every file under `dir` as R2 objects keyed `<prefix>/<relative path>`. */
+export function folderObjects(dir: string, prefix: string): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d)) {
+      const path = join(d, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else out[`${prefix}/${relative(dir, path).split("\\").join("/")}`] = new Uint8Array(readFileSync(path));
+    }
+  };
+  walk(dir);
+  return out;
+}
