@@ -61,7 +61,9 @@ export function quantizeModel(model: ModelProto, options: Partial<QuantOptions> 
     rewriteGraph(ctx);
   }
 
-  const removed = dropUnused(root, new Set(weights.quantized.map((q) => q.source.name)));
+  const sources = new Set(weights.quantized.map((q) => q.source.name));
+  dropDeadIdentities(root);
+  const removed = dropUnused(root, sources);
   for (const v of walkGraphs(root)) v.graph.valueInfo = v.graph.valueInfo.filter((vi) => !log.removedValues.has(vi.name));
   if (Object.keys(log.rewrites).some((k) => k.includes("DynamicQuantizeMatMul")) && !model.opsetImport.some((o) => o.domain === MS_DOMAIN)) {
     model.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: MS_DOMAIN, version: 1n }));
@@ -89,13 +91,32 @@ function rewriteGraph(ctx: RewriteContext): void {
   ctx.graph.node = out;
 }
 
-/** Removes the quantized originals that no node (in any graph) and no graph output reads any more. */
-function dropUnused(root: GraphProto, candidates: Set<string>): number {
+/** Names read by some node of any graph, or output by a graph. */
+function readNames(root: GraphProto): Set<string> {
   const read = new Set<string>();
   for (const v of walkGraphs(root)) {
     for (const n of v.graph.node) for (const i of n.input) if (i) read.add(i);
     for (const o of v.graph.output) read.add(o.name);
   }
+  return read;
+}
+
+/** Identity nodes nobody reads any more (they forwarded a weight to a node that now reads its int8 copy). */
+function dropDeadIdentities(root: GraphProto): void {
+  for (let changed = true; changed; ) {
+    changed = false;
+    const read = readNames(root);
+    for (const v of walkGraphs(root)) {
+      const before = v.graph.node.length;
+      v.graph.node = v.graph.node.filter((n) => !(n.opType === "Identity" && n.domain === "" && !read.has(n.output[0]!)));
+      changed ||= v.graph.node.length !== before;
+    }
+  }
+}
+
+/** Removes the quantized originals that no node (in any graph) and no graph output reads any more. */
+function dropUnused(root: GraphProto, candidates: Set<string>): number {
+  const read = readNames(root);
   let removed = 0;
   for (const v of walkGraphs(root)) {
     const before = v.graph.initializer.length;
