@@ -192,11 +192,11 @@ function isShareable(t: TensorProto): boolean {
 function deduplicateInitializers(works: Work[], suffix: string, load?: ExternalLoader): TensorProto[] {
   // Groups of identical tensors, in order of first appearance; members are (model index, name).
   const groups = new Map<string, { model: number; name: string }[]>();
+  const digest = digester(load);
   works.forEach((w, model) => {
     for (const t of w.initializers) {
       if (!isShareable(t)) continue;
-      const digest = createHash("sha512").update(tensorBytes(t, load)).digest("hex");
-      const key = `${t.dataType}|${digest}|${dimsOf(t).join(",")}`;
+      const key = `${t.dataType}|${digest(t)}|${dimsOf(t).join(",")}`;
       const members = groups.get(key);
       if (members) members.push({ model, name: t.name });
       else groups.set(key, [{ model, name: t.name }]);
@@ -225,6 +225,23 @@ function deduplicateInitializers(works: Work[], suffix: string, load?: ExternalL
     }
   });
   return out;
+}
+
+/**
+ * SHA-512 of a tensor's bytes, computed once per byte range: two graphs built from one weight cache hold
+ * views of the same buffers, and hashing 388 MB twice costs seconds.
+ */
+function digester(load?: ExternalLoader): (t: TensorProto) => string {
+  const seen = new WeakMap<ArrayBufferLike, Map<string, string>>();
+  return (t) => {
+    const bytes = tensorBytes(t, load);
+    const range = `${bytes.byteOffset}:${bytes.byteLength}`;
+    let ranges = seen.get(bytes.buffer);
+    if (!ranges) seen.set(bytes.buffer, (ranges = new Map()));
+    let d = ranges.get(range);
+    if (d === undefined) ranges.set(range, (d = createHash("sha512").update(bytes).digest("hex")));
+    return d;
+  };
 }
 
 /** Node inputs renamed, following subgraphs that do not define the name themselves. */
