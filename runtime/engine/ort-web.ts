@@ -39,7 +39,8 @@ export async function createOrtWebEngine(opts: OrtWebEngineOptions): Promise<Flo
     for (const name of GRAPH_NAMES) {
       sessions[name] = await createWebSession(ort, await loadGraphBytes(name, opts.loadFile, opts));
     }
-    return new OrtFlorence2Engine(sessions as GraphSessions, ort.Tensor, "ort-web", threads);
+    // onnxruntime-web writes back 1 when it had to fall back from threads, so report what it actually uses.
+    return new OrtFlorence2Engine(sessions as GraphSessions, ort.Tensor, "ort-web", ort.env.wasm.numThreads ?? threads);
   } catch (err) {
     await Promise.all(Object.values(sessions).map((s) => s.release().catch(() => undefined)));
     throw err;
