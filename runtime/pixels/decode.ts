@@ -72,5 +72,11 @@ export function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}): Decod
     const frame = gifFirstFrame(bytes);
     if (frame !== null) fillOutsideGifFrame(img.rgba, img.width, img.height, frame);
   }
-  return { format, width: img.width, height: img.height, rgba: img.rgba, orientation: readOrientation(bytes, format) };
+  return {
+    format,
+    width: img.width,
+    height: img.height,
+    rgba: img.rgba,
+    orientation: readOrientation(bytes, format),
+  };
 }

@@ -60,7 +60,9 @@ function pngExif(b: Uint8Array): Uint8Array | null {
     if (start + len > b.length) return null;
     if (type === "eXIf") {
       // Some writers keep the JPEG-style "Exif\0\0" prefix; PIL tolerates it, so do we.
-      return hasExifHeader(b, start, start + len) ? b.subarray(start + 6, start + len) : b.subarray(start, start + len);
+      return hasExifHeader(b, start, start + len)
+        ? b.subarray(start + 6, start + len)
+        : b.subarray(start, start + len);
     }
     if (type === "IEND") return null;
     i = start + len + 4; // + CRC
@@ -76,7 +78,9 @@ function webpExif(b: Uint8Array): Uint8Array | null {
     const start = i + 8;
     if (start + len > b.length) return null;
     if (type === "EXIF") {
-      return hasExifHeader(b, start, start + len) ? b.subarray(start + 6, start + len) : b.subarray(start, start + len);
+      return hasExifHeader(b, start, start + len)
+        ? b.subarray(start + 6, start + len)
+        : b.subarray(start, start + len);
     }
     i = start + len + (len & 1); // chunks are padded to an even size
   }

@@ -16,7 +16,14 @@ export { ImageDecodeError, isImageDecodeError, type ImageDecodeErrorCode } from 
 export { sniffFormat, SUPPORTED_FORMATS, type ImageFormat } from "./format";
 export { readHeader, type HeaderInfo } from "./header";
 export { readOrientation, orientationFromTiff, findExifTiff, type Orientation } from "./exif-orientation";
-export { decodeImage, probeImage, checkDimensions, DEFAULT_LIMITS, type DecodeLimits, type DecodedImage } from "./decode";
+export {
+  decodeImage,
+  probeImage,
+  checkDimensions,
+  DEFAULT_LIMITS,
+  type DecodeLimits,
+  type DecodedImage,
+} from "./decode";
 export { installPhoton, isPhotonReady, photonMemoryBytes } from "./photon";
 export { interleavedView, orientView, type PixelView } from "./pixel-view";
 export { viewToRgb, rgbaToRgb } from "./to-rgb";
@@ -66,7 +73,10 @@ export function imageToResizedRgb(bytes: Uint8Array, opts: PixelValuesOptions = 
 }
 
 /** Decode, orient, resize to size×size and normalise. Throws ImageDecodeError for bad input. */
-export async function imageToPixelValues(bytes: Uint8Array, opts: PixelValuesOptions = {}): Promise<PixelValues> {
+export async function imageToPixelValues(
+  bytes: Uint8Array,
+  opts: PixelValuesOptions = {},
+): Promise<PixelValues> {
   const r = imageToResizedRgb(bytes, opts);
   return {
     pixelValues: normalizeToChw(r.rgb, r.size, r.size),

@@ -15,7 +15,8 @@ export function forEachJpegSegment(
 ): void {
   let i = 2; // after SOI
   for (;;) {
-    if (i >= b.length) throw new ImageDecodeError("undecodable_image", "jpeg: truncated before the scan data");
+    if (i >= b.length)
+      throw new ImageDecodeError("undecodable_image", "jpeg: truncated before the scan data");
     if (b[i] !== 0xff) throw new ImageDecodeError("undecodable_image", "jpeg: expected a marker");
     // Any number of 0xFF fill bytes may precede a marker.
     while (i < b.length && b[i] === 0xff) i++;

@@ -37,7 +37,12 @@ export function normalizationLut(p: NormalizeParams = {}): Float32Array {
 const DEFAULT_LUT = normalizationLut();
 
 /** Packed RGB (HWC, uint8) → float32 CHW, rescaled and normalised. */
-export function normalizeToChw(rgb: Uint8Array, width: number, height: number, p?: NormalizeParams): Float32Array {
+export function normalizeToChw(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  p?: NormalizeParams,
+): Float32Array {
   const plane = width * height;
   if (rgb.length !== plane * 3) throw new RangeError(`expected ${plane * 3} bytes of RGB, got ${rgb.length}`);
   const lut = p === undefined ? DEFAULT_LUT : normalizationLut(p);

@@ -43,7 +43,9 @@ export interface RgbaImage {
  */
 export function photonDecodeRgba(bytes: Uint8Array): RgbaImage {
   if (!initPhoton.ready) {
-    throw new Error("photon is not initialised: call installPhoton(wasmModule) first (see runtime/pixels/photon.ts)");
+    throw new Error(
+      "photon is not initialised: call installPhoton(wasmModule) first (see runtime/pixels/photon.ts)",
+    );
   }
   let img: PhotonImage | undefined;
   try {
@@ -56,7 +58,9 @@ export function photonDecodeRgba(bytes: Uint8Array): RgbaImage {
     }
     return { width, height, rgba };
   } catch (e) {
-    throw new ImageDecodeError("undecodable_image", `the image data could not be decoded (${String(e)})`, { cause: e });
+    throw new ImageDecodeError("undecodable_image", `the image data could not be decoded (${String(e)})`, {
+      cause: e,
+    });
   } finally {
     img?.free();
   }

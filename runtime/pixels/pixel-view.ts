@@ -19,7 +19,8 @@ export interface PixelView {
 
 /** View of a row-major interleaved buffer with `channels` bytes per pixel (3 = RGB, 4 = RGBA). */
 export function interleavedView(data: Uint8Array, width: number, height: number, channels: 3 | 4): PixelView {
-  if (data.length < width * height * channels) throw new RangeError("pixel buffer is smaller than width*height*channels");
+  if (data.length < width * height * channels)
+    throw new RangeError("pixel buffer is smaller than width*height*channels");
   return { data, width, height, offset: 0, xStride: channels, yStride: width * channels };
 }
 

@@ -165,6 +165,12 @@ export function resizeBicubicView(src: PixelView, outW: number, outH: number): U
 }
 
 /** Resize packed RGB (width × height × 3) to outW × outH with Pillow's BICUBIC; returns packed RGB. */
-export function resizeBicubic(rgb: Uint8Array, width: number, height: number, outW: number, outH: number): Uint8Array {
+export function resizeBicubic(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  outW: number,
+  outH: number,
+): Uint8Array {
   return resizeBicubicView(interleavedView(rgb, width, height, 3), outW, outH);
 }

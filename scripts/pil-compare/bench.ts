@@ -33,7 +33,9 @@ function time(label: string, f: () => void, runs = 5): void {
     cpu.push((c.user + c.system) / 1000);
   }
   const med = (a: number[]): number => a.sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-  console.log(`${label.padEnd(44)} wall ${med(wall).toFixed(0).padStart(5)} ms   cpu ${med(cpu).toFixed(0).padStart(5)} ms`);
+  console.log(
+    `${label.padEnd(44)} wall ${med(wall).toFixed(0).padStart(5)} ms   cpu ${med(cpu).toFixed(0).padStart(5)} ms`,
+  );
 }
 
 const W = 4000;

@@ -5,7 +5,14 @@
  * so they get measured tolerances.
  */
 import { describe, expect, it } from "vitest";
-import { decodeImage, imageToResizedRgb, interleavedView, orientView, sniffFormat, viewToRgb } from "../../runtime/pixels";
+import {
+  decodeImage,
+  imageToResizedRgb,
+  interleavedView,
+  orientView,
+  sniffFormat,
+  viewToRgb,
+} from "../../runtime/pixels";
 import { absDiff, channelSums, fixture, golden, pilDecoded, sha256 } from "./helpers";
 
 // Two shared fixtures are smaller than the default 16-pixel minimum side.
@@ -37,7 +44,11 @@ describe("lossy sources decode close to PIL (different decoder library)", () => 
   // tiny saturated checkerboard (photon's VP8 decoder upsamples chroma without libwebp's "fancy"
   // filter); a 16-bit PNG is off by at most 1 (PIL keeps the high byte, the image crate rounds).
   const tolerance = (name: string): { mean: number; max: number } =>
-    name.endsWith(".webp") ? { mean: 16, max: 100 } : name === "png_rgb16.png" ? { mean: 0.5, max: 1 } : { mean: 0.15, max: 3 };
+    name.endsWith(".webp")
+      ? { mean: 16, max: 100 }
+      : name === "png_rgb16.png"
+        ? { mean: 0.5, max: 1 }
+        : { mean: 0.15, max: 3 };
   it.each(lossy)("%s", (name, g) => {
     const { rgb, width, height } = decodedRgb(name);
     expect([width, height]).toEqual([g.width, g.height]);

@@ -4,7 +4,13 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeImage, ImageDecodeError, imageToPixelValues, probeImage, type ImageDecodeErrorCode } from "../../runtime/pixels";
+import {
+  decodeImage,
+  ImageDecodeError,
+  imageToPixelValues,
+  probeImage,
+  type ImageDecodeErrorCode,
+} from "../../runtime/pixels";
 import { fixture } from "./helpers";
 
 function codeOf(f: () => unknown): ImageDecodeErrorCode | "no error" {
@@ -21,7 +27,35 @@ const be32 = (n: number): number[] => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>
 
 /** A PNG whose IHDR claims w×h, followed by no image data at all. */
 function pngHeader(w: number, h: number): Uint8Array {
-  return new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, ...be32(w), ...be32(h), 8, 2, 0, 0, 0, 0, 0, 0, 0]);
+  return new Uint8Array([
+    0x89,
+    0x50,
+    0x4e,
+    0x47,
+    0x0d,
+    0x0a,
+    0x1a,
+    0x0a,
+    0,
+    0,
+    0,
+    13,
+    0x49,
+    0x48,
+    0x44,
+    0x52,
+    ...be32(w),
+    ...be32(h),
+    8,
+    2,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ]);
 }
 
 describe("unsupported_media_type", () => {
@@ -37,29 +71,37 @@ describe("unsupported_media_type", () => {
 });
 
 describe("undecodable_image", () => {
-  it.each(["png_rgb.png", "jpeg_420.jpg", "gif_anim.gif", "webp_lossy.webp", "webp_lossless.webp", "bmp_24.bmp"])(
-    "%s truncated at several points",
-    (name) => {
-      const full = fixture(name);
-      for (const cut of [4, 12, 20, 40, Math.floor(full.length / 2), full.length - 30]) {
-        const code = codeOf(() => decodeImage(full.subarray(0, cut)));
-        if (cut === 4) {
-          // Too short for a PNG/GIF/WebP signature to be recognised at all; JPEG and BMP ones are shorter.
-          expect(code).toBe(/\.(png|gif|webp)$/.test(name) ? "unsupported_media_type" : "undecodable_image");
-        } else if (cut <= 20) {
-          expect(code).toBe("undecodable_image"); // caught while reading the header
-        } else {
-          // A cut in the pixel data is the decoder's to find; some decoders (GIF, BMP, JPEG) accept a
-          // truncated tail and pad it, which is not an error for us either.
-          expect(["undecodable_image", "no error"]).toContain(code);
-        }
+  it.each([
+    "png_rgb.png",
+    "jpeg_420.jpg",
+    "gif_anim.gif",
+    "webp_lossy.webp",
+    "webp_lossless.webp",
+    "bmp_24.bmp",
+  ])("%s truncated at several points", (name) => {
+    const full = fixture(name);
+    for (const cut of [4, 12, 20, 40, Math.floor(full.length / 2), full.length - 30]) {
+      const code = codeOf(() => decodeImage(full.subarray(0, cut)));
+      if (cut === 4) {
+        // Too short for a PNG/GIF/WebP signature to be recognised at all; JPEG and BMP ones are shorter.
+        expect(code).toBe(/\.(png|gif|webp)$/.test(name) ? "unsupported_media_type" : "undecodable_image");
+      } else if (cut <= 20) {
+        expect(code).toBe("undecodable_image"); // caught while reading the header
+      } else {
+        // A cut in the pixel data is the decoder's to find; some decoders (GIF, BMP, JPEG) accept a
+        // truncated tail and pad it, which is not an error for us either.
+        expect(["undecodable_image", "no error"]).toContain(code);
       }
-    },
-  );
+    }
+  });
 
   it("valid signature followed by garbage", () => {
     const garbage = new Uint8Array(200).map((_, i) => (i * 131 + 7) & 255);
-    for (const sig of [[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], [0xff, 0xd8, 0xff], [0x42, 0x4d]]) {
+    for (const sig of [
+      [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+      [0xff, 0xd8, 0xff],
+      [0x42, 0x4d],
+    ]) {
       const b = new Uint8Array([...sig, ...garbage]);
       // Garbage may also read as an absurd size, which is reported as such.
       expect(["undecodable_image", "image_dimensions_out_of_range"]).toContain(codeOf(() => decodeImage(b)));
@@ -77,7 +119,9 @@ describe("image_dimensions_out_of_range, decided from the header alone", () => {
   });
   it("PNG within 16000 per side but over the pixel cap", () => {
     expect(codeOf(() => decodeImage(pngHeader(15000, 15000)))).toBe("image_dimensions_out_of_range");
-    expect(codeOf(() => decodeImage(pngHeader(15000, 15000), { maxPixels: 300_000_000 }))).toBe("undecodable_image");
+    expect(codeOf(() => decodeImage(pngHeader(15000, 15000), { maxPixels: 300_000_000 }))).toBe(
+      "undecodable_image",
+    );
   });
   it("JPEG SOF claiming 60000×60000", () => {
     const b = fixture("jpeg_420.jpg").slice();
@@ -106,7 +150,9 @@ describe("image_dimensions_out_of_range, decided from the header alone", () => {
   it("smaller than 16 pixels on a side by default; the minimum is configurable", () => {
     expect(codeOf(() => decodeImage(fixture("palette_color.png")))).toBe("image_dimensions_out_of_range"); // 10×10
     expect(codeOf(() => decodeImage(fixture("palette_color.png"), { minSide: 10 }))).toBe("no error");
-    expect(codeOf(() => decodeImage(fixture("png_rgb.png"), { maxSide: 39 }))).toBe("image_dimensions_out_of_range");
+    expect(codeOf(() => decodeImage(fixture("png_rgb.png"), { maxSide: 39 }))).toBe(
+      "image_dimensions_out_of_range",
+    );
   });
   it("imageToPixelValues rejects with the same typed error", async () => {
     await expect(imageToPixelValues(pngHeader(100000, 1))).rejects.toMatchObject({
@@ -139,11 +185,24 @@ describe("property: decode never throws anything but ImageDecodeError", () => {
       [0x42, 0x4d],
     ];
     const arb = fc.tuple(fc.constantFrom(...sigs), fc.uint8Array({ maxLength: 512 }));
-    fc.assert(fc.property(arb, ([sig, rest]) => onlyTypedErrors(new Uint8Array([...sig, ...rest]))), { numRuns: 500 });
+    fc.assert(
+      fc.property(arb, ([sig, rest]) => onlyTypedErrors(new Uint8Array([...sig, ...rest]))),
+      { numRuns: 500 },
+    );
   });
 
   it("valid files with random byte changes and truncations", () => {
-    const files = ["png_rgb.png", "png_p_trns.png", "jpeg_420.jpg", "jpeg_progressive.jpg", "gif_anim.gif", "webp_lossy.webp", "webp_lossless_rgba.webp", "bmp_8.bmp", "orient_6.jpg"].map(fixture);
+    const files = [
+      "png_rgb.png",
+      "png_p_trns.png",
+      "jpeg_420.jpg",
+      "jpeg_progressive.jpg",
+      "gif_anim.gif",
+      "webp_lossy.webp",
+      "webp_lossless_rgba.webp",
+      "bmp_8.bmp",
+      "orient_6.jpg",
+    ].map(fixture);
     const arb = fc.record({
       file: fc.nat({ max: files.length - 1 }),
       edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),

@@ -60,15 +60,18 @@ describe("EXIF orientation is honoured like PIL's exif_transpose", () => {
 });
 
 describe("applyExifOrientation: false", () => {
-  it.each(ORIENTATIONS)("orientation %i is ignored: the stored pixels, as PIL without exif_transpose", async (o) => {
-    const name = `orient_${o}.png`;
-    const g = golden.images[name]!;
-    const r = imageToResizedRgb(fixture(name), { applyExifOrientation: false });
-    expect([r.width, r.height, r.orientation]).toEqual([g.widthNoExif, g.heightNoExif, 1]);
-    expect(sha256(r.rgb)).toBe(g.resizedSha256NoExif);
-    const p = await imageToPixelValues(fixture(name), { applyExifOrientation: false });
-    expect([p.width, p.height]).toEqual([g.widthNoExif, g.heightNoExif]);
-  });
+  it.each(ORIENTATIONS)(
+    "orientation %i is ignored: the stored pixels, as PIL without exif_transpose",
+    async (o) => {
+      const name = `orient_${o}.png`;
+      const g = golden.images[name]!;
+      const r = imageToResizedRgb(fixture(name), { applyExifOrientation: false });
+      expect([r.width, r.height, r.orientation]).toEqual([g.widthNoExif, g.heightNoExif, 1]);
+      expect(sha256(r.rgb)).toBe(g.resizedSha256NoExif);
+      const p = await imageToPixelValues(fixture(name), { applyExifOrientation: false });
+      expect([p.width, p.height]).toEqual([g.widthNoExif, g.heightNoExif]);
+    },
+  );
 });
 
 describe("orientationFromTiff", () => {

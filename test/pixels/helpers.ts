@@ -48,7 +48,9 @@ export function pilDecoded(name: string): Uint8Array | null {
 }
 
 export function sha256(a: ArrayBufferView): string {
-  return createHash("sha256").update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest("hex");
+  return createHash("sha256")
+    .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+    .digest("hex");
 }
 
 export function absDiff(a: Uint8Array, b: Uint8Array): { mean: number; max: number } {

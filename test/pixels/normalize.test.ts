@@ -15,14 +15,29 @@ describe("rescale + normalise equal transformers' float32 arithmetic", () => {
     const rgb = new Uint8Array([0, 128, 255, 10, 20, 30]); // 2×1 image
     const out = normalizeToChw(rgb, 2, 1);
     const lut = normalizationLut();
-    expect(Array.from(out)).toEqual([lut[0], lut[10], lut[256 + 128], lut[256 + 20], lut[512 + 255], lut[512 + 30]]);
+    expect(Array.from(out)).toEqual([
+      lut[0],
+      lut[10],
+      lut[256 + 128],
+      lut[256 + 20],
+      lut[512 + 255],
+      lut[512 + 30],
+    ]);
   });
 });
 
 describe("imageToPixelValues", () => {
   // The resized uint8 images of every lossless fixture are already checked in decode-formats.test.ts;
   // here a few representative ones go all the way to the float tensor.
-  const names = ["png_rgb.png", "png_p_trns.png", "png_la.png", "gif_anim.gif", "orient_7.png", "webp_lossless_rgba.webp", "bmp_8.bmp"];
+  const names = [
+    "png_rgb.png",
+    "png_p_trns.png",
+    "png_la.png",
+    "gif_anim.gif",
+    "orient_7.png",
+    "webp_lossless_rgba.webp",
+    "bmp_8.bmp",
+  ];
   it.each(names.map((n) => [n, golden.images[n]!] as const))(
     "%s: the [1,3,768,768] tensor equals the reference processor's",
     async (name, g) => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { interleavedView, orientView, precomputeCoeffs, resizeBicubic, resizeBicubicView } from "../../runtime/pixels";
+import {
+  interleavedView,
+  orientView,
+  precomputeCoeffs,
+  resizeBicubic,
+  resizeBicubicView,
+} from "../../runtime/pixels";
 import { golden, sha256 } from "./helpers";
 import { synth } from "./synth";
 
@@ -43,7 +49,12 @@ describe("resizeBicubicView", () => {
 
 describe("precomputeCoeffs", () => {
   it("each window's fixed-point weights sum to 1.0 within rounding, and stay inside the source", () => {
-    for (const [inSize, outSize] of [[4000, 768], [5, 768], [768, 768], [1000, 3]] as const) {
+    for (const [inSize, outSize] of [
+      [4000, 768],
+      [5, 768],
+      [768, 768],
+      [1000, 3],
+    ] as const) {
       const c = precomputeCoeffs(inSize, outSize);
       for (let i = 0; i < outSize; i++) {
         const start = c.bounds[2 * i]!;

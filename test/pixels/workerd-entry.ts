@@ -8,7 +8,8 @@ import { ImageDecodeError, imageToPixelValues, installPhoton } from "../../runti
 
 installPhoton(photonWasm);
 
-const hex = (b: ArrayBuffer): string => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
+const hex = (b: ArrayBuffer): string =>
+  Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
 
 export default {
   async fetch(req: Request): Promise<Response> {

@@ -63,13 +63,31 @@ describe("pixel path in workerd", () => {
       const g = golden.images[name]!;
       const { status, body } = await post(fixture(name));
       expect(status).toBe(200);
-      expect(body).toEqual({ dims: [1, 3, 768, 768], width: g.width, height: g.height, sha256: g.pixelValuesSha256 });
+      expect(body).toEqual({
+        dims: [1, 3, 768, 768],
+        width: g.width,
+        height: g.height,
+        sha256: g.pixelValuesSha256,
+      });
     },
   );
 
   it("bad input gives the typed error", async () => {
-    expect(await post(new TextEncoder().encode("not an image"))).toEqual({ status: 422, body: { code: "unsupported_media_type" } });
-    const junkPng = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Array(40).fill(7)]);
+    expect(await post(new TextEncoder().encode("not an image"))).toEqual({
+      status: 422,
+      body: { code: "unsupported_media_type" },
+    });
+    const junkPng = new Uint8Array([
+      0x89,
+      0x50,
+      0x4e,
+      0x47,
+      0x0d,
+      0x0a,
+      0x1a,
+      0x0a,
+      ...new Array(40).fill(7),
+    ]);
     expect((await post(junkPng)).status).toBe(422);
   });
 });
