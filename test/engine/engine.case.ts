@@ -3,6 +3,7 @@
 // plain onnxruntime-node sessions (reference.ts), never from engine code.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DecoderSession, Florence2Engine } from "../../runtime/engine/types";
+import { generate, type DecoderStepper } from "../../runtime/generate";
 import { encoderInput, testPixels, type ModelUnderTest } from "./models";
 import { maxScaledDiff, referenceModel, type ReferenceModel } from "./reference";
 
@@ -139,6 +140,33 @@ export function runEngineConformance(label: string, opts: ConformanceOptions): v
         close(l2, await refLast([b]));
         s1.dispose();
         s2.dispose();
+      });
+
+      it("beam search (runtime/generate) over the session equals beam search over a cache-free reference stepper", async () => {
+        // The reference stepper keeps each row's token prefix and recomputes the no-past logits of the whole
+        // prefix every step; beam search's real reorder pattern (fan-out, duplicates, drops) then has to give
+        // the same tokens over the engine's cached session.
+        let prefixes: number[][] = [];
+        const reference: DecoderStepper = {
+          vocabSize: model.dims.vocabSize,
+          async step(tokens) {
+            prefixes = prefixes.length === 0 ? Array.from(tokens, (t) => [t]) : prefixes.map((p, i) => [...p, tokens[i]!]);
+            const out = new Float32Array(tokens.length * model.dims.vocabSize);
+            for (const [i, p] of prefixes.entries()) out.set(await refLast(p.slice(1)), i * model.dims.vocabSize);
+            return out;
+          },
+          reorder(src) {
+            prefixes = src.map((s) => prefixes[s]!.slice());
+          },
+        };
+        const options = { numBeams: 3, maxNewTokens: 10 };
+        const expected = await generate(reference, options);
+        const dec = await engine.startDecoder(hidden, mask, seqLen);
+        const got = await generate(dec, options);
+        dec.dispose();
+        expect(got.tokens).toEqual(expected.tokens);
+        expect(got.steps).toBe(expected.steps);
+        expect(got.score).toBeCloseTo(expected.score!, 4);
       });
 
       it("refuses misuse with clear errors", async () => {
