@@ -3,7 +3,7 @@
 export type { DecoderSession, EngineInfo, Florence2Engine, GraphName } from "./types";
 export { GRAPH_NAMES } from "./types";
 export type { GraphBytes, LoadFile, ModelFileOptions } from "./model-files";
-export { graphPath, loadGraphBytes } from "./model-files";
+export { graphPath, loadGraphBytes, loadOnnxBytes } from "./model-files";
 export { externalDataLocations } from "./external-data";
 export { OrtFlorence2Engine, readEngineInfo, type GraphSessions } from "./ort-engine";
 export { createOrtWebEngine, createWebSession, webSessionOptions, type OrtWebEngineOptions } from "./ort-web";

@@ -29,8 +29,12 @@ export interface GraphBytes {
 }
 
 /** Loads a graph's .onnx bytes and every external data file it names (locations are relative to the .onnx). */
-export async function loadGraphBytes(name: GraphName, load: LoadFile, opts: ModelFileOptions = {}): Promise<GraphBytes> {
-  const path = graphPath(name, opts);
+export function loadGraphBytes(name: GraphName, load: LoadFile, opts: ModelFileOptions = {}): Promise<GraphBytes> {
+  return loadOnnxBytes(graphPath(name, opts), load);
+}
+
+/** Loads any .onnx file of the model folder with its external data. */
+export async function loadOnnxBytes(path: string, load: LoadFile): Promise<GraphBytes> {
   const model = await load(path);
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
   const externalData = await Promise.all(

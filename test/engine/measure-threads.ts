@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createWebSession, loadGraphBytes } from "../../runtime/engine";
+import { createWebSession, loadOnnxBytes } from "../../runtime/engine";
 import { configureOrtWeb } from "../../runtime/ort-env";
 import { fileLoader } from "../../runtime-node/load-file";
 import { compileOrtWasm, loadOrtWeb } from "../../runtime-node/engine-ort-web-node";
@@ -39,7 +39,7 @@ async function measure(config: string, dir: string, shape: MatMulChain): Promise
     const [build, threads, precompiled] = config.split("-").slice(1) as ["node" | "wasm", string, string | undefined];
     const ort = await loadOrtWeb(build);
     configureOrtWeb(ort, { numThreads: Number(threads), wasmModule: precompiled ? await compileOrtWasm() : undefined });
-    const s = await createWebSession(ort, await loadGraphBytes("vision_encoder", fileLoader(dir), { files: { vision_encoder: "onnx/mm.onnx" } }));
+    const s = await createWebSession(ort, await loadOnnxBytes("onnx/mm.onnx", fileLoader(dir)));
     run = () => s.run({ x: new ort.Tensor("float32", x, [shape.rows, shape.width]) });
   }
   const createMs = performance.now() - t0;

@@ -8,7 +8,7 @@
 // Responses carry x-init-ms (session/engine creation in this request, 0 when reused) and x-run-ms.
 import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
 import * as ort from "onnxruntime-web/wasm";
-import { createOrtWebEngine, createWebSession, loadGraphBytes, type Florence2Engine, type LoadFile } from "../../../runtime/engine";
+import { createOrtWebEngine, createWebSession, loadOnnxBytes, type Florence2Engine, type LoadFile } from "../../../runtime/engine";
 import { configureOrtWeb } from "../../../runtime/ort-env";
 
 /** The part of an R2 binding this Worker uses (kept local so the fixture needs no workers-types). */
@@ -47,7 +47,7 @@ async function runSession(req: Request, env: Env, url: URL): Promise<Response> {
   const [session, initMs] = await timed(() => {
     if (!cached) {
       configureOrtWeb(ort, settings);
-      sessions.set(key, loadGraphBytes("vision_encoder", r2Loader(env.MODELS, prefix), { files: { vision_encoder: graph } }).then((g) => createWebSession(ort, g)));
+      sessions.set(key, loadOnnxBytes(graph, r2Loader(env.MODELS, prefix)).then((g) => createWebSession(ort, g)));
     }
     return sessions.get(key)!;
   });
