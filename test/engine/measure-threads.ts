@@ -22,6 +22,8 @@ interface Measurement {
   minMs: number;
   /** From the fastest run: the best estimate when other processes share the cores. */
   gmacs: number;
+  /** Process CPU time / wall time over the timed runs: ≈ the number of busy threads (WASM pthreads included). */
+  cpuPerWall: number;
 }
 
 const RUNS = 7;
@@ -47,14 +49,18 @@ async function measure(config: string, dir: string, shape: MatMulChain): Promise
   await run();
   const firstRunMs = performance.now() - t;
   const times: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
   for (let i = 0; i < RUNS; i++) {
     t = performance.now();
     await run();
     times.push(performance.now() - t);
   }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuPerWall = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
   times.sort((a, b) => a - b);
   const [minMs, medianMs] = [times[0]!, times[RUNS >> 1]!];
-  return { config, createMs, firstRunMs, medianMs, minMs, gmacs: matmulChainMacs(shape) / minMs / 1e6 };
+  return { config, createMs, firstRunMs, medianMs, minMs, gmacs: matmulChainMacs(shape) / minMs / 1e6, cpuPerWall };
 }
 
 const self = fileURLToPath(import.meta.url);
@@ -77,7 +83,7 @@ if (args[0] === "--child") {
     const out = execFileSync(process.execPath, ["--import", "tsx", self, "--child", config, dir, JSON.stringify(shape)], { encoding: "utf8" });
     const m = JSON.parse(out) as Measurement;
     console.log(
-      `${m.config.padEnd(24)} create ${m.createMs.toFixed(0).padStart(5)} ms  first run ${m.firstRunMs.toFixed(0).padStart(5)} ms  median ${m.medianMs.toFixed(1).padStart(7)} ms  min ${m.minMs.toFixed(1).padStart(7)} ms  ${m.gmacs.toFixed(1).padStart(6)} G MAC/s (min)`,
+      `${m.config.padEnd(24)} create ${m.createMs.toFixed(0).padStart(5)} ms  first run ${m.firstRunMs.toFixed(0).padStart(5)} ms  median ${m.medianMs.toFixed(1).padStart(7)} ms  min ${m.minMs.toFixed(1).padStart(7)} ms  ${m.gmacs.toFixed(1).padStart(6)} G MAC/s (min)  CPU/wall ${m.cpuPerWall.toFixed(2)}`,
     );
   }
 }
