@@ -1,0 +1,79 @@
+// The workerd entry: bindings → the platform-neutral app. The model folder is read from the R2 bucket MODEL
+// (under MODEL_PREFIX), image features and results are cached in the Cache API (per location) in front of
+// the KV namespace FEATURES, and both WebAssembly binaries (onnxruntime-web, photon) are imported as modules,
+// i.e. precompiled by the platform. One app per isolate, built on the first request (env is only known then).
+import type { ExecutionContext } from "hono";
+import photonWasm from "@cf-wasm/photon/photon.wasm";
+import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
+import { createOrtWebEngine } from "../runtime/engine/ort-web";
+import type { LoadFile } from "../runtime/engine/model-files";
+import { readModelFolder } from "../runtime/model-folder";
+import { installPhoton } from "../runtime/pixels";
+import { createApp, type AppType } from "./app";
+import type { ByteStore } from "./cache/byte-store";
+import { CacheApiStore, defaultEdgeCache } from "./cache/cache-api-store";
+import { KvStore, type KvNamespaceLike } from "./cache/kv-store";
+import { configFromVars } from "./config";
+import { ModelProvider } from "./model-provider";
+
+/** The parts of the R2 and rate-limit bindings used here (no workers-types needed). */
+interface R2BucketLike {
+  get(key: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer> } | null>;
+}
+interface RateLimiterLike {
+  limit(options: { key: string }): Promise<{ success: boolean }>;
+}
+
+export interface Env {
+  MODEL: R2BucketLike;
+  FEATURES?: KvNamespaceLike;
+  RATE_LIMITER?: RateLimiterLike;
+  /** Key prefix of the model folder in MODEL, e.g. "florence-2-base-ft/" (default: bucket root). */
+  MODEL_PREFIX?: string;
+  /** Graph file variant, as transformers.js names them: "" (fp32), "_quantized", "_fp16"... */
+  MODEL_SUFFIX?: string;
+  /** Limits, defaults, CORS and cache settings: see worker/config.ts and worker/README.md. */
+  [variable: string]: unknown;
+}
+
+function r2Loader(bucket: R2BucketLike, prefix: string): LoadFile {
+  return async (path) => {
+    const object = await bucket.get(prefix + path);
+    if (!object) throw new Error(`model file ${prefix}${path} is not in the MODEL bucket`);
+    return new Uint8Array(await object.arrayBuffer());
+  };
+}
+
+function buildApp(env: Env): AppType {
+  installPhoton(photonWasm);
+  const config = configFromVars(env);
+  const prefix = typeof env.MODEL_PREFIX === "string" ? env.MODEL_PREFIX : "";
+  const loadFile = r2Loader(env.MODEL, prefix);
+  const model = new ModelProvider({
+    loadFolder: () => readModelFolder(loadFile, prefix.replace(/\/$/, "") || "florence-2"),
+    // workerd has no Web Workers, hence one WASM thread.
+    loadEngine: () => createOrtWebEngine({ loadFile, numThreads: 1, wasmModule: ortWasm, suffix: env.MODEL_SUFFIX ?? "" }),
+  });
+  const levels: ByteStore[] = [];
+  const edge = defaultEdgeCache();
+  if (edge) levels.push(new CacheApiStore(edge));
+  if (env.FEATURES) levels.push(new KvStore(env.FEATURES));
+  const limiter = env.RATE_LIMITER;
+  return createApp({
+    config,
+    model,
+    featureLevels: levels,
+    resultLevels: levels,
+    fetch: (input, init) => fetch(input, init),
+    rateLimit: limiter ? async (key) => (await limiter.limit({ key })).success : undefined,
+  });
+}
+
+let app: AppType | undefined;
+
+export default {
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
+    app ??= buildApp(env);
+    return app.fetch(request, env, ctx);
+  },
+};
