@@ -39,14 +39,16 @@ export interface GraphEntry {
 export type StageRole = "vision" | "embed" | "encoder" | "decoder" | "lm_head";
 
 /** Runs one graph once: inputs are taken from the role's named values, outputs added to them. */
-export interface GraphProgram {
+export interface GraphStep {
   kind: "graph";
   graph: string;
+  /** Named values no later step or stage reads: dropped after this step. */
+  drop: string[];
 }
 
 /**
  * Output row o of a band pass reads input rows [o·stride − pad, o·stride − pad + kernel); rows outside the
- * map are fed as zeros with band_mask 0 (the band graph zeroes them again after any per-row normalisation,
+ * map are fed as zeros with band_mask 0 (the band graph multiplies every convolution's input by the mask,
  * which is exactly the zero padding of the convolution it replaces).
  */
 export interface RowMap {
@@ -58,17 +60,22 @@ export interface RowMap {
 export type StatReduce = "minmax" | "sum";
 
 /**
- * One pass of a banded stage: the same band graph run on consecutive row bands of a full map, either
+ * One pass of a banded block: the same band graph run on consecutive row bands of a full map, either
  * writing the bands of a new full map or producing a statistic reduced over all bands (the channel
  * attention's qᵀk sum, or an activation's [min, max] for a dynamically quantized MatMul).
+ * Band graph I/O: `band_in` (the input rows, same layout as the map), `band_mask` (float [rows], 1 inside
+ * the map), the statistics by name; output `band_out` (tokens [1, rows·outWidth, channels]) or the
+ * statistic's partial under its name.
  */
 export interface BandPass {
+  kind: "band";
   graph: string;
   /** The full map read (a named value), [1, H·W, C] tokens or [1, C, H, W] pixels. */
   input: string;
   layout: "tokens" | "nchw";
   inHeight: number;
   inWidth: number;
+  inChannels: number;
   outHeight: number;
   outWidth: number;
   rowMap: RowMap;
@@ -77,32 +84,34 @@ export interface BandPass {
   /** Named statistics from earlier passes, fed to the band graph under the same names. */
   stats: string[];
   output: { kind: "map"; name: string; channels: number } | { kind: "stat"; name: string; reduce: StatReduce; dims: number[] };
+  drop: string[];
 }
 
-export interface BandedProgram {
-  kind: "banded";
-  passes: BandPass[];
-  /** Named values the program frees after its last pass (intermediate maps). */
-  temporaries: string[];
+export type Step = GraphStep | BandPass;
+
+/** Steps run in order; each graph is its own session, created one after another (see the planner). */
+export interface SequenceProgram {
+  kind: "sequence";
+  steps: Step[];
 }
 
 /**
- * The decoder loop's stage: the merged decoder without its lm_head, holding the request's KV caches from
- * the first step to the last. Each step takes one embedded token per row and returns the final hidden state
- * per row; the lm_head stage turns that into token scores.
+ * The decoder loop's stage: pieces of the merged decoder (without its lm_head), holding the request's KV
+ * caches from the first step to the last. A step takes the named values of the previous decoder stage (for the
+ * first: `inputs_embeds`, one token per row) and returns the stage's outputs (for the last: the final hidden
+ * state, which the lm_head stage turns into token scores). Inputs named past_key_values.* / outputs named
+ * present.* are the caches; encoder_hidden_states, encoder_attention_mask and use_cache_branch are fed by the
+ * session.
  */
 export interface DecoderProgram {
   kind: "decoder";
-  graph: string;
-  /** Output of the graph that replaces logits (the last hidden state, [rows, 1, dModel]). */
-  hiddenOutput: string;
-  layers: number;
+  graphs: string[];
   heads: number;
   headDim: number;
   dModel: number;
 }
 
-export type StageProgram = GraphProgram | BandedProgram | DecoderProgram;
+export type StageProgram = SequenceProgram | DecoderProgram;
 
 export interface StageEstimate {
   /** Bytes of weights the stage's sessions hold. */
@@ -142,6 +151,8 @@ export interface SplitManifest {
   budget: { bytes: number; target: number; chunkBytes: number };
   /** The onnxruntime-web cost model the planner used (from the probe). */
   calibration: Calibration;
+  /** What the engine reports (EngineInfo minus backend and threads). */
+  engine: { dModel: number; vocabSize: number; decoderLayers: number; heads: number; headDim: number };
   /** Shapes the plan holds for: image size, longest encoder input, decoding limits. */
   limits: { imageSize: number; maxEncoderLength: number; maxDecoderLength: number; maxRows: number };
   stages: Stage[];

@@ -1,0 +1,60 @@
+// Memory as a Worker isolate counts it: JS heap + array buffers + WebAssembly memory (REFERENCE.md §5).
+//
+// onnxruntime-web does not expose its Emscripten module's heap. Its glue creates the WebAssembly.Memory in JS
+// (the threaded build imports a shared memory), so wrapping the constructor before the first session keeps a
+// handle to it; `buffer.byteLength` is then what HEAPU8.buffer.byteLength would say. WASM memory only grows,
+// so its current size is its peak. process.memoryUsage().arrayBuffers does not include it (checked in Node 20).
+const memories: WebAssembly.Memory[] = [];
+let installed = false;
+
+/** Must run before onnxruntime-web creates its memory (before the first session). */
+export function installWasmMemoryHook(): void {
+  if (installed) return;
+  installed = true;
+  const Original = WebAssembly.Memory;
+  (WebAssembly as { Memory: typeof WebAssembly.Memory }).Memory = new Proxy(Original, {
+    construct(target, args: [WebAssembly.MemoryDescriptor]) {
+      const m = new target(...args);
+      memories.push(m);
+      return m;
+    },
+  });
+}
+
+export function wasmBytes(): number {
+  return memories.reduce((a, m) => Math.max(a, m.buffer.byteLength), 0);
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+export interface MemorySample {
+  label: string;
+  wasm: number;
+  /** Live JS heap + array buffers after a full GC (when the process runs with --expose-gc). */
+  js: number;
+  total: number;
+}
+
+/** Samples memory at labelled points and keeps the peak of WASM + live JS. */
+export class MemoryTracker {
+  readonly samples: MemorySample[] = [];
+
+  sample(label: string): MemorySample {
+    gc?.();
+    const m = process.memoryUsage();
+    const js = m.heapUsed + m.arrayBuffers;
+    const wasm = wasmBytes();
+    const s = { label, wasm, js, total: wasm + js };
+    this.samples.push(s);
+    return s;
+  }
+
+  peak(): MemorySample {
+    return this.samples.reduce((a, b) => (b.total > a.total ? b : a), { label: "none", wasm: 0, js: 0, total: 0 });
+  }
+
+  /** Largest JS sample (the WASM peak is simply the last sample's). */
+  jsPeak(): number {
+    return Math.max(0, ...this.samples.map((s) => s.js));
+  }
+}

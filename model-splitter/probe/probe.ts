@@ -1,0 +1,24 @@
+// Runs a probe scenario in a fresh Node process (its own onnxruntime-web instance and WASM memory, which
+// never shrinks) and returns what it measured.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { ProbeResult, Scenario } from "./child";
+
+const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
+
+export function runProbe(scenario: Scenario, opts: { timeoutMs?: number } = {}): Promise<ProbeResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ["--expose-gc", "--import", "tsx", CHILD, JSON.stringify(scenario)], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    const timer = opts.timeoutMs ? setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs) : undefined;
+    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    p.on("close", (code) => {
+      if (timer) clearTimeout(timer);
+      const line = out.split("\n").find((l) => l.startsWith("PROBE_RESULT "));
+      if (code !== 0 || !line) return reject(new Error(`probe failed (exit ${code}): ${err.trim().split("\n").slice(-5).join("\n")}`));
+      resolve(JSON.parse(line.slice("PROBE_RESULT ".length)) as ProbeResult);
+    });
+  });
+}
