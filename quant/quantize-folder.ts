@@ -100,6 +100,7 @@ export function quantizationRecord(r: FolderReport) {
     embeddings: r.options.embeddings ? "int8 rows + per-row fp32 scales (Gather, Gather, Cast, Mul)" : "fp32",
     external_data: r.options.externalData,
     min_elements: r.options.minElements,
+    split_columns: r.options.splitAbove > 0 ? { above: r.options.splitAbove, block: r.options.splitBlock } : null,
     exclude: r.options.exclude.map((x) => x.source),
     files: Object.fromEntries(r.files.map((f) => [`onnx/${f.file}`, { bytes: f.bytesAfter, fp32_bytes: f.bytesBefore, data_files: f.written.slice(1).map((w) => w.path.split("/").pop()) }])),
   };

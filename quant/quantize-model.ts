@@ -129,7 +129,7 @@ function dropUnused(root: GraphProto, candidates: Set<string>): number {
 function summarise(qs: QuantizedWeight[]): ModelReport["quantized"] {
   const worst = qs.reduce<QuantizedWeight | undefined>((w, q) => (!w || q.maxRelError > w.maxRelError ? q : w), undefined);
   return {
-    count: qs.length,
+    count: new Set(qs.map((q) => q.source.name)).size,
     elements: qs.reduce((a, q) => a + q.elements, 0),
     worstWeightRelError: worst?.maxRelError ?? 0,
     worstWeight: worst?.source.name,

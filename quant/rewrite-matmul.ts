@@ -5,7 +5,7 @@
 // DynamicQuantizeLinear + MatMulInteger + Cast + Mul, without the int32 and fp32 intermediates, and its
 // weights stay int8 in WASM memory (prepacked once), unlike weight-only DequantizeLinear + MatMul.
 import { create } from "@bufbuild/protobuf";
-import { attributeValue, dimsOf, NodeProtoSchema, type NodeProto } from "../onnx-graph";
+import { attributeValue, dimsOf, makeAttribute, NodeProtoSchema, type NodeProto } from "../onnx-graph";
 import { admit, count, type Replacement, type RewriteContext } from "./context";
 import { resolveConstant } from "./scope";
 import type { Layout } from "./weights";
@@ -52,6 +52,7 @@ export function rewriteMatMul(ctx: RewriteContext, n: NodeProto): Replacement | 
     return undefined;
   }
   if (!admit(ctx, w.tensor.name, n, dims[0]! * dims[1]!)) return undefined;
+  if (ctx.options.splitAbove > 0 && dims[1]! > ctx.options.splitAbove) return splitByColumns(ctx, n, a, w);
   const q = ctx.weights.get(w, "matmul");
   const fused = fusableBias(ctx, n, dims[1]!);
   count(ctx.log, "MatMul→DynamicQuantizeMatMul");
@@ -59,6 +60,26 @@ export function rewriteMatMul(ctx: RewriteContext, n: NodeProto): Replacement | 
   count(ctx.log, "bias Add fused");
   ctx.log.removedValues.add(n.output[0]!);
   return { nodes: [dynamicQuantizeMatMul(ctx, n, a, q, fused.bias, fused.add.output[0]!)], drop: [fused.add] };
+}
+
+/** One DynamicQuantizeMatMul per column block, concatenated on the last axis (the bias Add stays after it). */
+function splitByColumns(ctx: RewriteContext, n: NodeProto, a: string, w: NonNullable<ReturnType<typeof resolveConstant>>): Replacement {
+  const parts = ctx.weights.getColumnChunks(w, ctx.options.splitBlock);
+  const base = n.name || "/MatMul";
+  const nodes = parts.map((p) => dynamicQuantizeMatMul(ctx, n, a, p, undefined, ctx.names.fresh(`${base}_cols${p.columns[0]}_output`)));
+  nodes.push(
+    create(NodeProtoSchema, {
+      name: ctx.names.fresh(`${base}_concat`),
+      opType: "Concat",
+      domain: "",
+      input: nodes.map((x) => x.output[0]!),
+      output: [n.output[0]!],
+      attribute: [makeAttribute("axis", -1)],
+    }),
+  );
+  count(ctx.log, "MatMul→DynamicQuantizeMatMul");
+  count(ctx.log, "column-split MatMul");
+  return { nodes };
 }
 
 /** Gemm as exporters write a Linear on 2-D input: alpha = beta = 1, A not transposed, C a [N] bias. */

@@ -37,6 +37,32 @@ export class WeightQuantizer {
     return [...this.done.values()];
   }
 
+  /**
+   * A MatMul weight [K, N] as column blocks of at most `chunk` columns, each with its own int8 copy and scales
+   * (per-column scales do not depend on the split, so the values equal those of the whole-matrix layout).
+   */
+  getColumnChunks(c: ResolvedConstant, chunk: number): (QuantizedWeight & { columns: [number, number] })[] {
+    const [k, n] = dimsOf(c.tensor) as [number, number];
+    const parts = Math.ceil(n / chunk);
+    const size = Math.ceil(n / parts); // balanced blocks
+    const w = tensorToArray(c.tensor, this.load) as Float32Array;
+    const out: (QuantizedWeight & { columns: [number, number] })[] = [];
+    for (let p = 0; p < parts; p++) {
+      const c0 = p * size;
+      const c1 = Math.min(n, c0 + size);
+      const key = `${c.tensor.name}\u0000cols ${c0}-${c1}`;
+      let hit = this.done.get(key);
+      if (!hit) {
+        const block = new Float32Array(k * (c1 - c0));
+        for (let r = 0; r < k; r++) block.set(w.subarray(r * n + c0, r * n + c1), r * (c1 - c0));
+        hit = this.add(c.owner, c.tensor, `${c.tensor.name}_cols${c0}`, block, k, c1 - c0, 1, [k, c1 - c0], [c1 - c0]);
+        this.done.set(key, hit);
+      }
+      out.push({ ...hit, columns: [c0, c1] });
+    }
+    return out;
+  }
+
   /** The int8 copy and scales of `c` in `layout`, creating them in c.owner on first use. */
   get(c: ResolvedConstant, layout: Layout): QuantizedWeight {
     // Keyed by owner and name (not by object): rewrites may copy TensorProtos, names are the identity.
@@ -46,14 +72,18 @@ export class WeightQuantizer {
     const dims = dimsOf(c.tensor);
     const w = tensorToArray(c.tensor, this.load) as Float32Array;
     const { matrix, rows, cols, axis, qDims, scaleDims } = view(w, dims, layout);
-    const { q, scales } = quantizeInt8(matrix, rows, cols, axis);
-    const qName = this.names.fresh(`${c.tensor.name}_quantized`);
-    const sName = this.names.fresh(`${c.tensor.name}_scale`);
-    addInitializer(c.owner, makeTensor(qName, q, qDims));
-    addInitializer(c.owner, makeTensor(sName, scales, scaleDims));
-    const r: QuantizedWeight = { q: qName, scale: sName, source: c.tensor, elements: w.length, maxRelError: relError(matrix, q, scales, rows, cols, axis) };
+    const r = this.add(c.owner, c.tensor, c.tensor.name, matrix, rows, cols, axis, qDims, scaleDims);
     this.done.set(key, r);
     return r;
+  }
+
+  private add(owner: GraphProto, source: TensorProto, base: string, matrix: Float32Array, rows: number, cols: number, axis: 0 | 1, qDims: number[], scaleDims: number[]): QuantizedWeight {
+    const { q, scales } = quantizeInt8(matrix, rows, cols, axis);
+    const qName = this.names.fresh(`${base}_quantized`);
+    const sName = this.names.fresh(`${base}_scale`);
+    addInitializer(owner, makeTensor(qName, q, qDims));
+    addInitializer(owner, makeTensor(sName, scales, scaleDims));
+    return { q: qName, scale: sName, source, elements: matrix.length, maxRelError: relError(matrix, q, scales, rows, cols, axis) };
   }
 }
 

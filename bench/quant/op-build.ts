@@ -33,8 +33,14 @@ export interface ModelFile {
 const MEMORY_SHAPES = new Set(["lm_head step", "stage-3 patch embed 3×3/2"]);
 const QUICK_SHAPES = new Set(["davit stage-2 fc1", "decoder step q", "lm_head step", "stage-3 patch embed 3×3/2"]);
 
-export function buildAll(dir: string, quick: boolean): ModelFile[] {
+export interface BuildFilter {
+  shapes?: string[];
+  patterns?: string[];
+}
+
+export function buildAll(dir: string, quick: boolean, filter: BuildFilter = {}): ModelFile[] {
   const files: ModelFile[] = [];
+  const keep = (list: string[] | undefined, name: string) => !list || list.some((x) => name.includes(x));
   const write = (f: Omit<ModelFile, "path" | "fileBytes" | "external">, model: Parameters<typeof writeModel>[1]) => {
     const path = join(dir, `${files.length}.onnx`);
     const fileBytes = writeModel(path, model).reduce((a, w) => a + w.bytes, 0);
@@ -47,17 +53,17 @@ export function buildAll(dir: string, quick: boolean): ModelFile[] {
     files.push({ ...f, path, fileBytes, external });
   };
   for (const s of MATMUL_SHAPES) {
-    if (quick && !QUICK_SHAPES.has(s.name)) continue;
+    if ((quick && !QUICK_SHAPES.has(s.name)) || !keep(filter.shapes, s.name)) continue;
     const w = linearWeight(s);
-    for (const p of MATMUL_PATTERNS) {
+    for (const p of MATMUL_PATTERNS.filter((x) => keep(filter.patterns, x))) {
       const id = `${p} @ ${s.name}`;
       write({ id, kind: "matmul", pattern: p, shape: s.name, macs: s.m * s.k * s.n, input: [s.m, s.k], memoryCase: MEMORY_SHAPES.has(s.name) }, matmulModel(p, s, w));
     }
   }
   for (const s of CONV_SHAPES) {
-    if (quick && !QUICK_SHAPES.has(s.name)) continue;
+    if ((quick && !QUICK_SHAPES.has(s.name)) || !keep(filter.shapes, s.name)) continue;
     const w = convWeight(s);
-    for (const p of CONV_PATTERNS) {
+    for (const p of CONV_PATTERNS.filter((x) => keep(filter.patterns, x))) {
       const id = `${p} @ ${s.name}`;
       write({ id, kind: "conv", pattern: p, shape: s.name, macs: convMacs(s), input: [1, s.cin, s.hw, s.hw], memoryCase: MEMORY_SHAPES.has(s.name) }, convModel(p, s, w));
     }

@@ -1,7 +1,8 @@
 // The measuring side of op-patterns.ts, run in child processes: timings of every single-op model on one
 // backend/thread configuration, and the WASM memory of one model in a fresh onnxruntime-web instance.
-import { join, dirname } from "node:path";
-import { DataType, GraphBuilder, makeModel, Random, writeModel } from "../../onnx-graph";
+import { statSync } from "node:fs";
+import { Random } from "../../onnx-graph";
+import { baselineModelPath } from "./baseline-model";
 import type { ModelFile } from "./op-build";
 import { openSession, type Backend, type BenchSession } from "./ort-backends";
 import { cosine, summarise, type Timing } from "./stats";
@@ -105,13 +106,8 @@ export async function measureMemory(manifest: ModelFile[], id: string, data: "in
   let fileBytes: number;
   let dims: number[];
   if (id === "baseline") {
-    // The runtime's own footprint: a model with no weights worth counting.
-    const g = new GraphBuilder("baseline");
-    g.input("x", DataType.FLOAT, [1, 4]);
-    g.op("Add", ["x", g.initializer("b", new Float32Array(4), [4])], {}, { output: "y" });
-    g.output("y", DataType.FLOAT, [1, 4]);
-    path = join(dirname(manifest[0]!.path), "baseline.onnx");
-    fileBytes = writeModel(path, makeModel(g.build(), { opsets: { "": 17 } }))[0]!.bytes;
+    path = baselineModelPath();
+    fileBytes = statSync(path).size;
     dims = [1, 4];
   } else {
     const m = manifest.find((x) => x.id === id);

@@ -5,6 +5,7 @@
 // run for weights inline vs external data. Prints tables; writes bench/results/quant-ops-<date>.json.
 //
 //   npm run bench:quant-ops [-- --configs web1,web2,node1,node2] [--no-memory] [--quick]
+//        [--shapes lm_head,fc1] [--patterns fp32,dynamicquantizematmul] (substring filters) [--tag NAME]
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -21,6 +22,12 @@ interface Args {
   configs: string[];
   memory: boolean;
   quick: boolean;
+  /** Substrings of shape names to keep (default: all). */
+  shapes?: string[];
+  /** Substrings of pattern names to keep (default: all). */
+  patterns?: string[];
+  /** Suffix of the results file name, for focused re-runs. */
+  tag?: string;
   child?: string;
   dir?: string;
   out?: string;
@@ -34,6 +41,9 @@ function parseArgs(argv: string[]): Args {
     if (v === "--configs") a.configs = argv[++i]!.split(",");
     else if (v === "--no-memory") a.memory = false;
     else if (v === "--quick") a.quick = true;
+    else if (v === "--shapes") a.shapes = argv[++i]!.split(",");
+    else if (v === "--patterns") a.patterns = argv[++i]!.split(",");
+    else if (v === "--tag") a.tag = argv[++i];
     else if (v === "--child") a.child = argv[++i];
     else if (v === "--dir") a.dir = argv[++i];
     else if (v === "--out") a.out = argv[++i];
@@ -109,7 +119,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "quant-ops-"));
   try {
     console.log(`building single-op models in ${dir} ...`);
-    const manifest = buildAll(dir, a.quick);
+    const manifest = buildAll(dir, a.quick, { shapes: a.shapes, patterns: a.patterns });
     writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest));
 
     const timing: TimingRow[] = [];
@@ -137,7 +147,7 @@ async function main(): Promise<void> {
     }
 
     mkdirSync("bench/results", { recursive: true });
-    const path = `bench/results/quant-ops-${isoDate()}.json`;
+    const path = `bench/results/quant-ops-${isoDate()}${a.tag ? `-${a.tag}` : ""}.json`;
     const result = {
       date: new Date().toISOString(),
       machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavgAtEnd: (await import("node:os")).loadavg() },

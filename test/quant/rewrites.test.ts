@@ -214,3 +214,33 @@ describe("quantizeModel rewrites", () => {
     }
   });
 });
+
+describe("column split of very wide weights", () => {
+  it("splits a MatMul wider than splitAbove into balanced DynamicQuantizeMatMul blocks + Concat, same result", async () => {
+    const k = 16;
+    const n = 1000;
+    const w = rnd.fork("wide").normalArray(k * n, 0.1);
+    const x = rnd.fork("wide-x").normalArray(2 * k, 1);
+    const build = () => {
+      const g = new GraphBuilder("wide");
+      g.input("x", DataType.FLOAT, [1, 2, k]);
+      g.op("MatMul", ["x", g.initializer("lm_head", w, [k, n])], {}, { output: "y" });
+      g.output("y", DataType.FLOAT, [1, 2, n]);
+      return makeModel(g.build(), { opsets: { "": 14 } });
+    };
+    const whole = build();
+    quantizeModel(whole, { minElements: 1, splitAbove: 0 });
+    const split = build();
+    const report = quantizeModel(split, { minElements: 1, splitAbove: 500, splitBlock: 300 });
+    expect(report.rewrites["column-split MatMul"]).toBe(1);
+    expect(report.quantized.count).toBe(1);
+    // ceil(1000 / 300) = 4 blocks of 250 columns.
+    expect(int8Inits(split).map((t) => dimsOf(t))).toEqual([[k, 250], [k, 250], [k, 250], [k, 250]]);
+    expect(Object.fromEntries(opHistogram(split.graph!))).toEqual({ "com.microsoft::DynamicQuantizeMatMul": 4, Concat: 1 });
+    const feeds = { x: new ort.Tensor("float32", x, [1, 2, k]) };
+    const a = (await run(whole, feeds)).y!.data as Float32Array;
+    const b = (await run(split, feeds)).y!.data as Float32Array;
+    // Per-column scales do not depend on the split: the blocks compute what the whole weight does.
+    expect(Array.from(b)).toEqual(Array.from(a));
+  });
+});
