@@ -1,0 +1,109 @@
+// Plans and writes one role's stages: evaluate the graph at each planning scenario, cut it into pieces by
+// weight, group the pieces into stages by the memory model, write every piece with its chunks, and describe
+// the stages for the manifest.
+import type { TensorProto } from "../../onnx-graph";
+import type { Stage, StageProgram, TensorSpec } from "../manifest";
+import { cutGraph } from "../graph/cut";
+import { activationPeak, graphCosts, weightBytesOf, type GraphCosts } from "../plan/costs";
+import { estimateStage, groupPieces, type PieceCost } from "../plan/estimate";
+import { planPieces, type PieceRange } from "../plan/pieces";
+import { evaluateGraph, lookup } from "../shapes/evaluate";
+import { bytesOf } from "../shapes/facts";
+import { writePiece } from "../write/piece-writer";
+import type { SplitOptions } from "./options";
+import type { ModelDims, RoleGraph } from "./roles";
+
+const CACHE = /^(past_key_values|present)\./;
+const DECODER_FED = new Set(["encoder_hidden_states", "encoder_attention_mask", "use_cache_branch"]);
+
+export interface PlannedRole {
+  stages: Stage[];
+  /** Per stage: scenario descriptions (for the report and the probe). */
+  scenarios: string[];
+}
+
+export function planRole(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: string): PlannedRole {
+  const graph = r.model.graph!;
+  const costs: GraphCosts[] = r.scenarios.map((s) => graphCosts(graph, evaluateGraph(graph, s.inputs, r.load), new Map<string, TensorProto>()));
+  const base = costs[0]!;
+  const ranges: PieceRange[] = planPieces(base, o.pieceBytes);
+  const pieceCosts: PieceCost[] = ranges.map(({ from, to }) => {
+    const live = costs.map((c) => activationPeak(c, from, to));
+    return {
+      weightBytes: weightBytesOf(base, from, to),
+      activation: Math.max(...live.map((l) => l.peak)),
+      ioBytes: Math.max(...live.map((l) => l.inputBytes + l.outputBytes)),
+    };
+  });
+  const extraJs = r.role === "decoder" ? decoderCacheBytes(costs) : 0;
+  const groups = groupPieces(pieceCosts, o.calibration, o.target, () => extraJs);
+
+  // Cut once into all pieces; names are kept, so pieces chain by name within and across stages.
+  const pieceOfNode = new Map(base.nodes.flatMap((c, i) => [[c.node, ranges.findIndex((p) => i >= p.from && i < p.to)] as const]));
+  const typeOf = (name: string) => {
+    const f = lookup(base.facts, name);
+    if (!f) throw new Error(`no facts for ${name}`);
+    return { type: f.type, dims: null };
+  };
+  const pieces = cutGraph(graph, (n) => pieceOfNode.get(n)!, ranges.length, { typeOf });
+  const dimsOf = (name: string) => lookup(base.facts, name)?.dims;
+  const spec = (name: string): TensorSpec => {
+    const f = lookup(base.facts, name)!;
+    return { name, type: elemName(f.type), dims: f.dims };
+  };
+
+  const stages: Stage[] = [];
+  groups.forEach(([s, e], k) => {
+    const id = `${r.role}-${k}`;
+    const entries = pieces.slice(s, e).map((p, i) => writePiece(p.graph, { root, dir: `stages/${id}`, id: `p${s + i}`, chunkBytes: o.chunkBytes, source: r.model, load: r.load, dimsOf }));
+    const made = new Set(pieces.slice(s, e).flatMap((p) => p.outputs));
+    const later = new Set(pieces.slice(e).flatMap((p) => p.inputs));
+    const roleOutputs = new Set(graph.output.map((x) => x.name));
+    let inputs = [...new Set(pieces.slice(s, e).flatMap((p) => p.inputs))].filter((n) => !made.has(n));
+    let outputs = [...made].filter((n) => later.has(n) || roleOutputs.has(n));
+    let program: StageProgram;
+    if (r.role === "decoder") {
+      inputs = inputs.filter((n) => !CACHE.test(n) && !DECODER_FED.has(n));
+      outputs = outputs.filter((n) => !CACHE.test(n));
+      program = { kind: "decoder", graphs: entries.map((g) => g.id), heads: dims.heads, headDim: dims.headDim, dModel: dims.dModel };
+    } else {
+      program = {
+        kind: "sequence",
+        steps: entries.map((g, i) => {
+          const readLater = new Set([...pieces.slice(s + i + 1, e).flatMap((p) => p.inputs), ...outputs]);
+          const seen = new Set([...inputs, ...pieces.slice(s, s + i + 1).flatMap((p) => p.outputs)]);
+          return { kind: "graph" as const, graph: g.id, drop: [...seen].filter((n) => !readLater.has(n)) };
+        }),
+      };
+    }
+    stages.push({
+      id,
+      role: r.role,
+      graphs: entries,
+      program,
+      inputs: inputs.map(spec),
+      outputs: outputs.map(spec),
+      estimate: estimateStage(pieceCosts.slice(s, e), o.calibration, extraJs),
+    });
+  });
+  return { stages, scenarios: stages.map(() => r.scenarios.map((x) => x.name).join("; ")) };
+}
+
+/** JS-side decoder caches: the fed pasts (cross K/V tiled per row, self K/V) and the returned presents. */
+function decoderCacheBytes(costs: GraphCosts[]): number {
+  return Math.max(
+    ...costs.map((c) => {
+      let total = 0;
+      for (const i of c.graph.input) if (CACHE.test(i.name)) total += bytesOf(lookup(c.facts, i.name)!);
+      for (const out of c.graph.output) if (CACHE.test(out.name)) total += bytesOf(lookup(c.facts, out.name) ?? { type: 1, dims: [] });
+      return total;
+    }),
+  );
+}
+
+function elemName(t: number): TensorSpec["type"] {
+  const names: Record<number, TensorSpec["type"]> = { 1: "float32", 7: "int64", 6: "int32", 9: "bool", 2: "uint8", 3: "int8" };
+  const n = names[t];
+  if (!n) throw new Error(`unsupported element type ${t} at a stage boundary`);
+  return n;
+}
