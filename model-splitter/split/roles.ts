@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { DataType, readModel, tensorTypeOf, type ExternalLoader, type ModelProto } from "../../onnx-graph";
 import type { StageRole } from "../manifest";
 import { extractLmHead, HIDDEN_OUTPUT } from "../rewrite/lm-head";
+import { splitLargeTensors, type SplitReport } from "../rewrite/split-tensors";
 import type { Facts } from "../shapes/facts";
 import type { SplitOptions } from "./options";
 
@@ -55,7 +56,7 @@ function readDims(decoder: ModelProto, config: Record<string, unknown>, preproce
   };
 }
 
-export function loadRoles(dir: string, config: Record<string, unknown>, preprocessor: Record<string, unknown>, o: SplitOptions): { roles: RoleGraph[]; dims: ModelDims } {
+export function loadRoles(dir: string, config: Record<string, unknown>, preprocessor: Record<string, unknown>, o: SplitOptions): { roles: RoleGraph[]; dims: ModelDims; splits: SplitReport[] } {
   const read = (name: string) => readModel(join(dir, "onnx", `${name}.onnx`));
   const vision = read("vision_encoder");
   const embed = read("embed_tokens");
@@ -103,5 +104,7 @@ export function loadRoles(dir: string, config: Record<string, unknown>, preproce
     },
     { role: "lm_head", model: head, load: decoder.load, scenarios: [{ name: `${R} rows`, inputs: { [HIDDEN_OUTPUT]: f32([R, 1, d]) } }] },
   ];
-  return { roles, dims };
+  // Weights larger than one stored file are split into blocks by rewriting their readers.
+  const splits = roles.flatMap((r) => splitLargeTensors(r.model.graph!, o.chunkBytes, r.load));
+  return { roles, dims, splits };
 }

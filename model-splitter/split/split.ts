@@ -25,7 +25,8 @@ export function splitModel(inDir: string, outDir: string, o: SplitOptions, log: 
   mkdirSync(outDir, { recursive: true });
   const config = readJson(join(inDir, "config.json"));
   const edge = readJson(join(inDir, "florence_edge.json"));
-  const { roles, dims } = loadRoles(inDir, config, readJson(join(inDir, "preprocessor_config.json")), o);
+  const { roles, dims, splits } = loadRoles(inDir, config, readJson(join(inDir, "preprocessor_config.json")), o);
+  for (const s of splits) log(`split ${s.tensor} (${(s.bytes / 2 ** 20).toFixed(1)} MiB, read by ${s.op}) into ${s.blocks} blocks`);
   const stages: Stage[] = [];
   const scenarios = new Map<string, string>();
   for (const r of roles) {
