@@ -6,23 +6,33 @@ export function tooLarge(maxBytes: number): ApiError {
   return new ApiError("image_too_large", `The image is larger than ${maxBytes} bytes.`, { max_bytes: maxBytes });
 }
 
-export async function readBounded(stream: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {
+/** Reads all of a stream, refusing more than maxBytes; an abort of `signal` cancels the read. */
+export async function readBounded(stream: ReadableStream<Uint8Array> | null, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
   if (!stream) return new Uint8Array(0);
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  // Not every fetch ties the body to the request's signal: race each read against it.
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal!.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await (signal ? Promise.race([reader.read(), aborted]) : reader.read());
       if (done) break;
       size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw tooLarge(maxBytes);
-      }
+      if (size > maxBytes) throw tooLarge(maxBytes);
       chunks.push(value);
     }
+  } catch (e) {
+    await reader.cancel().catch(() => undefined);
+    throw e;
   } finally {
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
     reader.releaseLock();
   }
   const out = new Uint8Array(size);

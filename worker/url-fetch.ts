@@ -50,7 +50,7 @@ export async function fetchImageUrl(raw: string, opts: UrlFetchOptions): Promise
         await res.body?.cancel().catch(() => undefined);
         throw tooLarge(opts.maxBytes);
       }
-      return await readBounded(res.body, opts.maxBytes);
+      return await readBounded(res.body, opts.maxBytes, signal);
     }
   } catch (e) {
     if (e instanceof ApiError) throw e;
