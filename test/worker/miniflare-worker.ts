@@ -51,7 +51,7 @@ export async function startApiWorker(opts: ApiWorkerOptions = {}): Promise<ApiWo
     cache: true,
     bindings: { MODEL_PREFIX: prefix, ...opts.vars },
     ...(opts.rateLimit !== undefined ? { ratelimits: { RATE_LIMITER: { simple: { limit: opts.rateLimit, period: 60 as const } } } } : {}),
-    outboundService: (req) => (opts.outbound ? opts.outbound(req as unknown as Request) : new Response("no internet in tests", { status: 599 })) as never,
+    outboundService: (req: unknown) => (opts.outbound ? opts.outbound(req as unknown as Request) : new Response("no internet in tests", { status: 599 })) as never,
   });
   try {
     await mf.ready;

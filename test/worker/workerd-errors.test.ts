@@ -138,7 +138,7 @@ describe("problem+json from the Worker in workerd", () => {
   });
 
   it("a valid key with no model in R2 → 503 model_unavailable with Retry-After; /healthz shows the failure", async () => {
-    for (const headers of [{ authorization: "Bearer key-one" }, { "x-api-key": "key-two" }]) {
+    for (const headers of [{ authorization: "Bearer key-one" }, { "x-api-key": "key-two" }] as Record<string, string>[]) {
       const res = await locked.fetch("/v1/analyze", { ...raw(PNG).init, headers: { "content-type": "image/png", ...headers } });
       expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
       await expectProblem(res, 503, "model_unavailable");
