@@ -3,8 +3,12 @@
 // the KV namespace FEATURES, and both WebAssembly binaries (onnxruntime-web, photon) are imported as modules,
 // i.e. precompiled by the platform. One app per isolate, built on the first request (env is only known then).
 import type { ExecutionContext } from "hono";
-import photonWasm from "@cf-wasm/photon/photon.wasm";
-import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
+// photon's workerd entry imports its .wasm itself (a relative import inside the package) and re-exports the
+// compiled module. onnxruntime-web's binary is imported by a path relative to this file on purpose:
+// wrangler's module collector fails on package-exported .wasm specifiers ("onnxruntime-web/ort-wasm-simd-
+// threaded.wasm" → ENOENT under worker/), while a relative path works in wrangler and in any esbuild bundle.
+import { photonWasmModule } from "@cf-wasm/photon/workerd";
+import ortWasm from "../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm";
 import { createOrtWebEngine } from "../runtime/engine/ort-web";
 import type { LoadFile } from "../runtime/engine/model-files";
 import { readModelFolder } from "../runtime/model-folder";
@@ -45,7 +49,7 @@ function r2Loader(bucket: R2BucketLike, prefix: string): LoadFile {
 }
 
 function buildApp(env: Env): AppType {
-  installPhoton(photonWasm);
+  installPhoton(photonWasmModule);
   const config = configFromVars(env);
   const prefix = typeof env.MODEL_PREFIX === "string" ? env.MODEL_PREFIX : "";
   const loadFile = r2Loader(env.MODEL, prefix);
