@@ -39,9 +39,48 @@ export function crossingBytes(c: GraphCosts): number[] {
   return out;
 }
 
+/**
+ * Boundaries where a cut cannot change the numbers: every tensor crossing it (beyond shape vectors) is still
+ * read by at least two nodes after it, as the residual stream or a LayerNorm's output is, or is a value shared
+ * by several readers that was made long before (an attention mask). A cut inside a LayerNorm, a MatMul + bias
+ * or a GELU would stop onnxruntime from fusing them (fusions need single-reader intermediates next to each
+ * other), and the unfused arithmetic differs in the last bits, which int8 dynamic quantization can turn into
+ * visible differences.
+ */
+const FAR = 20;
+
+export function cleanBoundaries(c: GraphCosts): boolean[] {
+  const n = c.nodes.length;
+  const made = new Map<string, number>();
+  const reads = new Map<string, number[]>();
+  c.nodes.forEach((r, i) => {
+    for (const v of nodeReads(r.node)) (reads.get(v) ?? reads.set(v, []).get(v)!).push(i);
+    for (const o of r.node.output) if (o) made.set(o, i);
+  });
+  const outputs = new Set(c.graph.output.map((o) => o.name));
+  const clean = new Array<boolean>(n + 1).fill(true);
+  for (const [v, m] of made) {
+    const f = lookup(c.facts, v);
+    if (!f || f.dims.reduce((a, b) => a * b, 1) <= 64) continue;
+    const rs = reads.get(v) ?? [];
+    // Residual sums and LayerNorm outputs are Adds; any other maker (a Transpose feeding three Gathers, a
+    // quantized MatMul) is inside a block, where onnxruntime's layout optimizer may rewrite across the cut.
+    const stream = c.nodes[m]!.node.opType === "Add";
+    // For boundaries b in (m, last read]: clean only if ≥ 2 reads at or after b (or v is a graph output).
+    for (let b = m + 1; b <= n; b++) {
+      const remaining = rs.filter((x) => x >= b).length;
+      if (remaining === 0 && !outputs.has(v)) break;
+      const shared = rs.length >= 2 && b - m > FAR;
+      if (((remaining < 2 && !shared) || (!stream && !shared)) && !outputs.has(v)) clean[b] = false;
+    }
+  }
+  return clean;
+}
+
 export function planPieces(c: GraphCosts, maxWeights: number, window = 0.5): PieceRange[] {
   const n = c.nodes.length;
   const cross = crossingBytes(c);
+  const clean = cleanBoundaries(c);
   const pieces: PieceRange[] = [];
   let s = 0;
   while (s < n) {
@@ -62,14 +101,20 @@ export function planPieces(c: GraphCosts, maxWeights: number, window = 0.5): Pie
       pieces.push({ from: s, to: n });
       break;
     }
-    // Cut at the cheapest boundary among those where the piece already holds `window` of the limit.
-    let best = e;
-    for (let i = e; i > s + 1; i--) {
-      if (cum[i - s - 1]! < window * maxWeights) break;
-      if (cross[i]! < cross[best]!) best = i;
+    // Cut at the cheapest clean boundary among those where the piece already holds `window` of the limit;
+    // else at the last clean one before the limit; else at the first clean one after it.
+    let best = -1;
+    for (let i = e; i > s; i--) {
+      if (!clean[i]) continue;
+      if (best >= 0 && cum[i - s - 1]! < window * maxWeights) break;
+      if (best < 0 || cross[i]! < cross[best]!) best = i;
     }
-    pieces.push({ from: s, to: best });
-    s = best;
+    if (best < 0) {
+      best = e + 1;
+      while (best < n && !clean[best]) best++;
+    }
+    pieces.push({ from: s, to: Math.min(best, n) });
+    s = Math.min(best, n);
   }
   return pieces;
 }

@@ -11,6 +11,7 @@ import { configureOrtWeb, type OrtWeb } from "../../runtime/ort-env";
 import { compileOrtWasm } from "../../runtime-node/engine-ort-web-node";
 import { makeData, type ConcreteSpec } from "./feeds";
 import { installWasmMemoryHook, MemoryTracker } from "./memory";
+import { runStageScenario, type StageScenario } from "./stage-scenario";
 
 export interface GraphScenario {
   kind: "graph";
@@ -19,7 +20,7 @@ export interface GraphScenario {
   runs: number;
 }
 
-export type Scenario = GraphScenario;
+export type Scenario = GraphScenario | StageScenario;
 
 export interface ProbeResult {
   samples: { label: string; wasm: number; js: number; total: number }[];
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   const ort = (await import("onnxruntime-web/wasm")) as OrtWeb;
   configureOrtWeb(ort, { numThreads: 1, wasmModule });
   mem.sample("start");
-  const r = await runGraphScenario(ort, scenario, mem);
+  const r = scenario.kind === "graph" ? await runGraphScenario(ort, scenario, mem) : await runStageScenario(ort, scenario, mem);
   const result: ProbeResult = { ...r, samples: mem.samples, peak: mem.peak(), wasmBytes: mem.peak().wasm, jsPeak: mem.jsPeak() };
   result.wasmBytes = Math.max(...mem.samples.map((x) => x.wasm));
   process.stdout.write(`PROBE_RESULT ${JSON.stringify(result)}\n`);

@@ -3,12 +3,14 @@
 // the stages for the manifest.
 import type { TensorProto } from "../../onnx-graph";
 import type { Stage, StageProgram, TensorSpec } from "../manifest";
-import { cutGraph } from "../graph/cut";
+import { cutGraph, type Piece } from "../graph/cut";
+import { cutMergedDecoder } from "../rewrite/cut-if";
+import { planDecoderCuts } from "../plan/decoder-cuts";
 import { activationPeak, graphCosts, weightBytesOf, type GraphCosts } from "../plan/costs";
 import { estimateStage, groupPieces, type PieceCost } from "../plan/estimate";
 import { planPieces, type PieceRange } from "../plan/pieces";
 import { evaluateGraph, lookup } from "../shapes/evaluate";
-import { bytesOf } from "../shapes/facts";
+import { bytesOf, type Facts } from "../shapes/facts";
 import { writePiece } from "../write/piece-writer";
 import type { SplitOptions } from "./options";
 import type { ModelDims, RoleGraph } from "./roles";
@@ -23,6 +25,7 @@ export interface PlannedRole {
 }
 
 export function planRole(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: string): PlannedRole {
+  if (r.role === "decoder") return planDecoder(r, o, dims, root);
   const graph = r.model.graph!;
   const costs: GraphCosts[] = r.scenarios.map((s) => graphCosts(graph, evaluateGraph(graph, s.inputs, r.load), new Map<string, TensorProto>()));
   const base = costs[0]!;
@@ -35,9 +38,6 @@ export function planRole(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: s
       ioBytes: Math.max(...live.map((l) => l.inputBytes + l.outputBytes)),
     };
   });
-  const extraJs = r.role === "decoder" ? decoderCacheBytes(costs) : 0;
-  const groups = groupPieces(pieceCosts, o.calibration, o.target, () => extraJs);
-
   // Cut once into all pieces; names are kept, so pieces chain by name within and across stages.
   const pieceOfNode = new Map(base.nodes.flatMap((c, i) => [[c.node, ranges.findIndex((p) => i >= p.from && i < p.to)] as const]));
   const typeOf = (name: string) => {
@@ -46,12 +46,69 @@ export function planRole(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: s
     return { type: f.type, dims: null };
   };
   const pieces = cutGraph(graph, (n) => pieceOfNode.get(n)!, ranges.length, { typeOf });
-  const dimsOf = (name: string) => lookup(base.facts, name)?.dims;
-  const spec = (name: string): TensorSpec => {
-    const f = lookup(base.facts, name)!;
-    return { name, type: elemName(f.type), dims: f.dims };
-  };
+  const facts = (name: string) => lookup(base.facts, name);
+  return buildStages(r, o, dims, root, pieces, pieceCosts, () => 0, facts);
+}
 
+function planDecoder(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: string): PlannedRole {
+  const graph = r.model.graph!;
+  const ifNode = graph.node[0]!;
+  const inits = new Map(graph.initializer.map((t) => [t.name, t]));
+  // Scenario 0 is the first step (no-past branch), scenario 1 a step with the full cache (with-past branch).
+  const [first, full] = r.scenarios.map((s) => evaluateGraph(graph, s.inputs, r.load));
+  const elseFacts = first!.subgraphs.get(ifNode)!;
+  const thenFacts = full!.subgraphs.get(ifNode)!;
+  const thenCosts = graphCosts(thenFacts.graph, thenFacts, inits);
+  const elseCosts = graphCosts(elseFacts.graph, elseFacts, inits);
+  const cuts = planDecoderCuts(thenCosts, elseCosts, inits, o.pieceBytes);
+  const branchFacts = { then: thenFacts, else: elseFacts };
+  const pieces = cutMergedDecoder(r.model, {
+    cuts: { then: cuts.then, else: cuts.else },
+    typeOf: (b, name) => {
+      const f = lookup(branchFacts[b], name);
+      if (!f) throw new Error(`no facts for ${b}-branch value ${name}`);
+      return f.type;
+    },
+  });
+  const positions = (c: GraphCosts, raw: number[]) => [0, ...raw.map((x) => c.nodes.filter((n) => c.graph.node.indexOf(n.node) < x).length), c.nodes.length];
+  const tp = positions(thenCosts, cuts.then);
+  const ep = positions(elseCosts, cuts.else);
+  const slots = new Map(pieces.flatMap((p) => [...p.slots]));
+  const facts = (name: string): Facts | undefined => {
+    const slot = slots.get(name);
+    return slot ? lookup(branchFacts[slot.branch], slot.value) : (lookup(full!, name) ?? lookup(first!, name));
+  };
+  const cacheBytes = pieces.map((p) =>
+    [...p.inputs, ...p.outputs].filter((n) => CACHE.test(n)).reduce((a, n) => a + bytesOf(lookup(full!, n) ?? lookup(first!, n) ?? { type: 1, dims: [] }), 0),
+  );
+  const pieceCosts: PieceCost[] = pieces.map((p, i) => {
+    const live = [activationPeak(thenCosts, tp[i]!, tp[i + 1]!), activationPeak(elseCosts, ep[i]!, ep[i + 1]!)];
+    return {
+      weightBytes: [...cuts.weights[i]!].reduce((a, w) => a + (thenCosts.weightBytes.get(w) ?? 0), 0),
+      activation: Math.max(...live.map((l) => l.peak)),
+      ioBytes: Math.max(...live.map((l) => l.inputBytes + l.outputBytes)) - cacheBytes[i]! / 2,
+    };
+  });
+  return buildStages(r, o, dims, root, pieces, pieceCosts, (s, e) => cacheBytes.slice(s, e).reduce((a, b) => a + b, 0), facts);
+}
+
+function buildStages(
+  r: RoleGraph,
+  o: SplitOptions,
+  dims: ModelDims,
+  root: string,
+  pieces: Piece[],
+  pieceCosts: PieceCost[],
+  extraJs: (from: number, to: number) => number,
+  facts: (name: string) => Facts | undefined,
+): PlannedRole {
+  const graph = r.model.graph!;
+  const groups = groupPieces(pieceCosts, o.calibration, o.target, extraJs);
+  const dimsOf = (name: string) => facts(name)?.dims;
+  const spec = (name: string): TensorSpec => {
+    const f = facts(name);
+    return { name, type: f ? elemName(f.type) : "float32", dims: f?.dims ?? [] };
+  };
   const stages: Stage[] = [];
   groups.forEach(([s, e], k) => {
     const id = `${r.role}-${k}`;
@@ -83,7 +140,7 @@ export function planRole(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: s
       program,
       inputs: inputs.map(spec),
       outputs: outputs.map(spec),
-      estimate: estimateStage(pieceCosts.slice(s, e), o.calibration, extraJs),
+      estimate: estimateStage(pieceCosts.slice(s, e), o.calibration, extraJs(s, e)),
     });
   });
   return { stages, scenarios: stages.map(() => r.scenarios.map((x) => x.name).join("; ")) };

@@ -7,6 +7,7 @@ import { DataType, readModel, tensorTypeOf, type ExternalLoader, type ModelProto
 import type { StageRole } from "../manifest";
 import { extractLmHead, HIDDEN_OUTPUT } from "../rewrite/lm-head";
 import { splitLargeTensors, type SplitReport } from "../rewrite/split-tensors";
+import { pruneDeadNodes } from "../graph/prune";
 import type { Facts } from "../shapes/facts";
 import type { SplitOptions } from "./options";
 
@@ -104,6 +105,7 @@ export function loadRoles(dir: string, config: Record<string, unknown>, preproce
     },
     { role: "lm_head", model: head, load: decoder.load, scenarios: [{ name: `${R} rows`, inputs: { [HIDDEN_OUTPUT]: f32([R, 1, d]) } }] },
   ];
+  for (const r of roles) pruneDeadNodes(r.model.graph!);
   // Weights larger than one stored file are split into blocks by rewriting their readers.
   const splits = roles.flatMap((r) => splitLargeTensors(r.model.graph!, o.chunkBytes, r.load));
   return { roles, dims, splits };
