@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "models/**", "onnx-graph/gen/**", "**/*.d.ts", ".wrangler/**", "dist/**"] },
+  { ignores: ["node_modules/**", "models/**", "onnx-graph/gen/**", "**/*.d.ts", ".wrangler/**", "dist/**", "**/.scratch/**", "**/*.tmp.ts", "test-artifacts/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
