@@ -47,6 +47,32 @@ function cutBefore(c: GraphCosts, inits: Map<string, TensorProto>, after: Set<st
   return best;
 }
 
+const CACHE_NAME = /^(?:past_key_values|present)\.(\d+)\./;
+
+/**
+ * Whether a cut keeps each layer's caches in one piece: the piece that reads layer l's past (with-past branch)
+ * must also make its presents, in both branches, or the caches would have to travel between pieces.
+ */
+function keepsLayersWhole(thenCosts: GraphCosts, elseCosts: GraphCosts, [t, e]: [number, number]): boolean {
+  const side = new Map<string, boolean>();
+  const mark = (layer: string, after: boolean) => {
+    if (side.has(layer) && side.get(layer) !== after) return false;
+    side.set(layer, after);
+    return true;
+  };
+  for (const [c, cut] of [[thenCosts, t], [elseCosts, e]] as const) {
+    const outputs = new Set(c.graph.output.map((o) => o.name));
+    for (const n of c.nodes) {
+      const idx = c.graph.node.indexOf(n.node);
+      for (const name of [...n.node.input, ...n.node.output.filter((o) => outputs.has(o))]) {
+        const m = CACHE_NAME.exec(name);
+        if (m && !mark(m[1]!, idx >= cut)) return false;
+      }
+    }
+  }
+  return true;
+}
+
 export function planDecoderCuts(thenCosts: GraphCosts, elseCosts: GraphCosts, inits: Map<string, TensorProto>, pieceBytes: number): BranchCuts {
   const bytes = (w: string) => thenCosts.weightBytes.get(w) ?? 0;
   // Weights in order of first reading by the with-past branch.
@@ -69,7 +95,9 @@ export function planDecoderCuts(thenCosts: GraphCosts, elseCosts: GraphCosts, in
     const after = new Set(order.slice(k));
     const t = cutBefore(thenCosts, inits, after, crossThen);
     const e = t < 0 ? -1 : cutBefore(elseCosts, inits, after, crossElse);
-    if (t >= 0 && e >= 0) cutAt.set(k, [rawIndex(thenCosts, t), rawIndex(elseCosts, e)]);
+    if (t < 0 || e < 0) continue;
+    const cut: [number, number] = [rawIndex(thenCosts, t), rawIndex(elseCosts, e)];
+    if (keepsLayersWhole(thenCosts, elseCosts, cut)) cutAt.set(k, cut);
   }
   const cuts: BranchCuts = { then: [], else: [], weights: [] };
   let start = 0;

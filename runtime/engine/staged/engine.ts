@@ -51,7 +51,11 @@ export class StagedEngine implements Florence2Engine {
     const stages = stagesOf(this.manifest, "decoder");
     if (stages.length === 0) throw new Error("the split model has no decoder stage");
     const sessions = await this.serial(() => Promise.all(stages.map((s) => this.runner.openDecoder(s, hidden, mask))));
-    return new StagedDecoderSession(this, sessions);
+    return new StagedDecoderSession(
+      this,
+      sessions,
+      stages.map((s) => s.inputs.map((i) => i.name)),
+    );
   }
 
   async release(): Promise<void> {
@@ -94,6 +98,8 @@ class StagedDecoderSession implements DecoderSession {
   constructor(
     private readonly engine: StagedEngine,
     private readonly stages: DecoderStageSession[],
+    /** Input names of each decoder stage (a later stage may read values of any earlier one). */
+    private readonly inputs: string[][],
   ) {
     this.vocabSize = engine.info.vocabSize;
   }
@@ -112,8 +118,8 @@ class StagedDecoderSession implements DecoderSession {
     if (n === 0) return Promise.reject(new Error("step needs at least one token"));
     return this.engine.serial(async () => {
       const ids = BigInt64Array.from({ length: n }, (_, i) => BigInt(tokens[i]!));
-      let env: NamedTensors = new Map([["inputs_embeds", floatTensor(await this.engine.embed(ids, [n, 1]), [n, 1, this.engine.info.dModel])]]);
-      for (const s of this.stages) env = await s.step(env, n);
+      const env: NamedTensors = new Map([["inputs_embeds", floatTensor(await this.engine.embed(ids, [n, 1]), [n, 1, this.engine.info.dModel])]]);
+      for (const [i, s] of this.stages.entries()) for (const [k, v] of await s.step(pick(env, this.inputs[i]!, `decoder stage ${i}`), n)) env.set(k, v);
       const logits = floatsOf((await this.engine.runRole("lm_head", env)).get("logits"), "logits");
       if (logits.length !== n * this.vocabSize) throw new Error(`lm_head returned ${logits.length} scores for ${n} rows of ${this.vocabSize}`);
       this.rowCount = n;
