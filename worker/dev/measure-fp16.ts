@@ -1,0 +1,49 @@
+// How much storing image features as fp16 (the feature cache's default) changes the output of a model:
+//   tsx worker/dev/measure-fp16.ts [--model DIR] [--tokens 20] [--beams 1,3] IMAGE...
+// For each image: features in fp32 and after the cache codec's fp16 round trip; for each task and beam count
+// the generated tokens from both, reported as identical or at which step they first differ.
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { loadFlorence2 } from "../../runtime-node/load-florence2";
+import { chooseModelDir } from "../../server-node/model-dir";
+import { decodeFeatures, encodeFeatures } from "../cache/feature-codec";
+
+const opts = new Command()
+  .option("--model <dir>")
+  .option("--tokens <n>", "max new tokens", "20")
+  .option("--beams <list>", "beam counts", "1,3")
+  .option("--tasks <list>", "tasks", "<CAPTION>,<OD>,<OCR_WITH_REGION>")
+  .argument("<images...>")
+  .parse();
+const o = opts.opts<{ model?: string; tokens: string; beams: string; tasks: string }>();
+const choice = chooseModelDir(o.model);
+const florence = await loadFlorence2({ modelDir: choice.dir, backend: "ort-web", threads: 2 });
+console.log(`model ${florence.folder.metadata.version} (${choice.dir})`);
+let same = 0;
+let total = 0;
+for (const path of opts.args) {
+  const fp32 = await florence.imageFeatures(readFileSync(path));
+  const decoded = await decodeFeatures(await encodeFeatures(fp32, "k", "fp16"), "k");
+  if (!decoded.ok) throw new Error(decoded.reason);
+  let maxAbs = 0;
+  let maxVal = 0;
+  fp32.features.forEach((v, i) => {
+    maxAbs = Math.max(maxAbs, Math.abs(v - decoded.features.features[i]!));
+    maxVal = Math.max(maxVal, Math.abs(v));
+  });
+  console.log(`${path}: ${fp32.tokens}×${fp32.features.length / fp32.tokens} features, max |fp16 − fp32| = ${maxAbs.toExponential(2)} (max |value| ${maxVal.toFixed(2)})`);
+  for (const task of o.tasks.split(",")) {
+    for (const numBeams of o.beams.split(",").map(Number)) {
+      const req = { task, numBeams, maxNewTokens: Number(o.tokens) };
+      const a = (await florence.runOnFeatures(fp32, req)).tokens;
+      const b = (await florence.runOnFeatures(decoded.features, req)).tokens;
+      const firstDiff = a.findIndex((t, i) => t !== b[i]);
+      const identical = firstDiff === -1 && a.length === b.length;
+      total++;
+      if (identical) same++;
+      console.log(`  ${task} beams=${numBeams}: ${identical ? "identical" : `differs from token ${firstDiff === -1 ? Math.min(a.length, b.length) : firstDiff}`} (${a.length} tokens)`);
+    }
+  }
+}
+console.log(`identical token sequences: ${same}/${total}`);
+await florence.engine.release();
