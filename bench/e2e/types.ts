@@ -42,8 +42,11 @@ export interface Row {
   /** Request latency samples (ms) and their summary; absent when the row is not available. */
   samples?: number[];
   latency?: Summary;
-  /** Medians of the pipeline steps (ms), where the system reports them. */
-  stages?: Partial<Record<"pixels" | "vision" | "encoder" | "decoder" | "parse" | "preprocess" | "generate", number>>;
+  /**
+   * Medians of the steps (ms), where the system reports them: ours pixels/vision/encoder/decoder/parse; the
+   * peers preprocess/generate/parse; over HTTP the server's own hash/cache/total.
+   */
+  stages?: Record<string, number>;
   /** Decoder tokens per second: all steps / decoder time, and steady state (steps after the first). */
   tokensPerS?: number;
   steadyTokensPerS?: number;

@@ -1,0 +1,71 @@
+// Issue 8's goals, each judged from this run's rows (none of them is a unit test): where each stands.
+import type { Efficiency, Ratio } from "./compare";
+import { fmtMs, fmtPct, fmtRatio } from "./table";
+import type { JobInfo, Row } from "./types";
+
+export type GoalStatus = "met" | "not met" | "not measured" | "partly measured";
+
+export interface Goal {
+  goal: string;
+  target: string;
+  measured: string;
+  status: GoalStatus;
+}
+
+const byQuestion = (rs: readonly Ratio[], prefix: string) => rs.filter((r) => r.question.startsWith(prefix));
+
+function ratioGoal(goal: string, limit: number, rs: readonly Ratio[]): Goal {
+  if (rs.length === 0) return { goal, target: `≤ ${limit}×`, measured: "–", status: "not measured" };
+  const measured = rs.map((r) => `${fmtRatio(r.ratio)} (${r.question.replace(/^.*?, /, "")}: ${fmtMs(r.oursP50)} / ${fmtMs(r.peerP50)} ms)`).join("; ");
+  return { goal, target: `≤ ${limit}×`, measured, status: rs.every((r) => r.ratio <= limit) ? "met" : "not met" };
+}
+
+export interface GoalInputs {
+  rows: readonly Row[];
+  ratios: readonly Ratio[];
+  efficiency: readonly Efficiency[];
+  jobs: readonly JobInfo[];
+  quick: boolean;
+  wallSeconds: number;
+}
+
+export function judgeGoals(x: GoalInputs): Goal[] {
+  const goals: Goal[] = [];
+  goals.push(ratioGoal("feature hit, <CAPTION> 20 tokens vs transformers.js-WASM, same threads", 0.25, byQuestion(x.ratios, "<CAPTION> feature hit vs transformers.js-WASM")));
+
+  const miss = ratioGoal("feature miss vs transformers.js-WASM, same threads", 0.8, byQuestion(x.ratios, "<CAPTION> new image vs transformers.js-WASM").filter((r) => !r.question.includes("fp32 files")));
+  const wasm = x.jobs
+    .filter((j) => j.job.kind === "ours" && j.wasmBytes)
+    .map((j) => `${j.system} ${j.job.kind === "ours" ? j.job.weights : ""}: ${(j.wasmBytes! / 2 ** 20).toFixed(0)} MiB WASM (whole model, one process)`);
+  goals.push({
+    ...miss,
+    goal: `${miss.goal}, every stage ≤ 128 MiB`,
+    target: "≤ 0.8× and each stage ≤ 128 MiB",
+    measured: `${miss.measured}. Per-stage memory: not available yet (issue 7). ${wasm.join("; ")}`,
+    status: miss.status === "not measured" ? "not measured" : "partly measured",
+  });
+
+  const http = x.rows.filter((r) => r.id.startsWith("ours/http/") && r.latency);
+  goals.push({
+    goal: "result hit, end to end over HTTP on loopback",
+    target: "p50 ≤ 20 ms",
+    measured: http.length ? http.map((r) => `${r.task} p50 ${fmtMs(r.latency!.p50)} ms (p90 ${fmtMs(r.latency!.p90)})`).join("; ") : "–",
+    status: http.length === 0 ? "not measured" : http.every((r) => r.latency!.p50 <= 20) ? "met" : "not met",
+  });
+
+  const vis = x.efficiency.filter((e) => e.what === "vision encoder" && e.row.startsWith("ours/ort-web/") && e.row.includes("/int8/") && e.ofInt8Peak !== undefined);
+  goals.push({
+    goal: "vision encoder at ≥ 50% of the measured int8 MatMul peak (onnxruntime-web)",
+    target: "≥ 50%",
+    measured: vis.length ? vis.map((e) => `${e.row.split("/").slice(1, 3).join(" ")}t: ${fmtPct(e.ofInt8Peak)}`).join("; ") : "–",
+    status: vis.length === 0 ? "not measured" : vis.every((e) => e.ofInt8Peak! >= 0.5) ? "met" : "not met",
+  });
+
+  goals.push({
+    goal: "--quick finishes in under 10 minutes on this machine",
+    target: "< 600 s",
+    measured: x.quick ? `${x.wallSeconds.toFixed(0)} s (this run)` : "this was a full run",
+    status: x.quick ? (x.wallSeconds < 600 ? "met" : "not met") : "not measured",
+  });
+  return goals;
+}

@@ -1,0 +1,149 @@
+// npm run bench [-- --quick] [--only LABEL,...] [--tokens N] [--model DIR] [--no-int8] [--tag NAME]
+//
+// Side-by-side end-to-end benchmark of florence-edge against the peers users would pick (issue 8), on the
+// synthetic Florence-2-base model: prepares the model folders (fp32, int8 via quant/, cached), runs every job in
+// a fresh process (plan.ts), then prints and writes bench/results/<date>-<machine>[-quick].{json,md}.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { PRESETS } from "../../synthetic-model/presets";
+import { efficiency, ratios } from "./compare";
+import { edgeRows } from "./run-edge";
+import { judgeGoals } from "./goals";
+import { prepareImages } from "./images";
+import { loadSampler, machineInfo, runName } from "./machine";
+import { E2E_DIR, REPO_ROOT, RESULTS_DIR } from "./paths";
+import { filterJobs, FULL_REPEATS, jobLabel, jobWeights, plannedJobs, QUICK_REPEATS, type ChildSpec } from "./plan";
+import { parseArgs } from "./args";
+import { prepareFp32, prepareInt8 } from "./prep";
+import { renderReport } from "./report";
+import { peaks as bestPeaks } from "./run-matmul-peak";
+import type { JobInfo, JobResult, MatMulPeak, Row } from "./types";
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** Runs one job in its own process; a failure becomes the job's error, not the run's. */
+function runChild(spec: ChildSpec, tmp: string): JobResult | { error: string } {
+  const out = join(tmp, `${spec.label.replace(/\W+/g, "_")}.json`);
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(E2E_DIR, "child.ts"), "--spec", JSON.stringify(spec), "--out", out], {
+    stdio: ["ignore", "inherit", "inherit"],
+    timeout: spec.timeoutMs,
+    killSignal: "SIGKILL",
+    cwd: REPO_ROOT,
+  });
+  if (r.error) return { error: `${r.error.message}` };
+  if (r.status !== 0) return { error: `child exited with ${r.status ?? r.signal}` };
+  return JSON.parse(readFileSync(out, "utf8")) as JobResult;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const load = loadSampler();
+  const machine = machineInfo();
+  log(`bench: ${machine.cpu}, ${machine.cores} cores, load average ${loadavg()[0]!.toFixed(1)}`);
+
+  prepareImages();
+  const fp32 = prepareFp32(args.model, log);
+  const int8 = args.int8 ? await prepareInt8(fp32, log) : { unavailable: "not available: --no-int8", seconds: 0 };
+  const prepSeconds = fp32.seconds + int8.seconds;
+  const benchStarted = performance.now();
+
+  const repeats = args.quick ? QUICK_REPEATS : FULL_REPEATS;
+  const jobs = filterJobs(plannedJobs(args.quick), args.only);
+  const skipped = args.quick ? ["1-thread rows, fp32 rows of ours, int8 rows of transformers.js (full run only)"] : [];
+  const tmp = mkdtempSync(join(tmpdir(), "bench-e2e-"));
+  const rows: Row[] = [];
+  const infos: JobInfo[] = [];
+  try {
+    for (const job of jobs) {
+      const label = jobLabel(job);
+      const w = jobWeights(job);
+      const prep = w === "int8" ? int8 : w === "fp32" ? fp32 : undefined;
+      if (job.kind === "edge") {
+        rows.push(...edgeRows(job.weights, args.tokens));
+        continue;
+      }
+      if (prep && !prep.dir) {
+        infos.push({ job, system: label, error: prep.unavailable });
+        log(`${label}: ${prep.unavailable}`);
+        continue;
+      }
+      const spec: ChildSpec = {
+        label,
+        job,
+        modelDir: prep?.dir,
+        tokens: args.tokens,
+        repeats,
+        matmulShapes: args.quick ? ["davit stage-2 fc1"] : ["davit stage-2 fc1", "text encoder fc1"],
+        quick: args.quick,
+        timeoutMs: (args.quick ? 6 : 40) * 60_000,
+      };
+      const t = performance.now();
+      log(`${label} ...`);
+      const res = runChild(spec, tmp);
+      if ("error" in res) {
+        infos.push({ job, system: label, error: res.error });
+        log(`${label}: FAILED (${res.error})`);
+        continue;
+      }
+      rows.push(...res.rows);
+      infos.push(res.info);
+      log(`${label}: ${((performance.now() - t) / 1000).toFixed(0)} s`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  const peakList: MatMulPeak[] = infos.flatMap((j) => j.matmul ?? []);
+  const peaksByThreads: Record<number, ReturnType<typeof bestPeaks>> = {};
+  for (const n of new Set(peakList.map((p) => p.threads))) peaksByThreads[n] = bestPeaks(peakList.filter((p) => p.threads === n));
+  const encoderTokens = (infos.find((j) => j.extra?.encoderTokens)?.extra?.encoderTokens ?? {}) as Record<string, number>;
+  const rs = ratios(rows);
+  const eff = efficiency(rows, PRESETS.base, encoderTokens, peaksByThreads);
+  const wallSeconds = (performance.now() - started) / 1000;
+  const goals = judgeGoals({ rows, ratios: rs, efficiency: eff, jobs: infos, quick: args.quick, wallSeconds });
+  const loadStats = load.stop();
+  const name = `${runName()}${args.quick ? "-quick" : ""}${args.tag ? `-${args.tag}` : ""}`;
+  const date = new Date().toISOString();
+  const md = renderReport({
+    name,
+    date,
+    quick: args.quick,
+    tokens: args.tokens,
+    machine,
+    load: loadStats,
+    models: { fp32, int8 },
+    rows,
+    jobs: infos,
+    ratios: rs,
+    efficiency: eff,
+    peaks: peakList,
+    goals,
+    wallSeconds,
+    skipped,
+  });
+  console.log(md);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const json = {
+    name,
+    date,
+    args,
+    machine,
+    load: loadStats,
+    seconds: { wall: wallSeconds, prep: prepSeconds, jobs: (performance.now() - benchStarted) / 1000 },
+    models: { fp32, int8 },
+    macs: { preset: "base", encoderTokens },
+    jobs: infos,
+    rows,
+    ratios: rs,
+    efficiency: eff,
+    goals,
+  };
+  writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(json, null, 1)}\n`);
+  writeFileSync(join(RESULTS_DIR, `${name}.md`), md);
+  log(`wrote ${relative(REPO_ROOT, join(RESULTS_DIR, name))}.{json,md} (prep ${prepSeconds.toFixed(0)} s, wall ${wallSeconds.toFixed(0)} s)`);
+}
+
+await main();
