@@ -6,35 +6,15 @@ import { photonWasmModule } from "@cf-wasm/photon/node";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { hc } from "hono/client";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Florence2Engine } from "../../runtime/engine/types";
 import { readModelFolder } from "../../runtime/model-folder";
 import { installPhoton } from "../../runtime/pixels";
 import { fileLoader } from "../../runtime-node/load-file";
 import { createApp, type AppType } from "../../worker/app";
-import { MemoryStore } from "../../worker/cache/byte-store";
-import { configFromVars, type ConfigVars } from "../../worker/config";
+import { configFromVars } from "../../worker/config";
 import { ModelProvider } from "../../worker/model-provider";
 import { tinyModelDir } from "../helpers/tiny-model";
 import { picturePng } from "./images";
-
-/** An engine whose vision step waits for the test and then fails: enough to hold the queue. */
-function scriptedEngine(gate: Promise<void>): Florence2Engine {
-  const never = () => Promise.reject(new Error("not scripted"));
-  return {
-    info: { backend: "ort-web", threads: 1, dModel: 4, vocabSize: 10, decoderLayers: 1, heads: 1, headDim: 4 },
-    encodeImage: () => gate.then(() => Promise.reject(new Error("secret internal detail /srv/model.onnx"))),
-    embedTokens: never,
-    encode: never,
-    startDecoder: never,
-    release: async () => {},
-  };
-}
-
-function makeApp(vars: ConfigVars = {}, engineGate: Promise<void> = Promise.resolve(), rateLimit?: (k: string) => Promise<boolean>) {
-  const dir = tinyModelDir();
-  const model = new ModelProvider({ loadFolder: () => readModelFolder(fileLoader(dir), "tiny"), loadEngine: async () => scriptedEngine(engineGate) });
-  return createApp({ config: configFromVars(vars), model, featureLevels: [new MemoryStore()], resultLevels: [new MemoryStore()], rateLimit });
-}
+import { makeApp } from "./node-app";
 
 const PNG = picturePng(40, 30);
 const post = (path: string, body: BodyInit, headers: Record<string, string> = { "content-type": "image/png" }) => ({ method: "POST", headers, body });
@@ -103,7 +83,7 @@ describe("the app in Node", () => {
   it("refuses with 429 when the model queue is full, and turns an engine failure into a bare 500", async () => {
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
-    const app = makeApp({ MAX_QUEUE: "0" }, gate);
+    const app = makeApp({ MAX_QUEUE: "0" }, { engineGate: gate });
     const first = app.request("/v1/analyze?num_beams=1", post("/v1/analyze", PNG as BodyInit));
     // Wait until the first request holds the queue.
     for (let i = 0; i < 200; i++) {
@@ -125,7 +105,7 @@ describe("the app in Node", () => {
 
   it("consults an external rate limiter per client key before reading the body", async () => {
     const seen: string[] = [];
-    const app = makeApp({}, undefined, async (key) => (seen.push(key), !key.endsWith("blocked")));
+    const app = makeApp({}, { rateLimit: async (key) => (seen.push(key), !key.endsWith("blocked")) });
     const r = await app.request("/v1/alt-text", post("/v1/alt-text", PNG as BodyInit, { "content-type": "image/png", "x-api-key": "blocked" }));
     expect(r.status).toBe(429);
     expect(await r.json()).toMatchObject({ code: "rate_limited" });
