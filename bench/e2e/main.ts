@@ -16,7 +16,7 @@ import { loadSampler, machineInfo, runName } from "./machine";
 import { E2E_DIR, REPO_ROOT, RESULTS_DIR } from "./paths";
 import { filterJobs, FULL_REPEATS, jobLabel, jobWeights, plannedJobs, QUICK_REPEATS, type ChildSpec } from "./plan";
 import { parseArgs } from "./args";
-import { prepareFp32, prepareInt8 } from "./prep";
+import { folderPreset, prepareFp32, prepareInt8 } from "./prep";
 import { renderReport } from "./report";
 import { peaks as bestPeaks } from "./run-matmul-peak";
 import type { JobInfo, JobResult, MatMulPeak, Row } from "./types";
@@ -101,7 +101,8 @@ async function main(): Promise<void> {
   for (const n of new Set(peakList.map((p) => p.threads))) peaksByThreads[n] = bestPeaks(peakList.filter((p) => p.threads === n));
   const encoderTokens = (infos.find((j) => j.extra?.encoderTokens)?.extra?.encoderTokens ?? {}) as Record<string, number>;
   const rs = ratios(rows);
-  const eff = efficiency(rows, PRESETS.base, encoderTokens, peaksByThreads);
+  const preset = folderPreset(fp32.dir);
+  const eff = efficiency(rows, PRESETS[preset], encoderTokens, peaksByThreads);
   const wallSeconds = (performance.now() - started) / 1000;
   const goals = judgeGoals({ rows, ratios: rs, efficiency: eff, jobs: infos, quick: args.quick, wallSeconds });
   const loadStats = load.stop();
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
     load: loadStats,
     seconds: { wall: wallSeconds, prep: prepSeconds, jobs: (performance.now() - benchStarted) / 1000 },
     models: { fp32, int8 },
-    macs: { preset: "base", encoderTokens },
+    macs: { preset, encoderTokens },
     jobs: infos,
     rows,
     ratios: rs,

@@ -24,12 +24,17 @@ export interface ModelPrep {
 
 export const DEFAULT_FP32_DIR = join(REPO_ROOT, "models", "synthetic-base-seed0");
 
-function folderVersion(dir: string): string | undefined {
+function folderMeta(dir: string): { generator_version?: string; preset?: string } {
   try {
-    return (JSON.parse(readFileSync(join(dir, "florence_edge.json"), "utf8")) as { generator_version?: string }).generator_version;
+    return JSON.parse(readFileSync(join(dir, "florence_edge.json"), "utf8")) as { generator_version?: string; preset?: string };
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+/** The synthetic preset a folder was made with (MAC counts need its dimensions); base for anything else. */
+export function folderPreset(dir: string | undefined): "base" | "tiny" {
+  return dir && folderMeta(dir).preset === "tiny" ? "tiny" : "base";
 }
 
 export function onnxBytes(dir: string): number {
@@ -47,7 +52,7 @@ export function prepareFp32(dir: string, log: (s: string) => void): ModelPrep {
     log(`generating the synthetic base model into ${dir} (1–2 min) ...`);
     generateModel({ preset: PRESETS.base, seed: 0, outDir: dir, force: true });
   }
-  const version = folderVersion(dir);
+  const version = folderMeta(dir).generator_version;
   return {
     dir,
     generatorVersion: version,
