@@ -21,6 +21,8 @@ export interface SplitOptions {
   maxDecoderLength: number;
   /** Rows of a vision band (multiple of the window); 0 = chosen by the planner. */
   bandRows: number;
+  /** Run DaViT stages 0..n−1 in bands; undefined = the stages whose blocks do not fit whole. */
+  bandStages?: number;
 }
 
 export function defaultOptions(over: Partial<SplitOptions> = {}): SplitOptions {
@@ -35,6 +37,7 @@ export function defaultOptions(over: Partial<SplitOptions> = {}): SplitOptions {
     maxRows: over.maxRows ?? 3,
     maxDecoderLength: over.maxDecoderLength ?? 128,
     bandRows: over.bandRows ?? 0,
+    bandStages: over.bandStages,
   };
 }
 

@@ -6,6 +6,8 @@ import type { Stage, StageProgram, TensorSpec } from "../manifest";
 import { cutGraph, type Piece } from "../graph/cut";
 import { cutMergedDecoder } from "../rewrite/cut-if";
 import { planDecoderCuts } from "../plan/decoder-cuts";
+import { planBandedVision } from "../davit/banded-plan";
+import { bandedStages } from "../davit/banded-stages";
 import { activationPeak, graphCosts, weightBytesOf, type GraphCosts } from "../plan/costs";
 import { estimateStage, groupPieces, type PieceCost } from "../plan/estimate";
 import { planPieces, type PieceRange } from "../plan/pieces";
@@ -24,8 +26,25 @@ export interface PlannedRole {
   scenarios: string[];
 }
 
-export function planRole(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: string): PlannedRole {
+export function planRole(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: string, firstIndex = 0): PlannedRole {
   if (r.role === "decoder") return planDecoder(r, o, dims, root);
+  if (r.role === "vision" && firstIndex === 0 && o.bandStages !== 0) {
+    const inits = new Map(r.model.graph!.initializer.map((t) => [t.name, t]));
+    const bv = planBandedVision(r.model.graph!, r.scenarios[0]!.inputs, inits, dims.vision, { calibration: o.calibration, target: o.target, stages: o.bandStages, bandRows: o.bandRows });
+    if (bv) {
+      const banded = bandedStages(bv, { root, chunkBytes: o.chunkBytes, calibration: o.calibration, target: o.target, source: r.model, load: r.load });
+      const boundary = banded.at(-1)!.outputs[0]!;
+      const rest = planRole(
+        { ...r, model: { ...r.model, graph: bv.remainder }, scenarios: [{ name: `${r.scenarios[0]!.name}, after DaViT stage ${bv.stages - 1}`, inputs: { [boundary.name]: { type: 1, dims: boundary.dims as number[] } } }] },
+        o,
+        dims,
+        root,
+        banded.length,
+      );
+      const note = `${r.scenarios[0]!.name}, bands of ${bv.bandRows} rows`;
+      return { stages: [...banded, ...rest.stages], scenarios: [...banded.map(() => note), ...rest.scenarios] };
+    }
+  }
   const graph = r.model.graph!;
   const costs: GraphCosts[] = r.scenarios.map((s) => graphCosts(graph, evaluateGraph(graph, s.inputs, r.load), new Map<string, TensorProto>()));
   const base = costs[0]!;
@@ -47,7 +66,7 @@ export function planRole(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: s
   };
   const pieces = cutGraph(graph, (n) => pieceOfNode.get(n)!, ranges.length, { typeOf });
   const facts = (name: string) => lookup(base.facts, name);
-  return buildStages(r, o, dims, root, pieces, pieceCosts, () => 0, facts);
+  return buildStages(r, o, dims, root, pieces, pieceCosts, () => 0, facts, firstIndex);
 }
 
 function planDecoder(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: string): PlannedRole {
@@ -101,6 +120,7 @@ function buildStages(
   pieceCosts: PieceCost[],
   extraJs: (from: number, to: number) => number,
   facts: (name: string) => Facts | undefined,
+  firstIndex = 0,
 ): PlannedRole {
   const graph = r.model.graph!;
   const groups = groupPieces(pieceCosts, o.calibration, o.target, extraJs);
@@ -111,7 +131,7 @@ function buildStages(
   };
   const stages: Stage[] = [];
   groups.forEach(([s, e], k) => {
-    const id = `${r.role}-${k}`;
+    const id = `${r.role}-${k + firstIndex}`;
     const entries = pieces.slice(s, e).map((p, i) => writePiece(p.graph, { root, dir: `stages/${id}`, id: `p${s + i}`, chunkBytes: o.chunkBytes, source: r.model, load: r.load, dimsOf }));
     const made = new Set(pieces.slice(s, e).flatMap((p) => p.outputs));
     const later = new Set(pieces.slice(e).flatMap((p) => p.inputs));

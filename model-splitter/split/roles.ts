@@ -28,6 +28,7 @@ export interface ModelDims {
   headDim: number;
   imageTokens: number;
   maxEncoderLength: number;
+  vision: { windowSize: number; heads: number[] };
 }
 
 const f32 = (dims: number[]): Facts => ({ type: DataType.FLOAT, dims });
@@ -40,6 +41,7 @@ function readDims(decoder: ModelProto, config: Record<string, unknown>, preproce
   const emb = tensorTypeOf(g.input.find((i) => i.name === "inputs_embeds")!)?.dims;
   const logits = tensorTypeOf(g.output.find((o) => o.name === "logits")!)?.dims;
   const text = (config.text_config ?? {}) as Record<string, number>;
+  const vision = (config.vision_config ?? {}) as { window_size?: number; num_heads?: number[] };
   const size = preprocessor.size as { height?: number } | number | undefined;
   const num = (v: unknown, what: string): number => {
     if (typeof v !== "number") throw new Error(`cannot read ${what} from the decoder's declared shapes`);
@@ -54,6 +56,7 @@ function readDims(decoder: ModelProto, config: Record<string, unknown>, preproce
     headDim: num(pd?.[3], "the head size"),
     imageTokens: 577,
     maxEncoderLength: text.max_position_embeddings ?? 1024,
+    vision: { windowSize: vision.window_size ?? 12, heads: vision.num_heads ?? [] },
   };
 }
 

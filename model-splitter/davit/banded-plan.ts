@@ -1,0 +1,186 @@
+// Which DaViT stages run in bands, and the band graphs and passes that replace them. A stage is banded when
+// one of its segments, run whole, would need more activation memory than a stage can give; the banded region
+// is the prefix of the vision graph up to the end of the last such stage. The rest of the vision graph (from
+// the stream value where the region ends) is planned like any other graph, with the small shape values it
+// read from the region baked in as constants (the split model is planned for the processor's image size).
+import { create } from "@bufbuild/protobuf";
+import { GraphProtoSchema, makeTensor, NodeProtoSchema, valueInfo, makeAttribute, type GraphProto, type NodeProto, type TensorProto } from "../../onnx-graph";
+import { dtypeInfo } from "../../onnx-graph";
+import type { Calibration } from "../manifest";
+import { findStatics, nodeReads } from "../graph/statics";
+import { pruneDeadNodes } from "../graph/prune";
+import { activationPeak, graphCosts } from "../plan/costs";
+import { evaluateGraph, lookup, type GraphFacts } from "../shapes/evaluate";
+import type { Facts } from "../shapes/facts";
+import { buildGroup, passGraph, type BandContext, type GroupGraph, type MapGeometry } from "./band-builder";
+import { findSegments, type Segment } from "./segments";
+
+export interface BandPassPlan {
+  id: string;
+  graph: GraphProto;
+  group: GroupGraph;
+  /** Map read (a stream value name) and map or statistic written. */
+  input: string;
+  output: { kind: "map"; name: string } | { kind: "stat"; name: string; reduce: "minmax" | "sum"; dims: number[] };
+  stats: string[];
+  weightBytes: number;
+}
+
+export interface BandedVision {
+  passes: BandPassPlan[];
+  /** Output rows per band. */
+  bandRows: number;
+  /** Activation peak of the largest pass at that band size. */
+  activation: number;
+  /** Largest input + output map held in JS by one pass. */
+  mapBytes: number;
+  boundary: string;
+  remainder: GraphProto;
+  stages: number;
+}
+
+export interface VisionConfig {
+  windowSize: number;
+  heads: number[];
+}
+
+interface Ctx extends BandContext {
+  facts: GraphFacts;
+}
+
+function readersOf(graph: GraphProto): Map<string, NodeProto[]> {
+  const m = new Map<string, NodeProto[]>();
+  for (const n of graph.node) for (const r of nodeReads(n)) (m.get(r) ?? m.set(r, []).get(r)!).push(n);
+  return m;
+}
+
+/** Geometry of the map a segment reads: pixels for the first, else the stage's conv output. */
+function mapOf(ctx: Ctx, value: string, stageConv: Map<number, string>, stage: number): MapGeometry {
+  if (value === "pixel_values") {
+    const [, c, h, w] = lookup(ctx.facts, value)!.dims;
+    return { channels: c!, height: h!, width: w! };
+  }
+  const conv = lookup(ctx.facts, stageConv.get(stage)!)!.dims;
+  return { channels: lookup(ctx.facts, value)!.dims[2]!, height: conv[2]!, width: conv[3]! };
+}
+
+export interface BandingOptions {
+  calibration: Calibration;
+  target: number;
+  /** Band DaViT stages 0..n−1 (undefined: decided by activation size). */
+  stages?: number;
+  /** Output rows per band (0: the largest multiple of the window that fits). */
+  bandRows: number;
+}
+
+export function planBandedVision(graph: GraphProto, inputs: Record<string, Facts>, inits: Map<string, TensorProto>, cfg: VisionConfig, o: BandingOptions): BandedVision | undefined {
+  const facts = evaluateGraph(graph, inputs);
+  const statics = findStatics(graph);
+  const ctx: Ctx = { graph, facts, statics, readers: readersOf(graph), inits, windowSize: cfg.windowSize, heads: cfg.heads };
+  const segments = findSegments(graph);
+  const cal = o.calibration;
+  const room = (o.target - cal.runtimeBytes) / cal.activationFactor;
+
+  // Stages to band: explicit, or every stage up to the last whose segments do not fit whole.
+  const costs = graphCosts(graph, facts);
+  const pos = new Map(costs.nodes.map((c, i) => [c.node, i]));
+  let stages = o.stages ?? 0;
+  if (o.stages === undefined) {
+    for (const seg of segments) {
+      const idx = seg.nodes.map((n) => pos.get(n)).filter((i): i is number => i !== undefined);
+      const peak = activationPeak(costs, Math.min(...idx), Math.max(...idx) + 1).peak;
+      if (peak > room) stages = Math.max(stages, seg.stage + 1);
+    }
+  }
+  if (stages === 0) return undefined;
+  const region = segments.filter((s) => s.stage < stages);
+  const boundary = region.at(-1)!.output;
+
+  // Groups: a segment with a halo (patch embedding, depthwise conv) starts a new one.
+  const groups: Segment[][] = [];
+  for (const seg of region) {
+    if (seg.kind === "convEmbed" || seg.kind === "dwConv" || groups.length === 0) groups.push([]);
+    groups.at(-1)!.push(seg);
+  }
+  const stageConv = new Map(region.filter((s) => s.kind === "convEmbed").map((s) => [s.stage, s.nodes.find((n) => n.opType === "Conv")!.output[0]!]));
+  const built = groups.map((segs, g) => {
+    const first = segs[0]!;
+    const inGeo = first.kind === "convEmbed" && first.input !== "pixel_values" ? mapOf(ctx, first.input, stageConv, first.stage - 1) : mapOf(ctx, first.input, stageConv, first.stage);
+    const outGeo = mapOf(ctx, segs.at(-1)!.output, stageConv, first.stage);
+    return { segs, group: buildGroup(ctx, `band${g}`, segs, { in: inGeo, out: outGeo }) };
+  });
+
+  const passes: BandPassPlan[] = [];
+  for (const [g, { segs, group }] of built.entries()) {
+    const input = segs[0]!.input;
+    group.stats.forEach((s, k) => {
+      const graph = passGraph(group, s.name);
+      passes.push({ id: `g${g}s${k}`, graph, group, input, output: { kind: "stat", name: s.name, reduce: s.reduce, dims: s.dims }, stats: graph.input.filter((i) => i.name !== "band_in" && i.name !== "band_mask").map((i) => i.name), weightBytes: weights(graph) });
+    });
+    const graph = passGraph(group, "band_out");
+    passes.push({ id: `g${g}`, graph, group, input, output: { kind: "map", name: segs.at(-1)!.output }, stats: graph.input.filter((i) => i.name !== "band_in" && i.name !== "band_mask").map((i) => i.name), weightBytes: weights(graph) });
+  }
+
+  const mapBytes = Math.max(...passes.map((p) => mapSize(p.group.input) + mapSize({ ...p.group.output, layout: "tokens" })));
+  const ws = cfg.windowSize;
+  const maxRows = Math.min(...built.map((b) => b.group.output.height));
+  const candidates = o.bandRows ? [o.bandRows] : Array.from({ length: Math.floor(maxRows / ws) }, (_, i) => (i + 1) * ws).reverse();
+  const resident = cal.runtimeBytes + cal.residentFactor * passes.reduce((a, p) => a + p.weightBytes, 0);
+  let chosen = candidates.at(-1)!;
+  let activation = 0;
+  for (const rows of candidates) {
+    activation = Math.max(...passes.map((p) => bandActivation(p, rows)));
+    chosen = rows;
+    if (resident + cal.activationFactor * activation + mapBytes <= o.target) break;
+  }
+  return { passes, bandRows: chosen, activation, mapBytes, boundary, remainder: remainderGraph(graph, facts, region, boundary), stages };
+}
+
+function weights(g: GraphProto): number {
+  return g.initializer.reduce((a, t) => a + t.rawData.length, 0);
+}
+
+function mapSize(m: { layout: "tokens" | "nchw"; height: number; width: number; channels: number }): number {
+  return m.height * m.width * m.channels * 4;
+}
+
+/** Activation peak of a pass graph on a band of `rows` output rows. */
+function bandActivation(p: BandPassPlan, rows: number): number {
+  const { group } = p;
+  const inRows = (rows - 1) * group.rowMap.stride - 0 + group.rowMap.kernel;
+  const inputs: Record<string, Facts> = {
+    band_in: { type: 1, dims: group.input.layout === "nchw" ? [1, group.input.channels, inRows, group.input.width] : [1, inRows * group.input.width, group.input.channels] },
+    band_mask: { type: 1, dims: [inRows] },
+  };
+  for (const s of group.stats) inputs[s.name] = { type: 1, dims: s.dims };
+  const f = evaluateGraph(p.graph, inputs);
+  const c = graphCosts(p.graph, f);
+  return activationPeak(c, 0, c.nodes.length).peak;
+}
+
+/** The vision graph after the region: input = the boundary value, region-made shape values as constants. */
+function remainderGraph(graph: GraphProto, facts: GraphFacts, region: Segment[], boundary: string): GraphProto {
+  const inRegion = new Set(region.flatMap((s) => s.nodes));
+  const made = new Set([...inRegion].flatMap((n) => n.output));
+  const consts: NodeProto[] = [];
+  const done = new Set<string>();
+  const rest = graph.node.filter((n) => !inRegion.has(n));
+  for (const n of rest) {
+    for (const r of nodeReads(n)) {
+      if (!made.has(r) || r === boundary || done.has(r)) continue;
+      const f = lookup(facts, r);
+      if (!f?.value) throw new Error(`the vision graph after the banded stages reads ${r}, which is neither the stream nor a known small value`);
+      done.add(r);
+      const t = makeTensor(r, new (dtypeInfo(f.type).array)(f.value.length).map((_, i) => (f.type === 7 ? BigInt(f.value![i]!) : f.value![i]!) as never), f.dims, f.type);
+      consts.push(create(NodeProtoSchema, { opType: "Constant", name: `${r}/baked`, output: [r], attribute: [makeAttribute("value", t)] }));
+    }
+  }
+  const boundaryFacts = lookup(facts, boundary)!;
+  const g = create(GraphProtoSchema, {
+    ...graph,
+    node: [...consts, ...rest],
+    input: [valueInfo(boundary, boundaryFacts.type, boundaryFacts.dims)],
+  });
+  pruneDeadNodes(g);
+  return g;
+}
