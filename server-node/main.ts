@@ -1,9 +1,19 @@
 // `npm start`: serve the API and the demo page on http://localhost:8787 from Node.
 //   tsx server-node/main.ts [--model DIR] [--port 8787] [--host 127.0.0.1] [--threads 2]
 // Limits, CORS, API keys etc. come from the same environment variables as the Worker (worker/README.md).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Command } from "commander";
 import { chooseModelDir } from "./model-dir";
 import { startServer } from "./server";
+
+function isSynthetic(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, "florence_edge.json"), "utf8")) as { synthetic?: unknown }).synthetic === true;
+  } catch {
+    return false;
+  }
+}
 
 const program = new Command()
   .name("florence-edge-server")
@@ -15,17 +25,24 @@ const program = new Command()
   .option("--no-warm", "load the model on the first request instead of at startup")
   .parse();
 
+/** A random-weight model never emits its end token, so every answer would run to the 1024-token cap. */
+const SYNTHETIC_MAX_NEW_TOKENS = "64";
+
 const opts = program.opts<{ model?: string; port: string; host: string; threads: string; warm: boolean }>();
 const choice = chooseModelDir(opts.model);
-const running = await startServer({ modelDir: choice.dir, port: Number(opts.port), hostname: opts.host, threads: Number(opts.threads) });
+const synthetic = isSynthetic(choice.dir);
+const vars: Record<string, string | undefined> = { ...process.env };
+if (synthetic && vars.DEFAULT_MAX_NEW_TOKENS === undefined) vars.DEFAULT_MAX_NEW_TOKENS = SYNTHETIC_MAX_NEW_TOKENS;
+const running = await startServer({ modelDir: choice.dir, port: Number(opts.port), hostname: opts.host, threads: Number(opts.threads), vars });
 console.log(`florence-edge listening on ${running.url} (demo page at /, API under /v1, OpenAPI at /openapi.json)`);
 console.log(`model: ${choice.dir} (${choice.reason})`);
 
-const metadata = await running.model.metadata().catch(() => undefined);
-if (metadata?.synthetic) {
+if (synthetic) {
+  const metadata = await running.model.metadata().catch(() => undefined);
   console.warn(
-    `WARNING: ${metadata.id} (${metadata.version}) is a SYNTHETIC model with random weights: the API works end to end, ` +
-      `but captions, boxes and text are meaningless. Pass --model DIR (or FLORENCE_MODEL_DIR) for a real Florence-2 export.`,
+    `WARNING: ${metadata?.id ?? choice.dir} is a SYNTHETIC model with random weights: the API works end to end, ` +
+      `but captions, boxes and text are meaningless. Pass --model DIR (or FLORENCE_MODEL_DIR) for a real Florence-2 export. ` +
+      `Its default max_new_tokens is ${vars.DEFAULT_MAX_NEW_TOKENS} (it never ends an answer by itself; set DEFAULT_MAX_NEW_TOKENS to change).`,
   );
 }
 if (opts.warm) {

@@ -1,7 +1,9 @@
 // How much storing image features as fp16 (the feature cache's default) changes the output of a model:
 //   tsx worker/dev/measure-fp16.ts [--model DIR] [--tokens 20] [--beams 1,3] IMAGE...
 // For each image: features in fp32 and after the cache codec's fp16 round trip; for each task and beam count
-// the generated tokens from both, reported as identical or at which step they first differ.
+// the generated tokens from both, reported as identical or at which step they first differ. As a control, the
+// same is done with the features scaled by 1 ± 1e-6 (float32 rounding-noise size): a model whose tokens flip
+// under that is too close to ties (random weights) for the fp16 comparison to say anything.
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { loadFlorence2 } from "../../runtime-node/load-florence2";
@@ -32,16 +34,21 @@ for (const path of opts.args) {
     maxVal = Math.max(maxVal, Math.abs(v));
   });
   console.log(`${path}: ${fp32.tokens}×${fp32.features.length / fp32.tokens} features, max |fp16 − fp32| = ${maxAbs.toExponential(2)} (max |value| ${maxVal.toFixed(2)})`);
+  const nudged = { ...fp32, features: fp32.features.map((v, i) => v * (1 + (i % 2 === 0 ? 1e-6 : -1e-6))) };
+  const compare = (a: number[], b: number[]) => {
+    const firstDiff = a.findIndex((t, i) => t !== b[i]);
+    const identical = firstDiff === -1 && a.length === b.length;
+    return { identical, text: identical ? "identical" : `differs from token ${firstDiff === -1 ? Math.min(a.length, b.length) : firstDiff}` };
+  };
   for (const task of o.tasks.split(",")) {
     for (const numBeams of o.beams.split(",").map(Number)) {
       const req = { task, numBeams, maxNewTokens: Number(o.tokens) };
       const a = (await florence.runOnFeatures(fp32, req)).tokens;
-      const b = (await florence.runOnFeatures(decoded.features, req)).tokens;
-      const firstDiff = a.findIndex((t, i) => t !== b[i]);
-      const identical = firstDiff === -1 && a.length === b.length;
+      const half = compare(a, (await florence.runOnFeatures(decoded.features, req)).tokens);
+      const control = compare(a, (await florence.runOnFeatures(nudged, req)).tokens);
       total++;
-      if (identical) same++;
-      console.log(`  ${task} beams=${numBeams}: ${identical ? "identical" : `differs from token ${firstDiff === -1 ? Math.min(a.length, b.length) : firstDiff}`} (${a.length} tokens)`);
+      if (half.identical) same++;
+      console.log(`  ${task} beams=${numBeams}: fp16 ${half.text}; control (1e-6 noise) ${control.text} (${a.length} tokens)`);
     }
   }
 }
