@@ -7,7 +7,7 @@ import { baselineModelPath } from "./baseline-model";
 import { openSession, type Backend, type BenchSession } from "./ort-backends";
 import { seededPixels, seededPrompt } from "./seeded-inputs";
 import { cosine, maxRelError, summarise, type Timing } from "./stats";
-import { installWasmMemoryProbe, wasmMemoryBytes } from "./wasm-memory";
+import { growWasmMemoryTo, installWasmMemoryProbe, wasmMemoryBytes } from "./wasm-memory";
 
 export interface Pair {
   cosine: number;
@@ -27,6 +27,11 @@ export interface SampleFidelity {
   logits: Pair[];
   /** Steps at which the int8 model's argmax equals the fp32 model's (teacher-forced). */
   stepAgreement: number;
+  /**
+   * At each disagreeing step, how far the int8 model's choice is below the fp32 top token in the fp32 logits,
+   * in standard deviations of those logits: small values are near-ties that any perturbation flips.
+   */
+  disagreementMargins: number[];
   fp32Tokens: number[];
   /** The int8 model's own greedy generation (free running). */
   int8Tokens: number[];
@@ -85,6 +90,7 @@ export async function measureQuality(o: QualityOptions, log: (s: string) => void
     const ids = [DECODER_START];
     const logits: Pair[] = [];
     let agree = 0;
+    const margins: number[] = [];
     for (let i = 0; i < o.maxNewTokens; i++) {
       const last = ids.slice(-1);
       const lr = await rr.step(await embedIds(ref.g.embed_tokens, last));
@@ -92,6 +98,7 @@ export async function measureQuality(o: QualityOptions, log: (s: string) => void
       logits.push(pair(lq, lr));
       const next = argmax(lr);
       if (argmax(lq) === next) agree++;
+      else margins.push((lr[next]! - lr[argmax(lq)]!) / std(lr));
       ids.push(next);
       if (next === EOS) break;
     }
@@ -106,6 +113,7 @@ export async function measureQuality(o: QualityOptions, log: (s: string) => void
       encoder: pair(eq.hidden.data, er.hidden.data),
       logits,
       stepAgreement: agree / logits.length,
+      disagreementMargins: margins,
       fp32Tokens: ids,
       int8Tokens,
       commonPrefix: prefix,
@@ -118,18 +126,61 @@ export async function measureQuality(o: QualityOptions, log: (s: string) => void
   return out;
 }
 
+function std(v: Float32Array): number {
+  let m = 0;
+  for (const x of v) m += x;
+  m /= v.length;
+  let s = 0;
+  for (const x of v) s += (x - m) ** 2;
+  return Math.sqrt(s / v.length);
+}
+
+export interface Conditioning {
+  relativeNoise: number;
+  encoderCosine: number;
+}
+
+/**
+ * How well-conditioned the fp32 model is: the encoder output's cosine to itself when the image features get a
+ * relative Gaussian perturbation (x·(1 + ε·N(0,1))). A model whose output moves far under ε = 1e-5 cannot
+ * show cosine ≥ 0.99 under any quantization; its fidelity numbers measure its own chaos.
+ */
+export async function measureConditioning(fp32Dir: string, backend: Backend, imageSize: number): Promise<Conditioning[]> {
+  const [vision, embed, encoder] = [await openGraph(backend, 1, fp32Dir, "vision_encoder"), await openGraph(backend, 1, fp32Dir, "embed_tokens"), await openGraph(backend, 1, fp32Dir, "encoder_model")];
+  const features = await imageFeatures(vision, seededPixels(0, imageSize), imageSize);
+  const prompt = await embedIds(embed, seededPrompt(fp32Dir, 0).ids);
+  const ref = await encode(encoder, features, prompt);
+  const out: Conditioning[] = [];
+  for (const eps of [1e-6, 1e-5, 1e-4, 1e-3]) {
+    const r = new Random(9);
+    const noisy = { data: features.data.map((v) => v * (1 + eps * r.normal())), dims: features.dims };
+    out.push({ relativeNoise: eps, encoderCosine: cosine((await encode(encoder, noisy, prompt)).hidden.data, ref.hidden.data) });
+  }
+  return out;
+}
+
 export interface MemoryRow {
   variant: string;
   graph: GraphName | "baseline";
+  /** Memory grown to this size before the session was created (a probe of the real peak), if any. */
+  presized?: number;
   wasmAfterCreate?: number;
   error?: string;
 }
 
-/** WASM memory after creating one session (onnxruntime-web, 1 thread, in a fresh process). */
-export async function measureGraphMemory(dir: string, variant: string, graph: GraphName | "baseline"): Promise<MemoryRow> {
+/**
+ * WASM memory after creating one session (onnxruntime-web, 1 thread, in a fresh process). With `presize`, the
+ * runtime is started with a weightless session, its memory grown to `presize` bytes, and then the graph's
+ * session is created: if the memory did not grow, the session's peak fitted in `presize`.
+ */
+export async function measureGraphMemory(dir: string, variant: string, graph: GraphName | "baseline", presize?: number): Promise<MemoryRow> {
   installWasmMemoryProbe();
-  const row: MemoryRow = { variant, graph };
+  const row: MemoryRow = { variant, graph, ...(presize ? { presized: presize } : {}) };
   try {
+    if (presize) {
+      await openSession("web", 1, baselineModelPath());
+      growWasmMemoryTo(presize);
+    }
     if (graph === "baseline") {
       // The runtime alone: the smallest graph of the folder would already hold weights, so use none.
       await openSession("web", 1, baselineModelPath());

@@ -8,6 +8,9 @@
 //
 //   npm run bench:quant -- [--fp32 DIR] [--int8 DIR] [--samples N] [--max-new-tokens N]
 //        [--quality-backend node|web] [--vision-rounds N] [--decoder-rounds N] [--skip memory,speed,vision,decoder,quality]
+//        [--smooth] [--tag NAME]
+// --smooth: the base shapes with language-model scales set for d_model 768 (smooth-base.ts explains why the
+// default synthetic base is chaotic and its fidelity numbers measure that, not quantization).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -16,7 +19,9 @@ import { fileURLToPath } from "node:url";
 import { quantizeFolder } from "../../quant/quantize-folder";
 import { GRAPHS, graphFiles, type GraphName } from "./florence-run";
 import {
+  measureConditioning,
   measureDecoderSpeed,
+  type Conditioning,
   measureGraphMemory,
   measureQuality,
   measureVisionSpeed,
@@ -25,6 +30,7 @@ import {
   type SpeedRow,
 } from "./fidelity-measure";
 import type { Backend } from "./ort-backends";
+import { ensureSmoothBase } from "./smooth-base";
 import { isoDate, median } from "./stats";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -40,13 +46,16 @@ interface Args {
   decoderRounds: number;
   past: number;
   skip: Set<string>;
+  /** Use (and generate if missing) the base model with language-model scales set for d_model 768 (smooth-base.ts). */
+  smooth: boolean;
+  tag?: string;
   child?: string;
   out?: string;
   rest: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { fp32: "models/synthetic-base-seed0", samples: 4, maxNewTokens: 24, qualityBackend: "node", visionRounds: 3, decoderRounds: 20, past: 16, skip: new Set(), rest: [] };
+  const a: Args = { fp32: "models/synthetic-base-seed0", samples: 4, maxNewTokens: 24, qualityBackend: "node", visionRounds: 3, decoderRounds: 20, past: 16, skip: new Set(), smooth: false, rest: [] };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i]!;
     const next = () => argv[++i]!;
@@ -59,11 +68,17 @@ function parseArgs(argv: string[]): Args {
     else if (v === "--decoder-rounds") a.decoderRounds = Number(next());
     else if (v === "--past") a.past = Number(next());
     else if (v === "--skip") a.skip = new Set(next().split(","));
+    else if (v === "--smooth") a.smooth = true;
+    else if (v === "--tag") a.tag = next();
     else if (v === "--child") a.child = next();
     else if (v === "--out") a.out = next();
     else a.rest.push(v);
   }
   return a;
+}
+
+function readJsonIf(path: string): unknown {
+  return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined;
 }
 
 function imageSize(dir: string): number {
@@ -89,10 +104,13 @@ async function runChild(a: Args): Promise<void> {
       );
       break;
     case "memory": {
-      const [variant, graph] = a.rest as [string, GraphName | "baseline"];
-      result = await measureGraphMemory(variant === "int8" ? int8 : a.fp32, variant, graph);
+      const [variant, graph, presize] = a.rest as [string, GraphName | "baseline", string | undefined];
+      result = await measureGraphMemory(variant === "int8" ? int8 : a.fp32, variant, graph, presize ? Number(presize) : undefined);
       break;
     }
+    case "conditioning":
+      result = await measureConditioning(a.fp32, a.qualityBackend, imageSize(a.fp32));
+      break;
     case "speed-vision":
       result = [await measureVisionSpeed(a.fp32, int8, imageSize(a.fp32), a.visionRounds, log)];
       break;
@@ -112,15 +130,34 @@ function folderBytes(dir: string, g: GraphName): number {
   return [f.model, ...f.data].reduce((s, p) => s + statSync(p).size, 0);
 }
 
+/** Binary search (1 MiB steps, fresh process per probe) for the smallest pre-grown size creation stays within. */
+function peakMemory(childArgs: string[], graph: GraphName, lowBytes: number, highBytes: number, tmp: string): number {
+  const M = 2 ** 20;
+  let lo = Math.floor(lowBytes / M); // infeasible: the weights alone
+  let hi = Math.ceil(highBytes / M); // feasible: what creation grew to by itself
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    const r = child<MemoryRow>([...childArgs, "--child", "memory", "int8", graph, String(mid * M)], tmp);
+    if (!r.error && r.wasmAfterCreate !== undefined && r.wasmAfterCreate <= mid * M) hi = mid;
+    else lo = mid;
+  }
+  return hi * M;
+}
+
 const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 const fmt = (x: number, d = 5) => (Number.isFinite(x) ? x.toFixed(d) : "–");
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   if (a.child) return runChild(a);
+  if (a.smooth) {
+    a.fp32 = "models/quant-bench/base-smooth-fp32";
+    log(`smooth base model: ${a.fp32} (generated if missing, a few minutes)`);
+    ensureSmoothBase(a.fp32, 0, log);
+  }
   if (!existsSync(join(a.fp32, "onnx"))) throw new Error(`${a.fp32} is not a model folder; generate it with: npm run model:synth -- --preset base`);
   const int8 = a.int8 ?? `${a.fp32.replace(/\/$/, "")}-int8`;
-  const result: Record<string, unknown> = { date: new Date().toISOString(), fp32Dir: a.fp32, int8Dir: int8, machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version } };
+  const result: Record<string, unknown> = { date: new Date().toISOString(), fp32Dir: a.fp32, int8Dir: int8, fp32Metadata: readJsonIf(join(a.fp32, "florence_edge.json")), machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version } };
   if (!existsSync(join(int8, "onnx", "decoder_model_merged.onnx"))) {
     log(`quantizing ${a.fp32} → ${int8} ...`);
     const t0 = performance.now();
@@ -146,12 +183,15 @@ async function main(): Promise<void> {
     for (const g of GRAPHS) rows.push(child<MemoryRow>([...childArgs, "--child", "memory", "int8", g], tmp));
     const base = rows[0]!.wasmAfterCreate ?? 0;
     console.log("\n## onnxruntime-web WASM memory after session creation (1 thread, fresh process per graph)");
-    console.log(`runtime baseline (a weightless model): ${MiB(base)}\n| graph | int8 bytes | WASM memory | WASM / int8 bytes (target ≤ 1.3×) | (WASM − baseline) / int8 bytes |\n|---|---:|---:|---:|---:|`);
+    console.log(
+      `runtime baseline (a weightless model): ${MiB(base)}. "as grown": memory size after creation, Emscripten growing it by ≥ 20% steps; "peak": smallest size the memory was pre-grown to (1 MiB steps) that creation did not grow further\n| graph | int8 bytes | WASM as grown | / int8 bytes (target ≤ 1.3×) | peak | peak / int8 bytes |\n|---|---:|---:|---:|---:|---:|`,
+    );
     const mem = rows.slice(1).map((r) => {
       const file = bytes.find((b) => b.graph === r.graph)!.int8;
       const w = r.wasmAfterCreate ?? NaN;
-      console.log(`| ${r.graph} | ${MiB(file)} | ${r.error ? `error: ${r.error}` : MiB(w)} | ${(w / file).toFixed(2)}× | ${((w - base) / file).toFixed(2)}× |`);
-      return { ...r, int8Bytes: file, ratio: w / file, netRatio: (w - base) / file };
+      const peak = r.error ? NaN : peakMemory(childArgs, r.graph as GraphName, file, w, tmp);
+      console.log(`| ${r.graph} | ${MiB(file)} | ${r.error ? `error: ${r.error}` : MiB(w)} | ${(w / file).toFixed(2)}× | ${MiB(peak)} | ${(peak / file).toFixed(2)}× |`);
+      return { ...r, int8Bytes: file, ratio: w / file, netRatio: (w - base) / file, peak, peakRatio: peak / file };
     });
     result.memory = { baseline: base, perGraph: mem };
   }
@@ -178,13 +218,18 @@ async function main(): Promise<void> {
   // 4. quality
   if (!a.skip.has("quality")) {
     log(`quality: ${a.samples} seeded images/prompts on ${a.qualityBackend} ...`);
+    const cond = child<Conditioning[]>([...childArgs, "--child", "conditioning", "--quality-backend", a.qualityBackend], tmp);
+    console.log("\n## Conditioning of the fp32 model: encoder output cosine when image_features get relative noise ε");
+    console.log(`| ε | ${cond.map((c) => c.relativeNoise.toExponential(0)).join(" | ")} |\n|---|${cond.map(() => "---:").join("|")}|\n| cosine | ${cond.map((c) => fmt(c.encoderCosine, 6)).join(" | ")} |`);
     const samples = child<SampleFidelity[]>([...childArgs, "--child", "quality", "--samples", String(a.samples), "--max-new-tokens", String(a.maxNewTokens), "--quality-backend", a.qualityBackend], tmp);
     console.log(`\n## Fidelity against fp32 (${a.qualityBackend}; logits teacher-forced on the fp32 greedy tokens)`);
-    console.log("| sample | task | image_features cos / max rel err | token 0 cos | encoder cos / max rel err | logits cos min (median) / max rel err max | argmax agreement | greedy: fp32 / int8 tokens, common prefix |\n|---|---|---|---|---|---|---|---|");
+    console.log(
+      "| sample | task | image_features cos / max rel err | token 0 cos | encoder cos / max rel err | logits cos min (median) / max rel err max | argmax agreement (margins of misses, σ) | greedy: fp32 / int8 tokens, common prefix |\n|---|---|---|---|---|---|---|---|",
+    );
     for (const s of samples) {
       const lc = s.logits.map((l) => l.cosine);
       console.log(
-        `| ${s.seed} | ${s.task} | ${fmt(s.imageFeatures.cosine)} / ${fmt(s.imageFeatures.maxRelError, 4)} | ${fmt(s.imageToken0.cosine)} | ${fmt(s.encoder.cosine)} / ${fmt(s.encoder.maxRelError, 4)} | ${fmt(Math.min(...lc))} (${fmt(median(lc))}) / ${fmt(Math.max(...s.logits.map((l) => l.maxRelError)), 4)} | ${(100 * s.stepAgreement).toFixed(0)}% | ${s.fp32Tokens.length - 1} / ${s.int8Tokens.length - 1}, ${s.commonPrefix - 1} |`,
+        `| ${s.seed} | ${s.task} | ${fmt(s.imageFeatures.cosine)} / ${fmt(s.imageFeatures.maxRelError, 4)} | ${fmt(s.imageToken0.cosine)} | ${fmt(s.encoder.cosine)} / ${fmt(s.encoder.maxRelError, 4)} | ${fmt(Math.min(...lc))} (${fmt(median(lc))}) / ${fmt(Math.max(...s.logits.map((l) => l.maxRelError)), 4)} | ${(100 * s.stepAgreement).toFixed(0)}%${s.disagreementMargins.length ? ` (${s.disagreementMargins.map((m) => m.toFixed(2)).join(", ")})` : ""} | ${s.fp32Tokens.length - 1} / ${s.int8Tokens.length - 1}, ${s.commonPrefix - 1} |`,
       );
     }
     const minOf = (f: (s: SampleFidelity) => number) => Math.min(...samples.map(f));
@@ -198,11 +243,11 @@ async function main(): Promise<void> {
     console.log(
       `min cosine: image_features ${fmt(summary.imageFeaturesCosineMin)} (target ≥ 0.995), encoder ${fmt(summary.encoderCosineMin)} (≥ 0.99), logits ${fmt(summary.logitsCosineMin)} (≥ 0.99); argmax agreement ${(100 * summary.stepAgreementMean).toFixed(1)}%; identical greedy generations ${summary.identicalGenerations}/${samples.length}`,
     );
-    result.quality = { backend: a.qualityBackend, samples, summary };
+    result.quality = { backend: a.qualityBackend, conditioning: cond, samples, summary };
   }
 
   mkdirSync("bench/results", { recursive: true });
-  const path = `bench/results/quant-${isoDate()}.json`;
+  const path = `bench/results/quant-${isoDate()}${a.tag ? `-${a.tag}` : ""}.json`;
   writeFileSync(path, JSON.stringify(result, null, 1));
   console.log(`\nwrote ${path}`);
 }

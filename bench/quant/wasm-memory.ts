@@ -25,3 +25,15 @@ export function installWasmMemoryProbe(): void {
 export function wasmMemoryBytes(): number {
   return memories.reduce((a, m) => Math.max(a, m.buffer.byteLength), 0);
 }
+
+/**
+ * Grows the (largest) WebAssembly memory to at least `bytes`. Emscripten grows memory by at least 20% at a
+ * time, so the size after a session is created overshoots what the session needed by up to that much; growing
+ * first to a chosen size and checking that creation did not grow it further measures the real peak.
+ */
+export function growWasmMemoryTo(bytes: number): void {
+  const m = memories.reduce<WebAssembly.Memory | undefined>((a, x) => (!a || x.buffer.byteLength > a.buffer.byteLength ? x : a), undefined);
+  if (!m) throw new Error("no WebAssembly memory yet: create a session first");
+  const pages = Math.ceil((bytes - m.buffer.byteLength) / 65536);
+  if (pages > 0) m.grow(pages);
+}
