@@ -53,8 +53,10 @@ if (opts.warm) {
   );
 }
 
+// Stop taking requests and exit; do not wait on keep-alive connections or WASM worker threads.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
+    setTimeout(() => process.exit(0), 1000).unref();
     void running.close().then(() => process.exit(0));
   });
 }

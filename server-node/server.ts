@@ -62,7 +62,12 @@ export async function startServer(opts: NodeAppOptions & { port?: number; hostna
         ...nodeApp,
         server,
         url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${info.port}`,
-        close: () => new Promise<void>((done) => server.close(() => done())),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            // Idle keep-alive sockets would hold close() open.
+            (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
       });
     });
     server.once("error", reject);
