@@ -15,9 +15,11 @@ const opts = new Command()
   .option("--tokens <n>", "max new tokens", "20")
   .option("--beams <list>", "beam counts", "1,3")
   .option("--tasks <list>", "tasks", "<CAPTION>,<OD>,<OCR_WITH_REGION>")
+  .option("--noise <list>", "relative noise levels of the control runs", "1e-6")
   .argument("<images...>")
   .parse();
-const o = opts.opts<{ model?: string; tokens: string; beams: string; tasks: string }>();
+const o = opts.opts<{ model?: string; tokens: string; beams: string; tasks: string; noise: string }>();
+const noiseLevels = o.noise.split(",").map(Number);
 const choice = chooseModelDir(o.model);
 const florence = await loadFlorence2({ modelDir: choice.dir, backend: "ort-web", threads: 2 });
 console.log(`model ${florence.folder.metadata.version} (${choice.dir})`);
@@ -34,7 +36,7 @@ for (const path of opts.args) {
     maxVal = Math.max(maxVal, Math.abs(v));
   });
   console.log(`${path}: ${fp32.tokens}×${fp32.features.length / fp32.tokens} features, max |fp16 − fp32| = ${maxAbs.toExponential(2)} (max |value| ${maxVal.toFixed(2)})`);
-  const nudged = { ...fp32, features: fp32.features.map((v, i) => v * (1 + (i % 2 === 0 ? 1e-6 : -1e-6))) };
+  const nudged = noiseLevels.map((eps) => ({ eps, image: { ...fp32, features: fp32.features.map((v, i) => v * (1 + (i % 2 === 0 ? eps : -eps))) } }));
   const compare = (a: number[], b: number[]) => {
     const firstDiff = a.findIndex((t, i) => t !== b[i]);
     const identical = firstDiff === -1 && a.length === b.length;
@@ -45,10 +47,11 @@ for (const path of opts.args) {
       const req = { task, numBeams, maxNewTokens: Number(o.tokens) };
       const a = (await florence.runOnFeatures(fp32, req)).tokens;
       const half = compare(a, (await florence.runOnFeatures(decoded.features, req)).tokens);
-      const control = compare(a, (await florence.runOnFeatures(nudged, req)).tokens);
+      const controls: string[] = [];
+      for (const { eps, image } of nudged) controls.push(`×(1±${eps}) ${compare(a, (await florence.runOnFeatures(image, req)).tokens).text}`);
       total++;
       if (half.identical) same++;
-      console.log(`  ${task} beams=${numBeams}: fp16 ${half.text}; control (1e-6 noise) ${control.text} (${a.length} tokens)`);
+      console.log(`  ${task} beams=${numBeams}: fp16 ${half.text}; controls: ${controls.join(", ")} (${a.length} tokens)`);
     }
   }
 }
