@@ -18,9 +18,9 @@ async function run(spec: ChildSpec): Promise<JobResult> {
     case "ours":
       return runOurs({ ...job, modelDir: modelDir!, tokens, misses: repeats.misses, extraHits: repeats.extraHits, beamRuns: repeats.beamRuns });
     case "tjs-node":
-      return runTjsNode({ modelDir: modelDir!, weights: job.weights, tokens, runs: repeats.peerRuns });
+      return runTjsNode({ modelDir: modelDir!, weights: job.weights, tokens, runs: repeats.peerRuns, tasks: repeats.peerTasks });
     case "tjs-web":
-      return runTjsWeb({ modelDir: modelDir!, weights: job.weights, threads: job.threads, tokens, runs: repeats.peerRuns });
+      return runTjsWeb({ modelDir: modelDir!, weights: job.weights, threads: job.threads, tokens, runs: repeats.peerRuns, tasks: repeats.peerTasks });
     case "result-hit":
       return runResultHit({ modelDir: modelDir!, weights: job.weights, threads: job.threads, tokens, repeats: repeats.httpRepeats });
     case "matmul-peak":

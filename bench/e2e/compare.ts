@@ -12,6 +12,10 @@ export interface Ratio {
   ratio: number;
   oursP50: number;
   peerP50: number;
+  /** The same with CPU time per request (ms), where both rows have it. */
+  cpuRatio?: number;
+  oursCpuP50?: number;
+  peerCpuP50?: number;
 }
 
 const TASKS: Task[] = ["<CAPTION>", "<OD>"];
@@ -54,7 +58,8 @@ export function ratios(rows: readonly Row[]): Ratio[] {
     const a = byId.get(p.ours);
     const b = byId.get(p.peer);
     if (!a?.latency || !b?.latency) continue;
-    out.push({ ...p, ratio: a.latency.p50 / b.latency.p50, oursP50: a.latency.p50, peerP50: b.latency.p50 });
+    const cpu = a.cpu && b.cpu ? { cpuRatio: a.cpu.p50 / b.cpu.p50, oursCpuP50: a.cpu.p50, peerCpuP50: b.cpu.p50 } : {};
+    out.push({ ...p, ratio: a.latency.p50 / b.latency.p50, oursP50: a.latency.p50, peerP50: b.latency.p50, ...cpu });
   }
   return out;
 }

@@ -52,7 +52,9 @@ async function main(): Promise<void> {
 
   const repeats = args.quick ? QUICK_REPEATS : FULL_REPEATS;
   const jobs = filterJobs(plannedJobs(args.quick), args.only);
-  const skipped = args.quick ? ["1-thread rows, fp32 rows of ours, int8 rows of transformers.js (full run only)"] : [];
+  const skipped = args.quick
+    ? ["1-thread rows, ours fp32, ours on onnxruntime-node, transformers.js on onnxruntime-node, transformers.js int8, peers' <OD>, <OD> feature misses (full run only)"]
+    : [];
   const tmp = mkdtempSync(join(tmpdir(), "bench-e2e-"));
   const rows: Row[] = [];
   const infos: JobInfo[] = [];

@@ -1,6 +1,7 @@
 // Which jobs a run measures and how often. Full: every configuration of issue 8; --quick: the ones the goals
-// need at 2 threads, with fewer repeats (it must finish in under 10 minutes on a 2-core machine).
-import type { Job, Weights } from "./types";
+// need at 2 threads (ours int8 on onnxruntime-web, transformers.js-WASM fp32, HTTP result hits, the MatMul
+// peak), with fewer repeats: it must finish in under 10 minutes on a 2-core machine.
+import type { Job, Task, Weights } from "./types";
 
 export interface Repeats {
   /** ours: feature-miss requests (tasks alternate), each followed by one feature hit of the other task. */
@@ -13,6 +14,8 @@ export interface Repeats {
   peerRuns: number;
   /** result hits over HTTP per task. */
   httpRepeats: number;
+  /** peers: the tasks they run (their requests are all feature misses, the costliest rows). */
+  peerTasks: Task[];
 }
 
 export interface ChildSpec {
@@ -28,8 +31,9 @@ export interface ChildSpec {
   timeoutMs: number;
 }
 
-export const FULL_REPEATS: Repeats = { misses: 6, extraHits: 4, beamRuns: 3, peerRuns: 3, httpRepeats: 50 };
-export const QUICK_REPEATS: Repeats = { misses: 2, extraHits: 1, beamRuns: 1, peerRuns: 1, httpRepeats: 20 };
+export const FULL_REPEATS: Repeats = { misses: 6, extraHits: 4, beamRuns: 3, peerRuns: 3, httpRepeats: 50, peerTasks: ["<CAPTION>", "<OD>"] };
+/** One feature miss (<CAPTION>) then one <OD> hit on its features, one more hit each, one beam-3 hit; peers <CAPTION> once. */
+export const QUICK_REPEATS: Repeats = { misses: 1, extraHits: 1, beamRuns: 1, peerRuns: 1, httpRepeats: 20, peerTasks: ["<CAPTION>"] };
 
 export function jobLabel(job: Job): string {
   switch (job.kind) {
@@ -55,8 +59,6 @@ export function plannedJobs(quick: boolean): Job[] {
       { kind: "matmul-peak", threads: 2 },
       { kind: "ours", backend: "ort-web", threads: 2, weights: "int8" },
       { kind: "tjs-web", threads: 2, weights: "fp32" },
-      { kind: "ours", backend: "ort-node", threads: 2, weights: "int8" },
-      { kind: "tjs-node", weights: "fp32" },
       { kind: "result-hit", threads: 2, weights: "int8" },
       { kind: "edge", weights: "int8" },
     ];

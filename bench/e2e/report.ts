@@ -46,7 +46,7 @@ export function latencyTable(rows: readonly Row[]): string {
     (a, b) => a.task.localeCompare(b.task) || SCENARIO_ORDER.indexOf(a.scenario) - SCENARIO_ORDER.indexOf(b.scenario) || (a.latency?.p50 ?? Infinity) - (b.latency?.p50 ?? Infinity),
   );
   return mdTable(
-    ["task", "request", "system", "weights", "p50 ms", "p90 ms", "n", "decoder tok/s (steady)", "steps (median ms)", "note"],
+    ["task", "request", "system", "weights", "p50 ms", "p90 ms", "n", "CPU ms p50", "decoder tok/s (steady)", "steps (median ms)", "note"],
     sorted.map((r) => [
       r.task,
       SCENARIO_TEXT[r.scenario] ?? r.scenario,
@@ -55,11 +55,12 @@ export function latencyTable(rows: readonly Row[]): string {
       r.unavailable ? "–" : fmtMs(r.latency?.p50),
       r.unavailable ? "–" : fmtMs(r.latency?.p90),
       r.latency ? String(r.latency.n) : "0",
+      fmtMs(r.cpu?.p50),
       r.tokensPerS ? `${r.tokensPerS.toFixed(1)} (${r.steadyTokensPerS?.toFixed(1) ?? "–"})` : "",
       stagesText(r),
       r.unavailable ?? r.note ?? "",
     ]),
-    ["l", "l", "l", "l", "r", "r", "r", "r", "l", "l"],
+    ["l", "l", "l", "l", "r", "r", "r", "r", "r", "l", "l"],
   );
 }
 
@@ -99,9 +100,15 @@ export function renderReport(x: ReportInput): string {
     "",
     latencyTable(x.rows),
     "",
-    "## Ratios (p50 / p50; below 1: the first is faster)",
+    "## Ratios (p50 / p50; below 1: the first is faster; CPU = CPU time of all threads doing the work)",
     "",
-    x.ratios.length ? mdTable(["question", "first p50 ms", "second p50 ms", "ratio"], x.ratios.map((r) => [r.question, fmtMs(r.oursP50), fmtMs(r.peerP50), fmtRatio(r.ratio)]), ["l", "r", "r", "r"]) : "(no pair measured)",
+    x.ratios.length
+      ? mdTable(
+          ["question", "first p50 ms", "second p50 ms", "ratio (wall)", "first CPU ms", "second CPU ms", "ratio (CPU)"],
+          x.ratios.map((r) => [r.question, fmtMs(r.oursP50), fmtMs(r.peerP50), fmtRatio(r.ratio), fmtMs(r.oursCpuP50), fmtMs(r.peerCpuP50), fmtRatio(r.cpuRatio)]),
+          ["l", "r", "r", "r", "r", "r", "r"],
+        )
+      : "(no pair measured)",
     "",
     "## Achieved multiply-accumulates per second vs onnxruntime-web's MatMul peak (same run, same thread count)",
     "",

@@ -10,6 +10,7 @@ import { installWasmMemoryProbe, wasmMemoryBytes } from "../quant/wasm-memory";
 import { loadFlorence2 } from "../../runtime-node/load-florence2";
 import { buildPrompt } from "../../runtime/prompt";
 import { Florence2, type ImageFeatures, type TaskResponse, type Timings } from "../../runtime/pipeline";
+import { processCpuMs } from "./cpu-time";
 import { withoutEarlyEos } from "./fixed-length";
 import { imageAt, loadImages } from "./images";
 import { medianFields, steadyRate, summarize } from "./stats";
@@ -31,6 +32,7 @@ export interface OursPlan {
 
 interface Sample {
   ms: number;
+  cpuMs: number;
   timings: Timings;
   steps: number;
   stepTimes: number[];
@@ -59,20 +61,24 @@ export async function runOurs(p: OursPlan): Promise<JobResult> {
       maxNewTokens: p.tokens,
       onStep: () => stepTimes.push(performance.now()),
     }, timings);
-    return { r, ms: 0, timings, steps: r.steps, stepTimes };
+    return { r, ms: 0, cpuMs: 0, timings, steps: r.steps, stepTimes };
   };
   const miss = async (i: number, task: Task) => {
     const timings: Timings = {};
     const t = performance.now();
+    const c = processCpuMs();
     const features = await f.imageFeatures(imageAt(images, i).bytes, {}, timings);
     const s = await request(task, features, timings);
     s.ms = performance.now() - t;
+    s.cpuMs = processCpuMs() - c;
     return { s, features };
   };
   const hit = async (task: Task, features: ImageFeatures, numBeams = 1) => {
     const t = performance.now();
+    const c = processCpuMs();
     const s = await request(task, features, {}, numBeams);
     s.ms = performance.now() - t;
+    s.cpuMs = processCpuMs() - c;
     return s;
   };
 
@@ -113,6 +119,7 @@ export async function runOurs(p: OursPlan): Promise<JobResult> {
       newTokens: p.tokens,
       samples: ss.map((s) => s.ms),
       latency: summarize(ss.map((s) => s.ms)),
+      cpu: summarize(ss.map((s) => s.cpuMs)),
       stages: medianFields(ss.map((s) => s.timings), STAGES),
       tokensPerS: summarize(ss.map((s, i) => (s.steps * 1000) / decoderMs[i]!)).p50,
       steadyTokensPerS: summarize(ss.map((s) => steadyRate(s.stepTimes) ?? NaN).filter(Number.isFinite)).p50,

@@ -4,6 +4,7 @@
 // generate (greedy, min_new_tokens = max_new_tokens = N) → batch_decode → post_process_generation.
 // transformers.js has no feature cache, so every request is a feature miss.
 import { basename, dirname } from "node:path";
+import { processCpuMs } from "./cpu-time";
 import { imageAt, loadImages } from "./images";
 import { medianFields, summarize } from "./stats";
 import type { JobResult, Row, Task, Weights } from "./types";
@@ -14,9 +15,9 @@ export interface TjsNodePlan {
   tokens: number;
   /** Requests per task (after one untimed warm-up). */
   runs: number;
+  tasks: Task[];
 }
 
-const TASKS: Task[] = ["<CAPTION>", "<OD>"];
 
 interface TjsApi {
   env: { allowRemoteModels: boolean; localModelPath: string };
@@ -47,6 +48,7 @@ export async function runTjsNode(p: TjsNodePlan): Promise<JobResult> {
 
   const request = async (bytes: Uint8Array<ArrayBuffer>, task: Task) => {
     const t = performance.now();
+    const c = processCpuMs();
     const image = await tjs.RawImage.fromBlob(new Blob([bytes]));
     const inputs = await processor(image, task);
     const t1 = performance.now();
@@ -56,7 +58,7 @@ export async function runTjsNode(p: TjsNodePlan): Promise<JobResult> {
     processor.post_process_generation(text, task, image.size);
     const t3 = performance.now();
     // The output holds the decoder start token plus the new tokens.
-    return { ms: t3 - t, stages: { preprocess: t1 - t, generate: t2 - t1, parse: t3 - t2 }, newTokens: out.dims[1]! - 1 };
+    return { ms: t3 - t, cpuMs: processCpuMs() - c, stages: { preprocess: t1 - t, generate: t2 - t1, parse: t3 - t2 }, newTokens: out.dims[1]! - 1 };
   };
 
   const firstRequestMs = (await request(imageAt(images, 0).bytes, "<CAPTION>")).ms;
@@ -64,8 +66,8 @@ export async function runTjsNode(p: TjsNodePlan): Promise<JobResult> {
   const job = { kind: "tjs-node" as const, weights: p.weights };
   const rows: Row[] = [];
   const results = new Map<Task, Awaited<ReturnType<typeof request>>[]>();
-  for (let i = 0; i < p.runs * TASKS.length; i++) {
-    const task = TASKS[i % 2]!;
+  for (let i = 0; i < p.runs * p.tasks.length; i++) {
+    const task = p.tasks[i % p.tasks.length]!;
     results.set(task, [...(results.get(task) ?? []), await request(imageAt(images, i + 1).bytes, task)]);
   }
   for (const [task, rs] of results) {
@@ -81,6 +83,7 @@ export async function runTjsNode(p: TjsNodePlan): Promise<JobResult> {
       newTokens: p.tokens,
       samples: rs.map((r) => r.ms),
       latency: summarize(rs.map((r) => r.ms)),
+      cpu: summarize(rs.map((r) => r.cpuMs)),
       stages: medianFields(rs.map((r) => r.stages), ["preprocess", "generate", "parse"] as const),
       ...(wrong ? { note: `${wrong} request(s) did not generate ${p.tokens} tokens` } : {}),
     });

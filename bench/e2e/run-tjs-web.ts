@@ -7,6 +7,7 @@
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { chromium, type Page } from "playwright-core";
+import { descendantsCpuMs } from "./cpu-time";
 import { E2E_DIR } from "./paths";
 import { IMAGES_DIR, imageAt, loadImages } from "./images";
 import { medianFields, summarize } from "./stats";
@@ -30,9 +31,8 @@ export interface TjsWebPlan {
   threads: number;
   tokens: number;
   runs: number;
+  tasks: Task[];
 }
-
-const TASKS: Task[] = ["<CAPTION>", "<OD>"];
 
 /** Folders of transformers.js's web build and of the onnxruntime-web it depends on. */
 export function webBuildFolders() {
@@ -96,11 +96,12 @@ export async function runTjsWeb(p: TjsWebPlan): Promise<JobResult> {
     for (const url of images) await call(page, "benchImage", url);
 
     const first = await call<PageRun>(page, "benchRun", { url: imageAt(images, 0), task: "<CAPTION>", tokens: p.tokens });
-    const results = new Map<Task, PageRun[]>();
-    for (let i = 0; i < p.runs * TASKS.length; i++) {
-      const task = TASKS[i % 2]!;
+    const results = new Map<Task, (PageRun & { cpuMs: number })[]>();
+    for (let i = 0; i < p.runs * p.tasks.length; i++) {
+      const task = p.tasks[i % p.tasks.length]!;
+      const c = descendantsCpuMs();
       const r = await call<PageRun>(page, "benchRun", { url: imageAt(images, i + 1), task, tokens: p.tokens });
-      results.set(task, [...(results.get(task) ?? []), r]);
+      results.set(task, [...(results.get(task) ?? []), { ...r, cpuMs: descendantsCpuMs() - c }]);
     }
     const rows: Row[] = [];
     for (const [task, rs] of results) {
@@ -116,6 +117,7 @@ export async function runTjsWeb(p: TjsWebPlan): Promise<JobResult> {
         newTokens: p.tokens,
         samples: rs.map((r) => r.totalMs),
         latency: summarize(rs.map((r) => r.totalMs)),
+        cpu: summarize(rs.map((r) => r.cpuMs)),
         stages: medianFields(
           rs.map((r) => ({ preprocess: r.preprocessMs, generate: r.generateMs, parse: r.parseMs })),
           ["preprocess", "generate", "parse"] as const,

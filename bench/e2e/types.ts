@@ -43,6 +43,11 @@ export interface Row {
   samples?: number[];
   latency?: Summary;
   /**
+   * CPU time per request (ms, all threads of the processes doing the work): steadier than wall time on a
+   * shared machine, since other processes delay a request without making it execute more (bench/e2e/cpu-time.ts).
+   */
+  cpu?: Summary;
+  /**
    * Medians of the steps (ms), where the system reports them: ours pixels/vision/encoder/decoder/parse; the
    * peers preprocess/generate/parse; over HTTP the server's own hash/cache/total.
    */
