@@ -3,7 +3,7 @@
 // are int8 on disk, its outputs stay close to the fp32 model's, and the merged decoder's shared weights are
 // quantized once. References are the fp32 model run through the same onnxruntime-node glue.
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
@@ -17,6 +17,7 @@ import {
   tensorTypeOf,
   walkGraphs,
   walkNodes,
+  writeModel,
   type GraphProto,
 } from "../../onnx-graph";
 import { GRAPH_FILES, quantizeFolder, type FolderReport } from "../../quant/quantize-folder";
@@ -136,6 +137,26 @@ describe("quant on the tiny synthetic Florence-2", () => {
     const readers = (graph: GraphProto, name: string) => graph.node.filter((n) => n.input.includes(name)).length;
     const inBoth = int8.filter((t) => branches.every((b) => readers(b.graph, t.name) > 0));
     expect(inBoth.length).toBeGreaterThan(int8.length / 2);
+  });
+
+  it("gives the same files from an fp32 folder whose weights are external data", () => {
+    // The fp32 folder rewritten with external data (as large exports are), then quantized again.
+    const extIn = mkdtempSync(join(tmpdir(), "quant-ext-in-"));
+    cpSync(fp32Dir, extIn, { recursive: true });
+    for (const f of GRAPH_FILES) {
+      const path = join(extIn, "onnx", f);
+      const { model } = readModel(path);
+      writeModel(path, model, { externalData: { location: `${f}.weights` } });
+    }
+    const extOut = mkdtempSync(join(tmpdir(), "quant-ext-out-"));
+    quantizeFolder(extIn, extOut);
+    for (const f of GRAPH_FILES) {
+      for (const suffix of ["", "_data"]) {
+        const a = readFileSync(join(outDir, "onnx", f + suffix));
+        const b = readFileSync(join(extOut, "onnx", f + suffix));
+        expect(b.equals(a), f + suffix).toBe(true);
+      }
+    }
   });
 
   it("stays close to fp32: image_features, encoder states and decoder logits; greedy tokens agree", async () => {
