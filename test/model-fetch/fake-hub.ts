@@ -40,6 +40,8 @@ export interface RecordedRequest {
   path: string;
   range: string | undefined;
   authorization: string | undefined;
+  /** Set when the response is done (or its connection dropped). */
+  status?: number;
 }
 
 export interface TreeEntry {
@@ -64,6 +66,7 @@ type Fault = { kind: "drop" | "stall"; at: number } | { kind: "corrupt" };
 export class FakeHub {
   readonly requests: RecordedRequest[] = [];
   readonly files = new Map<string, ServedFile>();
+  /** Answer ranged requests that start past byte 0 with the whole file (200), as some proxies do. */
   ignoreRange = false;
   private readonly faults = new Map<string, Fault[]>();
   private readonly sockets = new Set<Socket>();
@@ -163,7 +166,9 @@ export class FakeHub {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? "/", this.url);
-    this.requests.push({ method: req.method ?? "GET", path: url.pathname, range: req.headers.range, authorization: req.headers.authorization });
+    const record: RecordedRequest = { method: req.method ?? "GET", path: url.pathname, range: req.headers.range, authorization: req.headers.authorization };
+    this.requests.push(record);
+    res.on("close", () => (record.status = res.statusCode));
     try {
       if (url.pathname.startsWith("/cdn-lfs/")) return this.serveCdn(url, req, res);
       if (!this.authorized(req, res)) return;
@@ -245,7 +250,8 @@ export class FakeHub {
   }
 
   private sendBytes(file: ServedFile, req: IncomingMessage, res: ServerResponse, etag: string): void {
-    const range = this.ignoreRange ? undefined : parseRange(req.headers.range, file.size);
+    let range = parseRange(req.headers.range, file.size);
+    if (this.ignoreRange && Array.isArray(range) && range[0] > 0) range = undefined;
     if (range === "invalid") {
       res.writeHead(416, { "content-range": `bytes */${file.size}` }).end();
       return;
