@@ -291,10 +291,13 @@ export class FakeHub {
     stream.on("end", () => {
       if (!cut) return void res.end();
       // Make sure the bytes before the cut reach the client, then fail the transfer.
-      res.write(Buffer.alloc(0), () => {
-        if (cut.kind === "drop") res.socket?.destroy();
-        // "stall": leave the response open and silent; close() cleans the socket up.
-      });
+      // "stall": leave the response open and silent; close() cleans the socket up.
+      if (cut.kind === "stall") return;
+      // A FIN, a moment after the bytes left: the client sees the connection end short of Content-Length,
+      // as when a proxy or the CDN drops it. (undici's body stream discards chunks it queued but the reader
+      // had not taken yet when the connection fails, so a client may keep fewer than `at` bytes; the pause
+      // makes that rare, and tests take the resume point from the client.)
+      res.write(Buffer.alloc(0), () => setTimeout(() => res.socket?.end(), 30));
     });
   }
 }
