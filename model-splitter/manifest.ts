@@ -57,12 +57,16 @@ export interface RowMap {
   pad: number;
 }
 
+/**
+ * minmax: [min, max] over all bands (exact). sum: each band's partial holds one term per block of tokens along
+ * its first axis; all terms are added in token order in float32 (the order the whole-map product adds them).
+ */
 export type StatReduce = "minmax" | "sum";
 
 /**
  * One pass of a banded block: the same band graph run on consecutive row bands of a full map, either
  * writing the bands of a new full map or producing a statistic reduced over all bands (the channel
- * attention's qᵀk sum, or an activation's [min, max] for a dynamically quantized MatMul).
+ * attention's qᵀk, or an activation's [min, max] for a dynamically quantized MatMul).
  * Band graph I/O: `band_in` (the input rows, same layout as the map), `band_mask` (float [rows], 1 inside
  * the map), the statistics by name; output `band_out` (tokens [1, rows·outWidth, channels]) or the
  * statistic's partial under its name.
@@ -70,6 +74,8 @@ export type StatReduce = "minmax" | "sum";
 export interface BandPass {
   kind: "band";
   graph: string;
+  /** A graph run on each band's outputs that gives the statistic's partial (its inputs: the band outputs). */
+  post?: string;
   /** The full map read (a named value), [1, H·W, C] tokens or [1, C, H, W] pixels. */
   input: string;
   layout: "tokens" | "nchw";

@@ -17,6 +17,7 @@ import { lookup } from "../shapes/evaluate";
 import { staticClosure, type GraphStatics } from "../graph/statics";
 import { DYNAMIC_RANGE_OPS, frontier, pointwiseClosure, WEIGHT_OPS } from "./closure";
 import type { Segment } from "./segments";
+import type { StatReduce } from "../manifest";
 
 export interface BandContext {
   graph: GraphProto;
@@ -31,8 +32,13 @@ export interface BandContext {
 
 export interface StatSpec {
   name: string;
-  reduce: "minmax" | "sum";
+  reduce: StatReduce;
   dims: number[];
+  /**
+   * A graph run after the band graph on its partial outputs (`<name>.partial.<i>`), giving the partial
+   * itself: its operands arrive as inputs, so onnxruntime cannot rearrange how it computes the product.
+   */
+  post?: GraphProto;
 }
 
 export interface GroupGraph {
@@ -45,6 +51,7 @@ export interface GroupGraph {
 }
 
 const i64 = (v: number[]) => BigInt64Array.from(v.map(BigInt));
+
 
 class Band {
   readonly g: GraphBuilder;
@@ -138,12 +145,23 @@ class Band {
     n.output.slice(1).forEach((o, i) => o && map.set(o, outs[i + 1]!));
   }
 
-  /** A statistic: the band's partial is an output (`<name>.partial`), the reduced value an input (`<name>`). */
-  stat(reduce: StatSpec["reduce"], dims: number[], partial: () => string): string {
+  /**
+   * A statistic: the band's partial is an output (`<name>.partial`), the value over all bands an input
+   * (`<name>`). A "sum" partial carries one block per row of its leading axis.
+   */
+  stat(reduce: StatSpec["reduce"], dims: number[], partial: () => string | string[], post?: (name: string) => GraphProto): string {
     const name = `${this.id}.s${this.counter++}`;
-    this.stats.push({ name, reduce, dims });
-    this.g.op("Identity", [partial()], {}, { output: `${name}.partial`, name: this.fresh("Identity") });
-    this.g.output(`${name}.partial`, DataType.FLOAT, dims);
+    this.stats.push({ name, reduce, dims, post: post?.(name) });
+    const parts = partial();
+    if (Array.isArray(parts)) {
+      parts.forEach((v, i) => {
+        this.g.op("Identity", [v], {}, { output: `${name}.partial.${i}`, name: this.fresh("Identity") });
+        this.g.output(`${name}.partial.${i}`, DataType.FLOAT, null);
+      });
+    } else {
+      this.g.op("Identity", [parts], {}, { output: `${name}.partial`, name: this.fresh("Identity") });
+      this.g.output(`${name}.partial`, DataType.FLOAT, reduce === "sum" ? ["blocks", ...dims.slice(1)] : dims);
+    }
     this.g.input(name, DataType.FLOAT, dims);
     return name;
   }
@@ -276,13 +294,18 @@ export function buildGroup(ctx: BandContext, id: string, segs: Segment[], geo: {
       x = b.op("Add", [x, back]);
     } else {
       const qkv = b.closure(seg, seg.input, x, (f) => withChannels(ctx, f, 3 * C));
-      const groups = b.transpose(b.reshape(qkv, [1, -1, 3, heads, d]), [2, 0, 3, 1, 4]);
-      const [q, k, v] = [0, 1, 2].map((i) => b.op("Gather", [groups, b.g.constant(i64([i]), [])], { axis: 0 }));
-      // qᵀk summed over every token of the map, then scaled by N^-1/2 (N = tokens of the whole map).
-      const s = b.stat("sum", [1, heads, d, d], () => b.op("MatMul", [b.transpose(q!, [0, 1, 3, 2]), k!]));
+      const qkv5 = b.reshape(qkv, [1, -1, 3, heads, d]);
+      const groups = b.transpose(qkv5, [2, 0, 3, 1, 4]);
+      const v = b.op("Gather", [groups, b.g.constant(i64([2]), [])], { axis: 0 });
+      // (q·N^-1/2)ᵀk over every token of the map (N = tokens of the whole map). onnxruntime-web's SGEMM adds
+      // the products of successive K blocks one after another (gemmKBlock; measured, model-splitter/README.md).
+      // The band hands its q, k, v to a small graph written like the original (so onnxruntime computes it the
+      // same way) that returns one d×d product per block; the runtime adds them in token order in float32,
+      // which reproduces the whole-map MatMul bit for bit.
       const n = geo.out.height * geo.out.width;
-      const a = b.op("Softmax", [b.op("Mul", [s, b.scalarFloat(Math.fround(n ** -0.5))])], { axis: -1 });
-      const av = b.op("MatMul", [a, b.transpose(v!, [0, 1, 3, 2])]);
+      const s = b.stat("sum", [1, heads, d, d], () => [qkv5], (name) => blockProducts(name, heads, d, n));
+      const a = b.op("Softmax", [s], { axis: -1 });
+      const av = b.op("MatMul", [a, b.transpose(v, [0, 1, 3, 2])]);
       const y = b.reshape(b.transpose(b.transpose(av, [0, 1, 3, 2]), [0, 2, 1, 3]), [1, -1, C]);
       const projOp = weightOps(ctx, seg).at(-1)!;
       const proj = b.closure(seg, projOp.input[0]!, y, (f) => withChannels(ctx, f, C));
@@ -320,12 +343,41 @@ function windowScale(ctx: BandContext, seg: Segment): number {
   throw new Error(`window attention in stage ${seg.stage}: no query scale found`);
 }
 
+/**
+ * The K block of onnxruntime-web's SGEMM for a product with `d` output columns: MLAS starts from 128×128
+ * (StrideN × StrideK) and doubles StrideK while halving StrideN down to the output width (minimum 16).
+ * Checked against onnxruntime-web 1.30 for d = 16 (1024) and d = 32 (512).
+ */
+export function gemmKBlock(d: number): number {
+  let n = 128;
+  let k = 128;
+  while (n > 16 && n / 2 >= d) {
+    k *= 2;
+    n /= 2;
+  }
+  return k;
+}
+
+/** qkv [1, n, 3, G, d] → (q·N^-1/2)ᵀk per K block of tokens, [n / block, G, d, d], written as the original. */
+function blockProducts(name: string, heads: number, d: number, n: number): GraphProto {
+  const g = new GraphBuilder(`${name}.blocks`);
+  const ints = (v: number[]) => g.constant(i64(v), [v.length]);
+  const qkv = g.input(`${name}.partial.0`, DataType.FLOAT, [1, "n", 3, heads, d]);
+  const groups = g.op("Transpose", [g.op("Reshape", [qkv, ints([-1, gemmKBlock(d), 3, heads, d])])], { perm: [2, 0, 3, 1, 4] });
+  const [q, k] = [0, 1].map((i) => g.op("Gather", [groups, g.constant(i64([i]), [])], { axis: 0 }));
+  const scale = g.op("Pow", [g.op("Cast", [ints([n])], { to: DataType.FLOAT }), g.constant(Float32Array.of(-0.5), [])]);
+  g.op("MatMul", [g.op("Transpose", [g.op("Mul", [q!, scale])], { perm: [0, 1, 3, 2] }), k!], {}, { output: name });
+  g.output(name, DataType.FLOAT, ["blocks", heads, d, d]);
+  return g.build();
+}
+
 /** The pass graph for one output: pruned to what it needs. */
 export function passGraph(group: GroupGraph, output: string): GraphProto {
   const g = cloneGraph(group.graph);
   const statName = output === "band_out" ? undefined : output;
-  g.output = g.output.filter((o) => o.name === (statName ? `${statName}.partial` : "band_out"));
-  if (statName) {
+  const post = group.stats.find((s) => s.name === statName)?.post;
+  g.output = g.output.filter((o) => (statName ? o.name === `${statName}.partial` || (post !== undefined && o.name.startsWith(`${statName}.partial.`)) : o.name === "band_out"));
+  if (statName && !post) {
     g.output[0]!.name = statName;
     for (const n of g.node) n.output = n.output.map((o) => (o === `${statName}.partial` ? statName : o));
   }

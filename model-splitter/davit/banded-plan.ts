@@ -6,13 +6,13 @@
 import { create } from "@bufbuild/protobuf";
 import { GraphProtoSchema, makeTensor, NodeProtoSchema, valueInfo, makeAttribute, type GraphProto, type NodeProto, type TensorProto } from "../../onnx-graph";
 import { dtypeInfo } from "../../onnx-graph";
-import type { Calibration } from "../manifest";
+import type { Calibration, StatReduce } from "../manifest";
 import { findStatics, nodeReads } from "../graph/statics";
 import { pruneDeadNodes } from "../graph/prune";
 import { activationPeak, graphCosts } from "../plan/costs";
 import { evaluateGraph, lookup, type GraphFacts } from "../shapes/evaluate";
 import type { Facts } from "../shapes/facts";
-import { buildGroup, passGraph, type BandContext, type GroupGraph, type MapGeometry } from "./band-builder";
+import { buildGroup, gemmKBlock, passGraph, type BandContext, type GroupGraph, type MapGeometry } from "./band-builder";
 import { findSegments, type Segment } from "./segments";
 
 export interface BandPassPlan {
@@ -21,15 +21,17 @@ export interface BandPassPlan {
   group: GroupGraph;
   /** Map read (a stream value name) and map or statistic written. */
   input: string;
-  output: { kind: "map"; name: string } | { kind: "stat"; name: string; reduce: "minmax" | "sum"; dims: number[] };
+  output: { kind: "map"; name: string } | { kind: "stat"; name: string; reduce: StatReduce; dims: number[] };
   stats: string[];
   weightBytes: number;
+  /** Output rows per band for this pass's group. */
+  bandRows: number;
+  /** Graph run on each band's outputs to give the statistic's partial (see StatSpec.post). */
+  post?: GraphProto;
 }
 
 export interface BandedVision {
   passes: BandPassPlan[];
-  /** Output rows per band. */
-  bandRows: number;
   /** Activation peak of the largest pass at that band size. */
   activation: number;
   /** Largest input + output map held in JS by one pass. */
@@ -113,27 +115,47 @@ export function planBandedVision(graph: GraphProto, inputs: Record<string, Facts
   const passes: BandPassPlan[] = [];
   for (const [g, { segs, group }] of built.entries()) {
     const input = segs[0]!.input;
+    const stats = (graph: GraphProto) => graph.input.filter((i) => i.name !== "band_in" && i.name !== "band_mask").map((i) => i.name);
     group.stats.forEach((s, k) => {
       const graph = passGraph(group, s.name);
-      passes.push({ id: `g${g}s${k}`, graph, group, input, output: { kind: "stat", name: s.name, reduce: s.reduce, dims: s.dims }, stats: graph.input.filter((i) => i.name !== "band_in" && i.name !== "band_mask").map((i) => i.name), weightBytes: weights(graph) });
+      passes.push({ id: `g${g}s${k}`, graph, group, input, output: { kind: "stat", name: s.name, reduce: s.reduce, dims: s.dims }, stats: stats(graph), weightBytes: weights(graph), bandRows: 0, post: s.post });
     });
     const graph = passGraph(group, "band_out");
-    passes.push({ id: `g${g}`, graph, group, input, output: { kind: "map", name: segs.at(-1)!.output }, stats: graph.input.filter((i) => i.name !== "band_in" && i.name !== "band_mask").map((i) => i.name), weightBytes: weights(graph) });
+    passes.push({ id: `g${g}`, graph, group, input, output: { kind: "map", name: segs.at(-1)!.output }, stats: stats(graph), weightBytes: weights(graph), bandRows: 0 });
   }
 
   const mapBytes = Math.max(...passes.map((p) => mapSize(p.group.input) + mapSize({ ...p.group.output, layout: "tokens" })));
-  const ws = cfg.windowSize;
-  const maxRows = Math.min(...built.map((b) => b.group.output.height));
-  const candidates = o.bandRows ? [o.bandRows] : Array.from({ length: Math.floor(maxRows / ws) }, (_, i) => (i + 1) * ws).reverse();
   const resident = cal.runtimeBytes + cal.residentFactor * passes.reduce((a, p) => a + p.weightBytes, 0);
-  let chosen = candidates.at(-1)!;
+  // Band heights per group: whole windows, and for a running qᵀk whole multiples of the GEMM's K block.
   let activation = 0;
-  for (const rows of candidates) {
-    activation = Math.max(...passes.map((p) => bandActivation(p, rows)));
-    chosen = rows;
-    if (resident + cal.activationFactor * activation + mapBytes <= o.target) break;
+  for (const { group } of built) {
+    const mine = passes.filter((p) => p.group === group);
+    const unit = bandUnit(group, cfg.windowSize);
+    const H = group.output.height;
+    const fits = (rows: number) => resident + cal.activationFactor * Math.max(...mine.map((p) => bandActivation(p, rows))) + mapBytes <= o.target;
+    const candidates = o.bandRows ? [Math.ceil(o.bandRows / unit) * unit] : Array.from({ length: Math.floor(H / unit) }, (_, i) => (i + 1) * unit).reverse();
+    let rows = Math.min(H, candidates.find(fits) ?? candidates.at(-1) ?? H);
+    if (rows <= 0) rows = H;
+    for (const p of mine) p.bandRows = rows;
+    activation = Math.max(activation, ...mine.map((p) => bandActivation(p, rows)));
   }
-  return { passes, bandRows: chosen, activation, mapBytes, boundary, remainder: remainderGraph(graph, facts, region, boundary), stages };
+  return { passes, activation, mapBytes, boundary, remainder: remainderGraph(graph, facts, region, boundary), stages };
+}
+
+/** The qᵀk sum is kept in K blocks of tokens (gemmKBlock): bands must hold whole blocks. */
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+function bandUnit(group: GroupGraph, windowSize: number): number {
+  let unit = windowSize;
+  const sum = group.stats.find((s) => s.reduce === "sum");
+  if (sum) {
+    const block = gemmKBlock(sum.dims[2]!);
+    const rowsPerBlock = block / gcd(group.output.width, block);
+    unit = (unit * rowsPerBlock) / gcd(unit, rowsPerBlock);
+  }
+  return unit;
 }
 
 function weights(g: GraphProto): number {

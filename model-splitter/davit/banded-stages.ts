@@ -22,11 +22,12 @@ function bandsOf(height: number, rows: number): [number, number][] {
   return out;
 }
 
-function toStep(p: BandPassPlan, graphId: string, bandRows: number): BandPass {
+function toStep(p: BandPassPlan, graphId: string, postId: string | undefined): BandPass {
   const g = p.group;
   return {
     kind: "band",
     graph: graphId,
+    ...(postId ? { post: postId } : {}),
     input: p.input,
     layout: g.input.layout,
     inHeight: g.input.height,
@@ -35,7 +36,7 @@ function toStep(p: BandPassPlan, graphId: string, bandRows: number): BandPass {
     outHeight: g.output.height,
     outWidth: g.output.width,
     rowMap: g.rowMap,
-    bands: bandsOf(g.output.height, bandRows),
+    bands: bandsOf(g.output.height, p.bandRows),
     stats: p.stats,
     output: p.output.kind === "map" ? { kind: "map", name: p.output.name, channels: g.output.channels } : p.output,
     drop: [],
@@ -63,8 +64,11 @@ export function bandedStages(bv: BandedVision, o: BandedStageOptions): Stage[] {
   return stageGroups.map((gs, k) => {
     const id = `vision-${k}`;
     const passes = gs.flat();
-    const graphs = passes.map((p) => writePiece(p.graph, { root: o.root, dir: `stages/${id}`, id: p.id, chunkBytes: o.chunkBytes, source: o.source, load: o.load }));
-    const steps: Step[] = passes.map((p, i) => toStep(p, graphs[i]!.id, bv.bandRows));
+    const write = (g: BandPassPlan["graph"], pid: string) => writePiece(g, { root: o.root, dir: `stages/${id}`, id: pid, chunkBytes: o.chunkBytes, source: o.source, load: o.load });
+    const main = passes.map((p) => write(p.graph, p.id));
+    const posts = passes.map((p) => (p.post ? write(p.post, `${p.id}post`) : undefined));
+    const graphs = [...main, ...posts.filter((x) => x !== undefined)];
+    const steps: Step[] = passes.map((p, i) => toStep(p, main[i]!.id, posts[i]?.id));
     // Drop every value after its last reader within the stage, except the stage's output map.
     const last = gs.at(-1)!.at(-1)!;
     const outName = last.output.name;

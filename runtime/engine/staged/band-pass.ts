@@ -30,11 +30,12 @@ export function extractBand(pass: BandPass, map: Float32Array, r0: number, r1: n
   return { band: { type: "float32", dims: [1, C, rows, W], data }, mask: { type: "float32", dims: [rows], data: mask } };
 }
 
-export async function runBandPass(pass: BandPass, env: NamedTensors, session: InferenceSession, Tensor: TensorConstructor): Promise<void> {
+export async function runBandPass(pass: BandPass, env: NamedTensors, session: InferenceSession, Tensor: TensorConstructor, post?: InferenceSession): Promise<void> {
   const map = floatsOf(env.get(pass.input), pass.input);
   const out = pass.output;
   const result = out.kind === "map" ? new Float32Array(pass.outHeight * pass.outWidth * out.channels) : undefined;
   let stat: Float64Array | undefined;
+  let sum: Float32Array | undefined;
   let covered = 0;
   for (const [o0, o1] of pass.bands) {
     if (o0 !== covered) throw new Error(`band pass ${pass.graph}: bands must cover the rows in order (got ${o0}, expected ${covered})`);
@@ -47,7 +48,8 @@ export async function runBandPass(pass: BandPass, env: NamedTensors, session: In
       if (!t) throw new Error(`band pass ${pass.graph} needs statistic ${s}`);
       feeds[s] = toOrt(Tensor, t);
     }
-    const res = await session.run(feeds);
+    let res = await session.run(feeds);
+    if (post) res = await post.run(Object.fromEntries(post.inputNames.map((n) => [n, res[n]!])));
     if (out.kind === "map") {
       const y = floatsOf(res.band_out ? fromOrt(res.band_out) : undefined, "band_out");
       const size = (o1 - o0) * pass.outWidth * out.channels;
@@ -55,23 +57,27 @@ export async function runBandPass(pass: BandPass, env: NamedTensors, session: In
       result!.set(y, o0 * pass.outWidth * out.channels);
     } else {
       const part = floatsOf(res[out.name] ? fromOrt(res[out.name]!) : undefined, out.name);
-      stat = reduce(stat, part, out.reduce);
+      if (out.reduce === "sum") sum = addBlocks(sum ?? new Float32Array(out.dims.reduce((a, b) => a * b, 1)), part);
+      else stat = minmax(stat, part);
     }
   }
   if (covered !== pass.outHeight) throw new Error(`band pass ${pass.graph}: bands cover ${covered} of ${pass.outHeight} rows`);
   if (out.kind === "map") env.set(out.name, { type: "float32", dims: [1, pass.outHeight * pass.outWidth, out.channels], data: result! });
-  else env.set(out.name, { type: "float32", dims: out.dims, data: Float32Array.from(stat!) });
+  else env.set(out.name, { type: "float32", dims: out.dims, data: out.reduce === "sum" ? sum! : Float32Array.from(stat!) });
 }
 
-/** minmax: element 0 is a minimum, element 1 a maximum (exact); sum: accumulated in float64. */
-function reduce(acc: Float64Array | undefined, part: Float32Array, how: "minmax" | "sum"): Float64Array {
+/** Adds the blocks of a partial ([blocks, ...]) to the running sum one after another, in float32. */
+function addBlocks(acc: Float32Array, part: Float32Array): Float32Array {
+  const n = acc.length;
+  if (part.length % n !== 0) throw new Error(`a sum partial of ${part.length} values does not hold blocks of ${n}`);
+  for (let b = 0; b < part.length; b += n) for (let i = 0; i < n; i++) acc[i] = Math.fround(acc[i]! + part[b + i]!);
+  return acc;
+}
+
+/** Element 0 is a minimum, element 1 a maximum (both exact). */
+function minmax(acc: Float64Array | undefined, part: Float32Array): Float64Array {
   if (!acc) return Float64Array.from(part);
-  if (acc.length !== part.length) throw new Error(`statistic partials differ in size (${acc.length} vs ${part.length})`);
-  if (how === "minmax") {
-    acc[0] = Math.min(acc[0]!, part[0]!);
-    acc[1] = Math.max(acc[1]!, part[1]!);
-  } else {
-    for (let i = 0; i < acc.length; i++) acc[i]! += part[i]!;
-  }
+  acc[0] = Math.min(acc[0]!, part[0]!);
+  acc[1] = Math.max(acc[1]!, part[1]!);
   return acc;
 }

@@ -9,7 +9,7 @@ export async function runSequence(program: SequenceProgram, env: NamedTensors, s
   for (const step of program.steps) {
     const s = session(step.graph);
     if (step.kind === "band") {
-      await runBandPass(step, env, s, Tensor);
+      await runBandPass(step, env, s, Tensor, step.post ? session(step.post) : undefined);
     } else {
       const feeds: Record<string, Tensor> = {};
       for (const name of s.inputNames) {
