@@ -5,6 +5,7 @@
 import { ImageDecodeError } from "./errors";
 import { readOrientation, type Orientation } from "./exif-orientation";
 import { sniffFormat, type ImageFormat } from "./format";
+import { declaredFrameSizes, type DeclaredSize } from "./frame-sizes";
 import { fillOutsideGifFrame, gifFirstFrame } from "./gif-first-frame";
 import { readHeader } from "./header";
 import { photonDecodeRgba } from "./photon";
@@ -51,6 +52,17 @@ export function checkDimensions(width: number, height: number, limits: DecodeLim
   }
 }
 
+/** A size declared inside the container (frame, bitstream) against the upper limits only: frames may be small. */
+function checkDeclaredSize(s: DeclaredSize, limits: DecodeLimits): void {
+  const { maxSide, maxPixels } = { ...DEFAULT_LIMITS, ...limits };
+  if (s.width > maxSide || s.height > maxSide || s.width * s.height > maxPixels) {
+    throw new ImageDecodeError(
+      "image_dimensions_out_of_range",
+      `the ${s.what} declares ${s.width}x${s.height}; at most ${maxSide} pixels per side and ${maxPixels} pixels are accepted`,
+    );
+  }
+}
+
 /** Format and declared size, without decoding. Throws ImageDecodeError. */
 export function probeImage(bytes: Uint8Array): { format: ImageFormat; width: number; height: number } {
   const format = sniffFormat(bytes);
@@ -65,6 +77,9 @@ export function probeImage(bytes: Uint8Array): { format: ImageFormat; width: num
 export function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}): DecodedImage {
   const { format, width, height } = probeImage(bytes);
   checkDimensions(width, height, limits);
+  // photon allocates by the sizes inside the container too (a GIF's first frame, WebP bitstreams), which
+  // may be far larger than the canvas the header declares: same upper limits, before decoding.
+  for (const declared of declaredFrameSizes(bytes, format)) checkDeclaredSize(declared, limits);
   const img = photonDecodeRgba(bytes);
   // The decoder's size is what the pixels are; re-check in case it disagrees with the header.
   checkDimensions(img.width, img.height, limits);
