@@ -24,7 +24,7 @@ async function run(spec: ChildSpec): Promise<JobResult> {
     case "result-hit":
       return runResultHit({ modelDir: modelDir!, weights: job.weights, threads: job.threads, tokens, repeats: repeats.httpRepeats });
     case "matmul-peak":
-      return runMatMulPeak({ threads: job.threads, shapes: spec.matmulShapes, quick: spec.quick });
+      return runMatMulPeak({ threads: job.threads, when: job.when, shapes: spec.matmulShapes, quick: spec.quick });
     case "edge":
       return runEdge(job.weights, tokens);
   }

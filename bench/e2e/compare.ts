@@ -2,7 +2,13 @@
 // decoder step come to this machine's onnxruntime-web MatMul peak. Pure functions of the rows (tested).
 import { decoderMacs, encoderMacs, visionMacs } from "./macs";
 import type { Preset } from "../../synthetic-model/presets";
-import type { MatMulPeak, Row, Task } from "./types";
+import type { Row, Task } from "./types";
+
+/** Best measured MatMul rates of one pattern at one thread count (run-matmul-peak.ts `peaks`). */
+export interface PeakRates {
+  macsPerS: number;
+  macsPerCpuS: number;
+}
 
 export interface Ratio {
   question: string;
@@ -68,11 +74,17 @@ export interface Efficiency {
   row: string;
   what: "vision encoder" | "language encoder" | "decoder step";
   macs: number;
+  /** Median wall time and the MAC rate it gives. */
   ms: number;
   macsPerS: number;
-  /** Fractions of the MatMul peaks measured at the same thread count (onnxruntime-web rows only). */
+  /** Median CPU time (all threads) and MACs per CPU-second, where measured. */
+  cpuMs?: number;
+  macsPerCpuS?: number;
+  /** Fractions of the MatMul peaks measured at the same thread count (onnxruntime-web rows only): wall rates, and per-CPU-second rates. */
   ofInt8Peak?: number;
   ofFp32Peak?: number;
+  ofInt8PeakCpu?: number;
+  ofFp32PeakCpu?: number;
 }
 
 /**
@@ -80,29 +92,32 @@ export interface Efficiency {
  * from its step (embedding + concatenation included), decoder from the steady-state step rate (steps after the
  * first, so cross-attention K/V excluded) at the mean cache length of those steps.
  */
-export function efficiency(rows: readonly Row[], preset: Preset, encoderTokens: Record<string, number>, peaksByThreads: Record<number, Record<string, MatMulPeak>>): Efficiency[] {
+export function efficiency(rows: readonly Row[], preset: Preset, encoderTokens: Record<string, number>, peaksByThreads: Record<number, Record<string, PeakRates>>): Efficiency[] {
   const out: Efficiency[] = [];
   const vision = visionMacs(preset).total;
   for (const r of rows) {
     if (r.job.kind !== "ours" || !r.stages) continue;
     const seq = encoderTokens[r.task] ?? 577;
     const peaks = r.job.backend === "ort-web" ? peaksByThreads[r.job.threads] : undefined;
-    const add = (what: Efficiency["what"], macs: number, ms: number | undefined) => {
+    const add = (what: Efficiency["what"], macs: number, ms: number | undefined, cpuMs?: number) => {
       if (ms === undefined || !(ms > 0)) return;
       const macsPerS = macs / (ms / 1000);
       const e: Efficiency = { row: r.id, what, macs, ms, macsPerS };
+      if (cpuMs !== undefined && cpuMs > 0) Object.assign(e, { cpuMs, macsPerCpuS: macs / (cpuMs / 1000) });
       if (peaks?.int8) e.ofInt8Peak = macsPerS / peaks.int8.macsPerS;
       if (peaks?.fp32) e.ofFp32Peak = macsPerS / peaks.fp32.macsPerS;
+      if (peaks?.int8 && e.macsPerCpuS) e.ofInt8PeakCpu = e.macsPerCpuS / peaks.int8.macsPerCpuS;
+      if (peaks?.fp32 && e.macsPerCpuS) e.ofFp32PeakCpu = e.macsPerCpuS / peaks.fp32.macsPerCpuS;
       out.push(e);
     };
-    if (r.scenario === "miss" && r.task === "<CAPTION>") add("vision encoder", vision, r.stages.vision);
+    if (r.scenario === "miss" && r.task === "<CAPTION>") add("vision encoder", vision, r.stages.vision, r.stageCpu?.vision);
     if (r.scenario === "hit" && r.task === "<CAPTION>") {
       add("language encoder", encoderMacs(preset, seq), r.stages.encoder);
       if (r.steadyTokensPerS) {
         const n = r.newTokens;
         let macs = 0;
         for (let past = 1; past < n; past++) macs += decoderMacs(preset, seq, past).perStep;
-        add("decoder step", macs / (n - 1), 1000 / r.steadyTokensPerS);
+        add("decoder step", macs / (n - 1), 1000 / r.steadyTokensPerS, r.stageCpu?.decoderStep);
       }
     }
   }

@@ -55,12 +55,17 @@ export function judgeGoals(x: GoalInputs): Goal[] {
     status: http.length === 0 ? "not measured" : http.every((r) => r.latency!.p50 <= 20) ? "met" : "not met",
   });
 
+  // Judged on the per-CPU-second rates where measured: on a loaded machine the wall-time peak and the vision
+  // step are disturbed differently (a 1-second MatMul can dodge a burst of load that a 20-second encoder cannot).
   const vis = x.efficiency.filter((e) => e.what === "vision encoder" && e.row.startsWith("ours/ort-web/") && e.row.includes("/int8/") && e.ofInt8Peak !== undefined);
+  const fraction = (e: Efficiency) => e.ofInt8PeakCpu ?? e.ofInt8Peak!;
   goals.push({
     goal: "vision encoder at ≥ 50% of the measured int8 MatMul peak (onnxruntime-web)",
     target: "≥ 50%",
-    measured: vis.length ? vis.map((e) => `${e.row.split("/").slice(1, 3).join(" ")}t: ${fmtPct(e.ofInt8Peak)}`).join("; ") : "–",
-    status: vis.length === 0 ? "not measured" : vis.every((e) => e.ofInt8Peak! >= 0.5) ? "met" : "not met",
+    measured: vis.length
+      ? vis.map((e) => `${e.row.split("/").slice(1, 3).join(" ")}t: ${fmtPct(e.ofInt8PeakCpu)} per CPU-second (wall: ${fmtPct(e.ofInt8Peak)})`).join("; ")
+      : "–",
+    status: vis.length === 0 ? "not measured" : vis.every((e) => fraction(e) >= 0.5) ? "met" : "not met",
   });
 
   goals.push({

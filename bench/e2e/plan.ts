@@ -46,7 +46,7 @@ export function jobLabel(job: Job): string {
     case "result-hit":
       return `ours http result-hit ${job.threads}t ${job.weights}`;
     case "matmul-peak":
-      return `matmul peak ${job.threads}t`;
+      return `matmul peak ${job.threads}t (${job.when})`;
     case "edge":
       return `ours edge ${job.weights}`;
   }
@@ -56,21 +56,24 @@ export function plannedJobs(quick: boolean): Job[] {
   const w: Weights[] = ["int8", "fp32"];
   if (quick) {
     return [
-      { kind: "matmul-peak", threads: 2 },
+      { kind: "matmul-peak", threads: 2, when: "start" },
       { kind: "ours", backend: "ort-web", threads: 2, weights: "int8" },
       { kind: "tjs-web", threads: 2, weights: "fp32" },
       { kind: "result-hit", threads: 2, weights: "int8" },
+      { kind: "matmul-peak", threads: 2, when: "end" },
       { kind: "edge", weights: "int8" },
     ];
   }
   return [
-    { kind: "matmul-peak", threads: 1 },
-    { kind: "matmul-peak", threads: 2 },
+    { kind: "matmul-peak", threads: 1, when: "start" },
+    { kind: "matmul-peak", threads: 2, when: "start" },
     ...[1, 2].flatMap((threads) => w.map((weights): Job => ({ kind: "ours", backend: "ort-web", threads, weights }))),
     ...w.map((weights): Job => ({ kind: "ours", backend: "ort-node", threads: 2, weights })),
     ...[1, 2].flatMap((threads) => w.map((weights): Job => ({ kind: "tjs-web", threads, weights }))),
     ...w.map((weights): Job => ({ kind: "tjs-node", weights })),
     { kind: "result-hit", threads: 2, weights: "int8" },
+    { kind: "matmul-peak", threads: 1, when: "end" },
+    { kind: "matmul-peak", threads: 2, when: "end" },
     { kind: "edge", weights: "int8" },
   ];
 }

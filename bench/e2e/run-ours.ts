@@ -36,6 +36,10 @@ interface Sample {
   timings: Timings;
   steps: number;
   stepTimes: number[];
+  /** Process CPU time (ms) when each decoder step finished. */
+  stepCpu: number[];
+  /** CPU time of bytes → image features (pixels included: ~1% of it). */
+  visionCpuMs?: number;
 }
 
 const TASKS: Task[] = ["<CAPTION>", "<OD>"];
@@ -55,20 +59,22 @@ export async function runOurs(p: OursPlan): Promise<JobResult> {
 
   const request = async (task: Task, features: ImageFeatures, timings: Timings, numBeams = 1): Promise<Sample & { r: TaskResponse }> => {
     const stepTimes: number[] = [];
-    const r = await f.runOnFeatures(features, {
-      task,
-      numBeams,
-      maxNewTokens: p.tokens,
-      onStep: () => stepTimes.push(performance.now()),
-    }, timings);
-    return { r, ms: 0, cpuMs: 0, timings, steps: r.steps, stepTimes };
+    const stepCpu: number[] = [];
+    const onStep = () => {
+      stepTimes.push(performance.now());
+      stepCpu.push(processCpuMs());
+    };
+    const r = await f.runOnFeatures(features, { task, numBeams, maxNewTokens: p.tokens, onStep }, timings);
+    return { r, ms: 0, cpuMs: 0, timings, steps: r.steps, stepTimes, stepCpu };
   };
   const miss = async (i: number, task: Task) => {
     const timings: Timings = {};
     const t = performance.now();
     const c = processCpuMs();
     const features = await f.imageFeatures(imageAt(images, i).bytes, {}, timings);
+    const visionCpuMs = processCpuMs() - c;
     const s = await request(task, features, timings);
+    s.visionCpuMs = visionCpuMs;
     s.ms = performance.now() - t;
     s.cpuMs = processCpuMs() - c;
     return { s, features };
@@ -120,6 +126,14 @@ export async function runOurs(p: OursPlan): Promise<JobResult> {
       samples: ss.map((s) => s.ms),
       latency: summarize(ss.map((s) => s.ms)),
       cpu: summarize(ss.map((s) => s.cpuMs)),
+      stageCpu: medianFields(
+        ss.map((s) => ({
+          vision: s.visionCpuMs,
+          // Steady decoder step: CPU between the first and the last step, per step.
+          decoderStep: s.stepCpu.length > 1 ? (s.stepCpu.at(-1)! - s.stepCpu[0]!) / (s.stepCpu.length - 1) : undefined,
+        })),
+        ["vision", "decoderStep"],
+      ),
       stages: medianFields(ss.map((s) => s.timings), STAGES),
       tokensPerS: summarize(ss.map((s, i) => (s.steps * 1000) / decoderMs[i]!)).p50,
       steadyTokensPerS: summarize(ss.map((s) => steadyRate(s.stepTimes) ?? NaN).filter(Number.isFinite)).p50,

@@ -15,7 +15,7 @@ export type Job =
   | { kind: "tjs-node"; weights: Weights }
   | { kind: "tjs-web"; threads: number; weights: Weights }
   | { kind: "result-hit"; threads: number; weights: Weights }
-  | { kind: "matmul-peak"; threads: number }
+  | { kind: "matmul-peak"; threads: number; when: "start" | "end" }
   | { kind: "edge"; weights: Weights };
 
 /** Percentiles of repeated timings (milliseconds). */
@@ -47,6 +47,8 @@ export interface Row {
    * shared machine, since other processes delay a request without making it execute more (bench/e2e/cpu-time.ts).
    */
   cpu?: Summary;
+  /** Medians of CPU time (ms) of steps: vision (bytes → features), decoderStep (one steady-state step). */
+  stageCpu?: Record<string, number>;
   /**
    * Medians of the steps (ms), where the system reports them: ours pixels/vision/encoder/decoder/parse; the
    * peers preprocess/generate/parse; over HTTP the server's own hash/cache/total.
@@ -87,7 +89,13 @@ export interface MatMulPeak {
   n: number;
   threads: number;
   medianMs: number;
+  /** Fastest run: a peak is what the machine can do, so the best run (least disturbed) is the estimate. */
+  minMs: number;
+  /** MACs / fastest run's wall time. */
   macsPerS: number;
+  /** Median CPU time per run (ms, all threads) and MACs per CPU-second: a per-thread rate, robust to load. */
+  cpuMs: number;
+  macsPerCpuS: number;
 }
 
 export interface JobResult {

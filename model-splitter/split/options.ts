@@ -23,6 +23,8 @@ export interface SplitOptions {
   bandRows: number;
   /** Run DaViT stages 0..n−1 in bands; undefined = the stages whose blocks do not fit whole. */
   bandStages?: number;
+  /** Longest encoder input the encoder and decoder stages hold (default: 577 image tokens + 128 prompt tokens). */
+  maxEncoderLength?: number;
 }
 
 export function defaultOptions(over: Partial<SplitOptions> = {}): SplitOptions {
@@ -38,6 +40,7 @@ export function defaultOptions(over: Partial<SplitOptions> = {}): SplitOptions {
     maxDecoderLength: over.maxDecoderLength ?? 128,
     bandRows: over.bandRows ?? 0,
     bandStages: over.bandStages,
+    maxEncoderLength: over.maxEncoderLength,
   };
 }
 

@@ -41,7 +41,7 @@ export function planRole(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: s
         root,
         banded.length,
       );
-      const note = `${r.scenarios[0]!.name}, bands of ${bv.bandRows} rows`;
+      const note = `${r.scenarios[0]!.name}, bands of ${[...new Set(bv.passes.map((p) => p.bandRows))].join("/")} rows`;
       return { stages: [...banded, ...rest.stages], scenarios: [...banded.map(() => note), ...rest.scenarios] };
     }
   }

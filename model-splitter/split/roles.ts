@@ -67,6 +67,8 @@ export function loadRoles(dir: string, config: Record<string, unknown>, preproce
   const encoder = read("encoder_model");
   const decoder = read("decoder_model_merged");
   const dims = readDims(decoder.model, config, preprocessor);
+  // The config's 1024 positions would plan the encoder's attention for 1024² scores; real prompts are short.
+  dims.maxEncoderLength = Math.min(dims.maxEncoderLength, o.maxEncoderLength ?? dims.imageTokens + 128);
   const { core, head } = extractLmHead(decoder.model);
   const { dModel: d, heads: h, headDim: hd, maxEncoderLength: S } = dims;
   const R = o.maxRows;

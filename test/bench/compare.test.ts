@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { efficiency, ratios } from "../../bench/e2e/compare";
 import { decoderMacs, encoderMacs, visionMacs } from "../../bench/e2e/macs";
 import { summarize } from "../../bench/e2e/stats";
-import type { MatMulPeak, Row, Scenario, Task } from "../../bench/e2e/types";
+import type { PeakRates } from "../../bench/e2e/compare";
+import type { Row, Scenario, Task } from "../../bench/e2e/types";
 import { PRESETS } from "../../synthetic-model/presets";
 
 function row(id: string, samples: number[], extra: Partial<Row> = {}): Row {
@@ -37,21 +38,20 @@ describe("ratios", () => {
 
 describe("efficiency", () => {
   const base = PRESETS.base;
-  const peaks: Record<number, Record<string, MatMulPeak>> = {
-    2: {
-      int8: { pattern: "int8", shape: "s", m: 1, k: 1, n: 1, threads: 2, medianMs: 1, macsPerS: 80e9 },
-      fp32: { pattern: "fp32", shape: "s", m: 1, k: 1, n: 1, threads: 2, medianMs: 1, macsPerS: 16e9 },
-    },
+  const peaks: Record<number, Record<string, PeakRates>> = {
+    2: { int8: { macsPerS: 80e9, macsPerCpuS: 40e9 }, fp32: { macsPerS: 16e9, macsPerCpuS: 8e9 } },
   };
   it("vision from a miss row, encoder and decoder step from a hit row", () => {
     const rows = [
-      row("ours/ort-web/2/int8/<CAPTION>/miss", [5000], { stages: { vision: 4000 } }),
+      row("ours/ort-web/2/int8/<CAPTION>/miss", [5000], { stages: { vision: 4000 }, stageCpu: { vision: 8000 } }),
       row("ours/ort-web/2/int8/<CAPTION>/hit", [700], { stages: { encoder: 500, decoder: 200 }, steadyTokensPerS: 100 }),
     ];
     const e = efficiency(rows, base, { "<CAPTION>": 584 }, peaks);
     const vision = e.find((x) => x.what === "vision encoder")!;
     expect(vision.macsPerS).toBeCloseTo(visionMacs(base).total / 4, 0);
     expect(vision.ofInt8Peak).toBeCloseTo(visionMacs(base).total / 4 / 80e9, 12);
+    // 8 CPU-seconds for the vision step: MACs/8 per CPU-second against 40 G per CPU-second.
+    expect(vision.ofInt8PeakCpu).toBeCloseTo(visionMacs(base).total / 8 / 40e9, 12);
     const enc = e.find((x) => x.what === "language encoder")!;
     expect(enc.macsPerS).toBeCloseTo(encoderMacs(base, 584) / 0.5, 0);
     const dec = e.find((x) => x.what === "decoder step")!;

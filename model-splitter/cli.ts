@@ -1,0 +1,79 @@
+// npm run split -- --in DIR --out DIR [--budget 128MiB] [--chunk 25MiB] [--piece SIZE] [--target SIZE]
+//   [--max-rows 3] [--max-decoder-length 128] [--max-encoder-length 705] [--band-stages N] [--band-rows N]
+//   [--probe] [--report]
+// Splits a Florence-2 model folder (fp32 or int8) into stages that each fit one Worker isolate
+// (model-splitter/README.md).
+import { Command, InvalidArgumentError } from "commander";
+import { probeStages } from "./probe/probe-stages";
+import { stageTable } from "./report";
+import { defaultOptions, parseBytes } from "./split/options";
+import { splitModel } from "./split/split";
+
+const bytes = (v: string) => {
+  try {
+    return parseBytes(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a non-negative integer");
+  return n;
+};
+
+interface CliOptions {
+  in: string;
+  out: string;
+  budget: number;
+  chunk: number;
+  piece?: number;
+  target?: number;
+  maxRows: number;
+  maxDecoderLength: number;
+  maxEncoderLength?: number;
+  bandStages?: number;
+  bandRows: number;
+  probe: boolean;
+  report: boolean;
+}
+
+const program = new Command()
+  .name("split")
+  .description("cut a Florence-2 model folder into stages that fit a Worker isolate, with files that fit a KV value")
+  .requiredOption("--in <dir>", "model folder (config files + onnx/), fp32 or int8")
+  .requiredOption("--out <dir>", "output folder (replaced)")
+  .option("--budget <size>", "memory of one stage (JS heap + WASM)", bytes, 128 * 2 ** 20)
+  .option("--chunk <size>", "largest stored file", bytes, 25 * 2 ** 20)
+  .option("--piece <size>", "weights per session (default: the chunk size)", bytes)
+  .option("--target <size>", "what the planner aims for (default: 7/8 of the budget)", bytes)
+  .option("--max-rows <n>", "beams the decoder stages hold", int, 3)
+  .option("--max-decoder-length <n>", "decoder cache length the decoder stages hold", int, 128)
+  .option("--max-encoder-length <n>", "longest encoder input (577 image tokens + prompt)", int)
+  .option("--band-stages <n>", "run DaViT stages 0..n-1 in bands (default: those whose blocks do not fit whole)", int)
+  .option("--band-rows <n>", "rows per band (default: the largest that fits)", int, 0)
+  .option("--probe", "measure every stage with the probe and record it in manifest.json", false)
+  .option("--report", "print the table of stages", false)
+  .action(async (o: CliOptions) => {
+    const opts = defaultOptions({
+      budget: o.budget,
+      chunkBytes: o.chunk,
+      pieceBytes: o.piece,
+      target: o.target,
+      maxRows: o.maxRows,
+      maxDecoderLength: o.maxDecoderLength,
+      maxEncoderLength: o.maxEncoderLength,
+      bandStages: o.bandStages,
+      bandRows: o.bandRows,
+    });
+    const t = performance.now();
+    let { manifest } = splitModel(o.in, o.out, opts, (line) => process.stderr.write(`${line}\n`));
+    process.stderr.write(`split in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+    if (o.probe) manifest = await probeStages(o.out, { log: (line) => process.stderr.write(`${line}\n`) });
+    if (o.report || o.probe) process.stdout.write(`${stageTable(manifest)}\n`);
+  });
+
+program.parseAsync().catch((e: unknown) => {
+  process.stderr.write(`split: ${(e as Error).stack ?? String(e)}\n`);
+  process.exitCode = 1;
+});
