@@ -20,18 +20,23 @@ export function createProgressLog(opts: ProgressLogOptions = {}): FetchEventHand
   let done = 0;
   let lastLine = 0;
   let samples: { t: number; done: number }[] = [];
+  // Files vouched for by the state file are summed into one line (a routine restart would print one per file).
+  let skipped = { files: 0, bytes: 0 };
 
   return (e: FetchEvent) => {
     switch (e.type) {
       case "plan": {
         total = e.toDownload;
         const size = e.files.reduce((s, f) => s + f.size, 0);
-        write(`model-fetch: ${e.repo}@${e.revision} from ${e.hubUrl} → ${e.dest}: ${e.files.length} files, ${formatBytes(size)}, ${formatBytes(e.toDownload)} to download`);
+        write(`model-fetch: ${e.repo}@${e.revision} from ${e.hubUrl} into ${e.dest}: ${e.files.length} file${e.files.length === 1 ? "" : "s"}, ${formatBytes(size)}, ${formatBytes(e.toDownload)} to download`);
+        if (skipped.files > 0) write(`  ${skipped.files} file${skipped.files > 1 ? "s" : ""} (${formatBytes(skipped.bytes)}) verified by an earlier run`);
+        skipped = { files: 0, bytes: 0 };
         if (e.missingOptional.length > 0) write(`  (optional, not in the repo: ${e.missingOptional.join(", ")})`);
         break;
       }
       case "file-skip":
-        write(`  ${e.path}: ${e.why}, skipped (${formatBytes(e.size)})`);
+        if (e.why === "verified earlier") skipped = { files: skipped.files + 1, bytes: skipped.bytes + e.size };
+        else write(`  ${e.path}: already there, ${e.why} (${formatBytes(e.size)})`);
         break;
       case "file-start":
         write(`  ${e.path}: ${e.resumeFrom > 0 ? `resuming at ${formatBytes(e.resumeFrom)} of` : "downloading"} ${formatBytes(e.size)}`);

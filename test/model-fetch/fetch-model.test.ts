@@ -176,6 +176,14 @@ describe("fetchModel against a fake Hub", () => {
     expect(readState(dest)?.complete).toBe(false);
   });
 
+  it("checks regular files against git's blob id", async () => {
+    const hub = await startHub();
+    hub.corrupt("tokenizer.json");
+    const err = await (await fetchFrom(hub, freshDest())).run.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect((err as IntegrityError).expected).toBe(`git-sha1 ${hub.files.get("tokenizer.json")!.gitOid}`);
+  });
+
   it("re-hashes a file changed on disk since it was verified, and downloads it again", async () => {
     const hub = await startHub();
     const dest = freshDest();
