@@ -41,6 +41,8 @@ export interface FetchModelOptions {
   retries?: number;
   /** First retry backoff (doubles per attempt); default 1 s. */
   retryDelayMs?: number;
+  /** Make no request (use a complete earlier copy or fail with HubUnreachableError); default $HF_HUB_OFFLINE. */
+  offline?: boolean;
   /** Re-hash complete files even when .fetch-state.json vouches for them. */
   rehash?: boolean;
   /** Default: plain progress lines on stderr. */
@@ -73,6 +75,11 @@ export function hubUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   return (env.HF_ENDPOINT || PUBLIC_HUB_URL).replace(/\/+$/, "");
 }
 
+/** huggingface_hub's switch for "never touch the network". */
+export function offlineFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return ["1", "true", "yes", "on"].includes((env.HF_HUB_OFFLINE ?? "").toLowerCase());
+}
+
 export async function fetchModel(opts: FetchModelOptions = {}): Promise<FetchModelResult> {
   const t0 = performance.now();
   const repo = opts.repo ?? DEFAULT_REPO;
@@ -87,22 +94,26 @@ export async function fetchModel(opts: FetchModelOptions = {}): Promise<FetchMod
   const errors: HubErrorContext = { hubUrl, repo, revision, hasToken: accessToken !== undefined, errorCodes: new Map() };
   const fetch = createHubFetch({ hubUrl, connectTimeoutMs: opts.connectTimeoutMs ?? 10_000, errorCodes: errors.errorCodes });
 
+  let listing: RemoteFile[];
+  try {
+    if (opts.offline ?? offlineFromEnv()) throw new HubUnreachableError(hubUrl, "HF_HUB_OFFLINE is set, so no request was made");
+    listing = await listRepo({ repo, revision, hubUrl, accessToken, fetch });
+  } catch (e) {
+    const err = classifyHubError(e, errors);
+    const previous = readState(dest);
+    if (err instanceof HubUnreachableError && previous && (await completeCopyIntact(previous, dest, repo, revision))) {
+      onEvent({ type: "offline", reason: `${err.message}; using the copy in ${dest} verified by an earlier run` });
+      const files = Object.entries(previous.files).map(([path, f]) => ({ path, size: f.size }));
+      return { dir: dest, repo, revision, hubUrl, files, missingOptional: [], downloaded: [], downloadedBytes: 0, seconds: elapsed(t0), offline: true };
+    }
+    throw err;
+  }
+
+  // The folder is made only once the Hub answered, so a failed start leaves no empty model folder behind.
   mkdirSync(dest, { recursive: true });
   const unlock = lockDir(dest);
   try {
     const previous = readState(dest);
-    let listing: RemoteFile[];
-    try {
-      listing = await listRepo({ repo, revision, hubUrl, accessToken, fetch });
-    } catch (e) {
-      const err = classifyHubError(e, errors);
-      if (err instanceof HubUnreachableError && previous && (await completeCopyIntact(previous, dest, repo, revision))) {
-        onEvent({ type: "offline", reason: `${err.message}; using the copy in ${dest} verified by an earlier run` });
-        const files = Object.entries(previous.files).map(([path, f]) => ({ path, size: f.size }));
-        return { dir: dest, repo, revision, hubUrl, files, missingOptional: [], downloaded: [], downloadedBytes: 0, seconds: elapsed(t0), offline: true };
-      }
-      throw err;
-    }
     const plan = planFiles(listing, repo, revision);
     // Old records stay: a file is trusted only if its recorded identity equals what the Hub lists now.
     const state: FetchState = { ...(previous ?? emptyState(repo, revision)), repo, revision, complete: false };

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { fetchModel, HubUnreachableError, IntegrityError, readState, type FetchEvent, type FetchModelOptions } from "../../model-fetch";
 import { tinyModelDir } from "../helpers/tiny-model";
 import { FakeHub } from "./fake-hub";
@@ -27,11 +27,17 @@ let source: string;
 let scratch: string;
 const hubs: FakeHub[] = [];
 
+beforeEach(() => {
+  // A developer's own Hub settings must not leak into these runs.
+  vi.stubEnv("HF_TOKEN", "");
+  vi.stubEnv("HF_HUB_OFFLINE", "");
+});
 beforeAll(() => {
   source = tinyModelDir();
   scratch = mkdtempSync(join(tmpdir(), "model-fetch-"));
 });
 afterEach(async () => {
+  vi.unstubAllEnvs();
   await Promise.all(hubs.splice(0).map((h) => h.close()));
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -247,6 +253,19 @@ describe("fetchModel against a fake Hub", () => {
     expect(result.offline).toBe(true);
     expect(result.files.map((f) => f.path).sort()).toEqual([...WANTED].sort());
     expect(events[0]).toMatchObject({ type: "offline" });
+  });
+
+  it("with HF_HUB_OFFLINE makes no request: uses a complete copy, or fails as unreachable", async () => {
+    const hub = await startHub();
+    const dest = freshDest();
+    vi.stubEnv("HF_HUB_OFFLINE", "1");
+    await expect((await fetchFrom(hub, dest)).run).rejects.toThrow(/HF_HUB_OFFLINE is set/);
+    expect(existsSync(dest)).toBe(false);
+    await (await fetchFrom(hub, dest, { offline: false })).run;
+    hub.requests.length = 0;
+    const result = await (await fetchFrom(hub, dest)).run;
+    expect(result.offline).toBe(true);
+    expect(hub.requests).toEqual([]);
   });
 
   it("refuses a second concurrent fetch into the same folder", async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { fetchModel, HubAuthError, HubNotFoundError, HubUnreachableError, type FetchModelOptions } from "../../model-fetch";
 import { tinyModelDir } from "../helpers/tiny-model";
 import { FakeHub } from "./fake-hub";
@@ -13,6 +13,11 @@ let scratch: string;
 let n = 0;
 const hubs: FakeHub[] = [];
 
+beforeEach(() => {
+  // A developer's own Hub settings must not leak into these runs.
+  vi.stubEnv("HF_TOKEN", "");
+  vi.stubEnv("HF_HUB_OFFLINE", "");
+});
 beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), "model-fetch-errors-"));
 });
@@ -120,7 +125,6 @@ describe("Hub answers that name the problem", () => {
   });
 
   it("401 without a token tells the user to set HF_TOKEN", async () => {
-    vi.stubEnv("HF_TOKEN", "");
     const hub = await startHub({ token: "hf_secret" });
     const e = await failure(fetchInto({ hubUrl: hub.url }));
     expect(e).toBeInstanceOf(HubAuthError);
