@@ -56,7 +56,6 @@ export async function downloadFile(file: RemoteFile, dest: string, ctx: Download
   const keep = existing <= file.size ? existing : 0;
   const sink = await PartialFile.open(partial, file, keep);
   const t0 = performance.now();
-  let downloaded = 0;
   ctx.onEvent({ type: "file-start", path: file.path, size: file.size, resumeFrom: keep });
   try {
     let url: string | undefined;
@@ -69,7 +68,6 @@ export async function downloadFile(file: RemoteFile, dest: string, ctx: Download
         ctx.onEvent({ type: "retry", path: file.path, attempt, resumeFrom: sink.offset, error: message(lastError) });
         await sleep(ctx.retryDelayMs * 2 ** (attempt - 1), ctx.signal);
       }
-      const before = sink.offset;
       try {
         url ??= await resolveUrl(file, ctx);
         await receive(url, file, sink, ctx);
@@ -77,8 +75,6 @@ export async function downloadFile(file: RemoteFile, dest: string, ctx: Download
       } catch (e) {
         if (ctx.signal?.aborted || !isRetryable(e)) throw e;
         lastError = e;
-      } finally {
-        downloaded += Math.max(0, sink.offset - before);
       }
     }
     await sink.close();
@@ -92,7 +88,7 @@ export async function downloadFile(file: RemoteFile, dest: string, ctx: Download
     throw new IntegrityError(file.path, `${sink.verifier.check} ${sink.verifier.expected}`, `${actual}`);
   }
   await rename(partial, final);
-  return { downloaded, resumedFrom: keep, seconds: (performance.now() - t0) / 1000 };
+  return { downloaded: sink.received, resumedFrom: keep, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** The URL the bytes come from (the Hub answers with a redirect to its CDN for LFS files). */

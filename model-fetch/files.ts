@@ -52,8 +52,11 @@ export function isWanted(path: string): boolean {
 }
 
 export function toRemoteFile(entry: ListFileEntry): RemoteFile {
-  // LFS pointers in git have their own oid; the content's sha256 is the LFS oid.
+  // LFS pointers in git have their own oid; the content's sha256 is the LFS oid. Xet-backed files keep
+  // their LFS pointer (and so `lfs`); should one come without it, its `oid` would be the pointer's, not the
+  // content's, so only its size can be checked (the xet hash is a chunk Merkle hash, not a file digest).
   if (entry.lfs) return { path: entry.path, size: entry.lfs.size, sha256: entry.lfs.oid };
+  if (entry.xetHash || !entry.oid) return { path: entry.path, size: entry.size };
   return { path: entry.path, size: entry.size, gitOid: entry.oid };
 }
 

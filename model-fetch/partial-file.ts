@@ -5,6 +5,9 @@ import type { RemoteFile } from "./files";
 import { createVerifier, feedFile, type Verifier } from "./verify";
 
 export class PartialFile {
+  /** Bytes appended through this handle (the network's share, whatever restarts happened). */
+  received = 0;
+
   private constructor(
     private readonly fh: FileHandle,
     private readonly file: RemoteFile,
@@ -32,6 +35,7 @@ export class PartialFile {
     }
     this.verifier.update(chunk);
     this.offset += chunk.length;
+    this.received += chunk.length;
   }
 
   /** Back to zero bytes (the server ignored our Range header and sent the whole file). */

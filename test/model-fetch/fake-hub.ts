@@ -1,6 +1,7 @@
 // A local stand-in for the Hugging Face Hub, serving one model folder the way huggingface.co does, for
 // model-fetch tests and measurements (this machine cannot reach the real Hub):
-//   GET /api/models/{repo}/tree/{revision}[/{path}]?recursive=…  JSON entries {type, oid, size, path, lfs?},
+//   GET /api/models/{repo}/tree/{revision}[/{path}]?recursive=…  JSON entries {type, oid, size, path, lfs?,
+//       xetHash?} (LFS entries carry a stand-in xetHash, as migrated repos do; no xet protocol is served),
 //       paged with a `Link: <…>; rel="next"` header like the Hub's cursor pagination;
 //   GET /{repo}/resolve/{revision}/{path}  regular files answered directly (ETag = git blob oid); LFS files
 //       answered with a 302 to a CDN URL (here /cdn-lfs/{sha256} on the same server) plus X-Linked-Size /
@@ -50,6 +51,7 @@ export interface TreeEntry {
   size: number;
   path: string;
   lfs?: { oid: string; size: number; pointerSize: number };
+  xetHash?: string;
 }
 
 interface ServedFile {
@@ -108,7 +110,7 @@ export class FakeHub {
       if (!f.lfs) entries.push({ type: "file", oid: f.gitOid, size: f.size, path: f.path });
       else {
         const pointer = Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${f.sha256}\nsize ${f.size}\n`);
-        entries.push({ type: "file", oid: gitHashObject(pointer), size: f.size, path: f.path, lfs: { oid: f.sha256, size: f.size, pointerSize: pointer.length } });
+        entries.push({ type: "file", oid: gitHashObject(pointer), size: f.size, path: f.path, lfs: { oid: f.sha256, size: f.size, pointerSize: pointer.length }, xetHash: createHash("sha256").update(`xet:${f.sha256}`).digest("hex") });
       }
     }
     return entries.sort((a, b) => a.path.localeCompare(b.path));

@@ -52,6 +52,8 @@ describe("planFiles", () => {
     const lfs = toRemoteFile({ type: "file", path: "onnx/x.onnx", size: 5, oid: "a".repeat(40), lfs: { oid: "b".repeat(64), size: 5, pointerSize: 130 } });
     expect(lfs).toEqual({ path: "onnx/x.onnx", size: 5, sha256: "b".repeat(64) });
     expect(toRemoteFile({ type: "file", path: "config.json", size: 9, oid: "c".repeat(40) })).toEqual({ path: "config.json", size: 9, gitOid: "c".repeat(40) });
+    // Never compare content against a pointer's oid.
+    expect(toRemoteFile({ type: "file", path: "onnx/y.onnx", size: 7, oid: "d".repeat(40), xetHash: "e".repeat(64) })).toEqual({ path: "onnx/y.onnx", size: 7 });
   });
 });
 
