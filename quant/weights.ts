@@ -65,7 +65,8 @@ export class WeightQuantizer {
 
   /** The int8 copy and scales of `c` in `layout`, creating them in c.owner on first use. */
   get(c: ResolvedConstant, layout: Layout): QuantizedWeight {
-    // Keyed by owner and name (not by object): rewrites may copy TensorProtos, names are the identity.
+    // Keyed by name: the same weight reached from two If branches is one entry (a subgraph initializer that
+    // shadows an outer one of the same name would share it too; exports do not produce those).
     const key = `${c.tensor.name}\u0000${layout}`;
     const hit = this.done.get(key);
     if (hit) return hit;
