@@ -4,7 +4,7 @@
 // the stream value where the region ends) is planned like any other graph, with the small shape values it
 // read from the region baked in as constants (the split model is planned for the processor's image size).
 import { create } from "@bufbuild/protobuf";
-import { GraphProtoSchema, makeTensor, NodeProtoSchema, valueInfo, makeAttribute, type GraphProto, type NodeProto, type TensorProto } from "../../onnx-graph";
+import { GraphProtoSchema, makeTensor, NodeProtoSchema, tensorByteLength, valueInfo, makeAttribute, type GraphProto, type NodeProto, type TensorProto } from "../../onnx-graph";
 import { dtypeInfo } from "../../onnx-graph";
 import type { Calibration, StatReduce } from "../manifest";
 import { findStatics, nodeReads } from "../graph/statics";
@@ -28,6 +28,9 @@ export interface BandPassPlan {
   bandRows: number;
   /** Graph run on each band's outputs to give the statistic's partial (see StatSpec.post). */
   post?: GraphProto;
+  /** Activation peak of one band run (estimated), and the input + output maps held in JS. */
+  activation: number;
+  mapBytes: number;
 }
 
 export interface BandedVision {
@@ -91,7 +94,9 @@ export function planBandedVision(graph: GraphProto, inputs: Record<string, Facts
     for (const seg of segments) {
       const idx = seg.nodes.map((n) => pos.get(n)).filter((i): i is number => i !== undefined);
       const peak = activationPeak(costs, Math.min(...idx), Math.max(...idx) + 1).peak;
-      if (peak > room) stages = Math.max(stages, seg.stage + 1);
+      // Half the room: a stage holds its weights and a few pieces' inputs and outputs besides one segment's
+      // activations, and allocator fragmentation makes whole-map activations cost more than their sum.
+      if (peak > room / 2) stages = Math.max(stages, seg.stage + 1);
     }
   }
   if (stages === 0) return undefined;
@@ -118,26 +123,31 @@ export function planBandedVision(graph: GraphProto, inputs: Record<string, Facts
     const stats = (graph: GraphProto) => graph.input.filter((i) => i.name !== "band_in" && i.name !== "band_mask").map((i) => i.name);
     group.stats.forEach((s, k) => {
       const graph = passGraph(group, s.name);
-      passes.push({ id: `g${g}s${k}`, graph, group, input, output: { kind: "stat", name: s.name, reduce: s.reduce, dims: s.dims }, stats: stats(graph), weightBytes: weights(graph), bandRows: 0, post: s.post });
+      passes.push({ id: `g${g}s${k}`, graph, group, input, output: { kind: "stat", name: s.name, reduce: s.reduce, dims: s.dims }, stats: stats(graph), weightBytes: weights(graph), bandRows: 0, post: s.post, activation: 0, mapBytes: 0 });
     });
     const graph = passGraph(group, "band_out");
-    passes.push({ id: `g${g}`, graph, group, input, output: { kind: "map", name: segs.at(-1)!.output }, stats: stats(graph), weightBytes: weights(graph), bandRows: 0 });
+    passes.push({ id: `g${g}`, graph, group, input, output: { kind: "map", name: segs.at(-1)!.output }, stats: stats(graph), weightBytes: weights(graph), bandRows: 0, activation: 0, mapBytes: 0 });
   }
 
-  const mapBytes = Math.max(...passes.map((p) => mapSize(p.group.input) + mapSize({ ...p.group.output, layout: "tokens" })));
-  const resident = cal.runtimeBytes + cal.residentFactor * passes.reduce((a, p) => a + p.weightBytes, 0);
+  for (const p of passes) p.mapBytes = mapSize(p.group.input) + mapSize({ ...p.group.output, layout: "tokens" });
+  const mapBytes = Math.max(...passes.map((p) => p.mapBytes));
   // Band heights per group: whole windows, and for a running qᵀk whole multiples of the GEMM's K block.
   let activation = 0;
   for (const { group } of built) {
     const mine = passes.filter((p) => p.group === group);
     const unit = bandUnit(group, cfg.windowSize);
     const H = group.output.height;
-    const fits = (rows: number) => resident + cal.activationFactor * Math.max(...mine.map((p) => bandActivation(p, rows))) + mapBytes <= o.target;
+    const resident = cal.runtimeBytes + cal.residentFactor * mine.reduce((a, p) => a + p.weightBytes, 0) + Math.max(...mine.map((p) => p.mapBytes));
+    // Bands of a group share one isolate with other groups: aim for half the room for its activations.
+    const fits = (rows: number) => resident + cal.activationFactor * Math.max(...mine.map((p) => bandActivation(p, rows))) <= cal.runtimeBytes + (o.target - cal.runtimeBytes) / 2 + resident - cal.runtimeBytes;
     const candidates = o.bandRows ? [Math.ceil(o.bandRows / unit) * unit] : Array.from({ length: Math.floor(H / unit) }, (_, i) => (i + 1) * unit).reverse();
     let rows = Math.min(H, candidates.find(fits) ?? candidates.at(-1) ?? H);
     if (rows <= 0) rows = H;
-    for (const p of mine) p.bandRows = rows;
-    activation = Math.max(activation, ...mine.map((p) => bandActivation(p, rows)));
+    for (const p of mine) {
+      p.bandRows = rows;
+      p.activation = bandActivation(p, rows);
+    }
+    activation = Math.max(activation, ...mine.map((p) => p.activation));
   }
   return { passes, activation, mapBytes, boundary, remainder: remainderGraph(graph, facts, region, boundary), stages };
 }
@@ -159,7 +169,7 @@ function bandUnit(group: GroupGraph, windowSize: number): number {
 }
 
 function weights(g: GraphProto): number {
-  return g.initializer.reduce((a, t) => a + t.rawData.length, 0);
+  return g.initializer.reduce((a, t) => a + tensorByteLength(t), 0);
 }
 
 function mapSize(m: { layout: "tokens" | "nchw"; height: number; width: number; channels: number }): number {

@@ -53,8 +53,13 @@ export function bandedStages(bv: BandedVision, o: BandedStageOptions): Stage[] {
     if (p.output.kind === "map") groups.push([]);
   }
   groups.pop();
+  // One "piece" per stage for the memory model: all band graphs' weights stay resident; one band's activations
+  // and one group's input and output maps are live at a time.
   const cost = (gs: BandPassPlan[][]) =>
-    estimateStage([{ weightBytes: gs.flat().reduce((a, p) => a + p.weightBytes, 0), activation: bv.activation, ioBytes: bv.mapBytes }], o.calibration);
+    estimateStage(
+      [{ weightBytes: gs.flat().reduce((a, p) => a + p.weightBytes, 0), activation: Math.max(...gs.flat().map((p) => p.activation)), ioBytes: Math.max(...gs.flat().map((p) => p.mapBytes)) }],
+      o.calibration,
+    );
   const stageGroups: BandPassPlan[][][] = [[]];
   for (const g of groups) {
     const cur = stageGroups.at(-1)!;

@@ -11,7 +11,7 @@ import { configureOrtWeb, type OrtWeb } from "../../runtime/ort-env";
 import { compileOrtWasm } from "../../runtime-node/engine-ort-web-node";
 import { makeData, type ConcreteSpec } from "./feeds";
 import { installWasmMemoryHook, MemoryTracker } from "./memory";
-import { runStageScenario, type StageScenario } from "./stage-scenario";
+import { prepareStageInputs, runStageScenario, type StageScenario } from "./stage-scenario";
 
 export interface GraphScenario {
   kind: "graph";
@@ -20,7 +20,14 @@ export interface GraphScenario {
   runs: number;
 }
 
-export type Scenario = GraphScenario | StageScenario;
+/** Not measured: writes a stage's inputs for a later measured run. */
+export interface PrepareScenario {
+  kind: "prepare";
+  stage: StageScenario;
+  out: string;
+}
+
+export type Scenario = GraphScenario | StageScenario | PrepareScenario;
 
 export interface ProbeResult {
   samples: { label: string; wasm: number; js: number; total: number }[];
@@ -65,6 +72,11 @@ async function runGraphScenario(ort: OrtWeb, s: GraphScenario, mem: MemoryTracke
 
 async function main(): Promise<void> {
   const scenario = JSON.parse(process.argv[2] ?? "{}") as Scenario;
+  if (scenario.kind === "prepare") {
+    await prepareStageInputs(scenario.stage, scenario.out);
+    process.stdout.write(`PROBE_RESULT {}\n`);
+    return;
+  }
   installWasmMemoryHook();
   const mem = new MemoryTracker();
   const wasmModule = await compileOrtWasm();

@@ -39,6 +39,15 @@ export interface MemorySample {
 export class MemoryTracker {
   readonly samples: MemorySample[] = [];
 
+  /** Samples after several collections with event-loop turns between them (finalizers of external buffers). */
+  async settled(label: string): Promise<MemorySample> {
+    for (let i = 0; i < 3; i++) {
+      gc?.();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return this.sample(label);
+  }
+
   sample(label: string): MemorySample {
     gc?.();
     const m = process.memoryUsage();

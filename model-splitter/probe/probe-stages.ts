@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SplitManifest, StageMeasurement } from "../manifest";
 import { writeManifest } from "../split/split";
-import { runProbe } from "./probe";
+import { probeStage } from "./probe";
 
 export interface ProbeStagesOptions {
   /** Stage ids to measure (default: all). */
@@ -27,7 +27,7 @@ export async function probeStages(splitDir: string, o: ProbeStagesOptions = {}):
       encoderLength: m.limits.maxEncoderLength,
       promptLength: o.promptLength ?? 64,
     };
-    const r = await runProbe(scenario);
+    const r = await probeStage(scenario);
     const measured: StageMeasurement = {
       peakBytes: r.peak.total,
       wasmBytes: r.wasmBytes,

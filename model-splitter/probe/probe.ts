@@ -2,7 +2,11 @@
 // never shrinks) and returns what it measured.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { ProbeResult, Scenario } from "./child";
+import type { StageScenario } from "./stage-scenario";
 
 const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
 
@@ -21,4 +25,16 @@ export function runProbe(scenario: Scenario, opts: { timeoutMs?: number } = {}):
       resolve(JSON.parse(line.slice("PROBE_RESULT ".length)) as ProbeResult);
     });
   });
+}
+
+/** Measures one stage: its inputs are prepared in one fresh process, the stage runs alone in another. */
+export async function probeStage(sc: StageScenario, opts: { timeoutMs?: number } = {}): Promise<ProbeResult> {
+  const dir = mkdtempSync(join(tmpdir(), "split-probe-"));
+  try {
+    const inputs = join(dir, "inputs.bin");
+    await runProbe({ kind: "prepare", stage: sc, out: inputs }, opts);
+    return await runProbe({ ...sc, inputs }, opts);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

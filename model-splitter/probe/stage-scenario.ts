@@ -1,7 +1,8 @@
-// Probing one stage of a split folder: the stages of its role that run before it are run on onnxruntime-node
-// (real inputs, no WASM or JS heap of theirs left behind), then the measured stage runs on onnxruntime-web as
-// the Worker runs it. Sequence stages run once; decoder stages run a request's worth of steps (first step, fan
-// out to `rows` beams, then steps until the cache holds `decoderLength` tokens).
+// Probing one stage of a split folder in two processes. The first runs the stages of its role that come before
+// it on onnxruntime-node and writes what this stage receives (for a decoder stage: every step's inputs) to a
+// file. The second — the measured one — loads only this stage on onnxruntime-web as the Worker does, reads the
+// inputs and runs: sequence stages once; decoder stages a request's worth of steps (first step, fan out to
+// `rows` beams, then steps until the cache holds `decoderLength` tokens).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stagesOf, type SplitManifest, type Stage } from "../manifest";
@@ -14,6 +15,7 @@ import { fileLoader } from "../../runtime-node/load-file";
 import { makeData } from "./feeds";
 import type { MemoryTracker } from "./memory";
 import { nodeSessionHost } from "./node-host";
+import { readTensorFile, writeTensorFile } from "./tensor-file";
 
 export interface StageScenario {
   kind: "stage";
@@ -25,10 +27,25 @@ export interface StageScenario {
   decoderLength: number;
   encoderLength: number;
   promptLength: number;
+  /** The inputs file written by the preparing process. */
+  inputs?: string;
 }
+
+const ENC_HIDDEN = "__encoder_hidden";
+const ENC_MASK = "__encoder_mask";
 
 const f32 = (dims: number[], seed = 1): StageTensor => ({ type: "float32", dims, data: makeData({ name: `x${seed}`, type: "float32", dims }) });
 const i64 = (name: string, dims: number[]): StageTensor => ({ type: "int64", dims, data: makeData({ name, type: "int64", dims }) });
+
+function readManifest(dir: string): SplitManifest {
+  return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as SplitManifest;
+}
+
+function stageOf(m: SplitManifest, id: string): Stage {
+  const s = m.stages.find((x) => x.id === id);
+  if (!s) throw new Error(`no stage ${id}`);
+  return s;
+}
 
 /** The role's first inputs at the scenario's shapes. */
 function roleInputs(m: SplitManifest, s: Stage, sc: StageScenario): NamedTensors {
@@ -50,54 +67,78 @@ function roleInputs(m: SplitManifest, s: Stage, sc: StageScenario): NamedTensors
   }
 }
 
-export async function runStageScenario(ort: OrtWeb, sc: StageScenario, mem: MemoryTracker): Promise<{ createMs: number; runMs: number[]; note: string }> {
-  const m = JSON.parse(readFileSync(join(sc.splitDir, "manifest.json"), "utf8")) as SplitManifest;
-  const stage = m.stages.find((s) => s.id === sc.stage);
-  if (!stage) throw new Error(`no stage ${sc.stage}`);
-  const before = stagesOf(m, stage.role).slice(0, stagesOf(m, stage.role).indexOf(stage));
+/** First process: the stage's inputs from the stages before it (onnxruntime-node), written to `out`. */
+export async function prepareStageInputs(sc: StageScenario, out: string): Promise<void> {
+  const m = readManifest(sc.splitDir);
+  const stage = stageOf(m, sc.stage);
+  const role = stagesOf(m, stage.role);
+  const before = role.slice(0, role.indexOf(stage));
   const upstream = new LocalStageRunner(m, nodeSessionHost(sc.splitDir));
+  if (stage.program.kind === "sequence") {
+    const env = roleInputs(m, stage, sc);
+    for (const s of before) for (const [k, v] of await upstream.run(s, env)) env.set(k, v);
+    writeTensorFile(out, [new Map(stage.inputs.map((i) => [i.name, env.get(i.name)!]))]);
+  } else {
+    const d = m.engine.dModel;
+    const hidden = f32([1, sc.encoderLength, d], 7);
+    const mask = i64("encoder_attention_mask", [1, sc.encoderLength]);
+    const records: NamedTensors[] = [new Map([[ENC_HIDDEN, hidden], [ENC_MASK, mask]])];
+    const ups: DecoderStageSession[] = [];
+    for (const s of before) ups.push(await upstream.openDecoder(s, hidden, mask));
+    let rows = 1;
+    for (let step = 0; step < sc.decoderLength; step++) {
+      const env: NamedTensors = new Map([["inputs_embeds", f32([rows, 1, d], step)]]);
+      for (const u of ups) for (const [k, v] of await u.step(env, rows)) env.set(k, v);
+      records.push(new Map(stage.inputs.map((i) => [i.name, env.get(i.name)!])));
+      if (step === 0 && sc.rows > 1) {
+        for (const u of ups) u.reorder(new Array<number>(sc.rows).fill(0));
+        rows = sc.rows;
+      }
+    }
+    writeTensorFile(out, records);
+  }
+  await upstream.release();
+}
+
+/** Second process: the stage alone on onnxruntime-web, fed from the file. */
+export async function runStageScenario(ort: OrtWeb, sc: StageScenario, mem: MemoryTracker): Promise<{ createMs: number; runMs: number[]; note: string }> {
+  const m = readManifest(sc.splitDir);
+  const stage = stageOf(m, sc.stage);
   const measured = new LocalStageRunner(m, webSessionHost(ort, fileLoader(sc.splitDir)));
   let t = performance.now();
   mem.sample("before creation");
   await measured.prepare(stage);
   const createMs = performance.now() - t;
-  mem.sample("sessions created");
+  await mem.settled("sessions created");
+  if (!sc.inputs) throw new Error("the stage scenario needs its inputs file");
+  const records = readTensorFile(sc.inputs);
+  await mem.settled("inputs read");
   const runMs: number[] = [];
   if (stage.program.kind === "sequence") {
-    let env = roleInputs(m, stage, sc);
-    for (const s of before) for (const [k, v] of await upstream.run(s, env)) env.set(k, v);
-    env = new Map(stage.inputs.map((i) => [i.name, env.get(i.name)!]));
-    mem.sample("inputs ready");
+    const env = records[0]!;
     t = performance.now();
     const out = await measured.run(stage, env);
     runMs.push(performance.now() - t);
-    mem.sample("outputs held");
+    await mem.settled("outputs held");
     void out;
-    return { createMs, runMs, note: `${stage.role} inputs ${stage.inputs.map((i) => `${i.name}[${env.get(i.name)?.dims.join("×")}]`).join(", ")}` };
+    return { createMs, runMs, note: `${stage.role} inputs ${[...env].map(([k, v]) => `${k}[${v.dims.join("×")}]`).join(", ")}` };
   }
-  // Decoder: upstream decoder stages on onnxruntime-node, then this one, step by step.
-  const d = m.engine.dModel;
-  const hidden = f32([1, sc.encoderLength, d], 7);
-  const mask = i64("encoder_attention_mask", [1, sc.encoderLength]);
-  const ups: DecoderStageSession[] = [];
-  for (const s of before) ups.push(await upstream.openDecoder(s, hidden, mask));
-  const session = await measured.openDecoder(stage, hidden, mask);
-  mem.sample("session opened");
+  const [enc, ...steps] = records;
+  const session = await measured.openDecoder(stage, enc!.get(ENC_HIDDEN)!, enc!.get(ENC_MASK)!);
+  enc!.clear();
+  await mem.settled("session opened");
   let rows = 1;
-  for (let step = 0; step < sc.decoderLength; step++) {
-    let env: NamedTensors = new Map([["inputs_embeds", f32([rows, 1, d], step)]]);
-    for (const u of ups) env = await u.step(env, rows);
+  for (const [step, inputs] of steps.entries()) {
     t = performance.now();
-    await session.step(env, rows);
+    await session.step(inputs, rows);
     runMs.push(performance.now() - t);
+    steps[step] = new Map();
     if (step === 0 && sc.rows > 1) {
-      const fan = new Array<number>(sc.rows).fill(0);
-      for (const u of ups) u.reorder(fan);
-      session.reorder(fan);
+      session.reorder(new Array<number>(sc.rows).fill(0));
       rows = sc.rows;
     }
-    if (step === 0 || step === sc.decoderLength - 1 || step % 16 === 0) mem.sample(`step ${step} (${rows} rows)`);
+    if (step === 0 || step === steps.length - 1 || step % 16 === 0) await mem.settled(`step ${step} (${rows} rows)`);
   }
   session.dispose();
-  return { createMs, runMs, note: `decoder ${sc.rows} rows, ${sc.decoderLength} steps, S = ${sc.encoderLength}` };
+  return { createMs, runMs, note: `decoder ${sc.rows} rows, ${steps.length} steps, S = ${sc.encoderLength}` };
 }
