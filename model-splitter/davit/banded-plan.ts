@@ -12,7 +12,7 @@ import { pruneDeadNodes } from "../graph/prune";
 import { activationPeak, graphCosts } from "../plan/costs";
 import { evaluateGraph, lookup, type GraphFacts } from "../shapes/evaluate";
 import type { Facts } from "../shapes/facts";
-import { buildGroup, gemmKBlock, passGraph, type BandContext, type GroupGraph, type MapGeometry } from "./band-builder";
+import { blockProducts, buildGroup, gemmKBlock, passGraph, type BandContext, type GroupGraph, type MapGeometry } from "./band-builder";
 import { findSegments, type Segment } from "./segments";
 
 export interface BandPassPlan {
@@ -143,6 +143,15 @@ export function planBandedVision(graph: GraphProto, inputs: Record<string, Facts
     const candidates = o.bandRows ? [Math.ceil(o.bandRows / unit) * unit] : Array.from({ length: Math.floor(H / unit) }, (_, i) => (i + 1) * unit).reverse();
     let rows = Math.min(H, candidates.find(fits) ?? candidates.at(-1) ?? H);
     if (rows <= 0) rows = H;
+    if (unit > H) {
+      // Whole K blocks do not fit the map: one band, whose product is the original's over all tokens.
+      rows = H;
+      const n = H * group.output.width;
+      for (const p of mine) {
+        const stat = group.stats.find((st) => st.name === p.output.name && st.reduce === "sum");
+        if (stat) p.post = stat.post = blockProducts(stat.name, stat.dims[1]!, stat.dims[2]!, n, n);
+      }
+    }
     for (const p of mine) {
       p.bandRows = rows;
       p.activation = bandActivation(p, rows);

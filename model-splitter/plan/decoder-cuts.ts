@@ -79,7 +79,11 @@ export function planDecoderCuts(thenCosts: GraphCosts, elseCosts: GraphCosts, in
   const order: string[] = [];
   const seen = new Set<string>();
   thenCosts.nodes.forEach((_, i) => {
-    for (const w of matrices(thenCosts, inits, i)) if (!seen.has(w)) order.push(w), seen.add(w);
+    for (const w of matrices(thenCosts, inits, i)) {
+      if (seen.has(w)) continue;
+      order.push(w);
+      seen.add(w);
+    }
   });
   const elseOnly = new Set<string>();
   elseCosts.nodes.forEach((_, i) => matrices(elseCosts, inits, i).forEach((w) => !seen.has(w) && elseOnly.add(w)));
@@ -106,8 +110,8 @@ export function planDecoderCuts(thenCosts: GraphCosts, elseCosts: GraphCosts, in
     if (acc > 0 && acc + bytes(order[k]!) > budget) {
       // Cut at the last feasible place in this piece, else at the next one.
       let c = -1;
-      for (let j = k; j > start; j--) if (cutAt.has(j)) (c = j), (j = start);
-      if (c < 0) for (let j = k + 1; j < order.length && c < 0; j++) if (cutAt.has(j)) c = j;
+      for (let j = k; j > start && c < 0; j--) if (cutAt.has(j)) c = j;
+      for (let j = k + 1; j < order.length && c < 0; j++) if (cutAt.has(j)) c = j;
       if (c < 0) break;
       const [t, e] = cutAt.get(c)!;
       cuts.then.push(t);

@@ -21,7 +21,8 @@ export function runProbe(scenario: Scenario, opts: { timeoutMs?: number } = {}):
     p.on("close", (code) => {
       if (timer) clearTimeout(timer);
       const line = out.split("\n").find((l) => l.startsWith("PROBE_RESULT "));
-      if (code !== 0 || !line) return reject(new Error(`probe failed (exit ${code}): ${err.trim().split("\n").slice(-5).join("\n")}`));
+      const why = err.split("\n").filter((l) => /Error|error:/.test(l)).map((l) => l.slice(0, 400));
+      if (code !== 0 || !line) return reject(new Error(`probe failed (exit ${code}): ${why.slice(0, 3).join("\n") || err.trim().split("\n").slice(-5).join("\n")}`));
       resolve(JSON.parse(line.slice("PROBE_RESULT ".length)) as ProbeResult);
     });
   });

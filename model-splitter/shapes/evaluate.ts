@@ -39,7 +39,7 @@ export function evaluateGraph(graph: GraphProto, inputs: Record<string, Facts>, 
     try {
       outs = n.opType === "If" ? evaluateIf(n, ins[0], gf, load) : inferNode(n, ins);
     } catch (e) {
-      throw new Error(`shape evaluation failed at ${n.opType} '${n.name}': ${(e as Error).message}`);
+      throw new Error(`shape evaluation failed at ${n.opType} '${n.name}': ${(e as Error).message}`, { cause: e });
     }
     n.output.forEach((o, i) => {
       const f = outs[i];

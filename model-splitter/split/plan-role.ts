@@ -166,18 +166,6 @@ function buildStages(
   return { stages, scenarios: stages.map(() => r.scenarios.map((x) => x.name).join("; ")) };
 }
 
-/** JS-side decoder caches: the fed pasts (cross K/V tiled per row, self K/V) and the returned presents. */
-function decoderCacheBytes(costs: GraphCosts[]): number {
-  return Math.max(
-    ...costs.map((c) => {
-      let total = 0;
-      for (const i of c.graph.input) if (CACHE.test(i.name)) total += bytesOf(lookup(c.facts, i.name)!);
-      for (const out of c.graph.output) if (CACHE.test(out.name)) total += bytesOf(lookup(c.facts, out.name) ?? { type: 1, dims: [] });
-      return total;
-    }),
-  );
-}
-
 function elemName(t: number): TensorSpec["type"] {
   const names: Record<number, TensorSpec["type"]> = { 1: "float32", 7: "int64", 6: "int32", 9: "bool", 2: "uint8", 3: "int8" };
   const n = names[t];
