@@ -104,7 +104,8 @@ export async function prepareStageInputs(sc: StageScenario, out: string): Promis
 export async function runStageScenario(ort: OrtWeb, sc: StageScenario, mem: MemoryTracker): Promise<{ createMs: number; runMs: number[]; note: string }> {
   const m = readManifest(sc.splitDir);
   const stage = stageOf(m, sc.stage);
-  const measured = new LocalStageRunner(m, webSessionHost(ort, fileLoader(sc.splitDir)));
+  // Sampled after every step, while the step's input and output are both held (its peak in JS).
+  const measured = new LocalStageRunner(m, webSessionHost(ort, fileLoader(sc.splitDir)), (step) => void mem.sample(`after ${step.graph}`));
   let t = performance.now();
   mem.sample("before creation");
   await measured.prepare(stage);

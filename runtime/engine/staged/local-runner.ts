@@ -5,7 +5,7 @@ import type { GraphEntry, SplitManifest, Stage } from "../../../model-splitter/m
 import type { InferenceSession } from "../ort-types";
 import { LocalDecoderStageSession } from "./decoder-stage";
 import type { DecoderStageSession, StageRunner } from "./runner";
-import { runSequence } from "./sequence";
+import { runSequence, type StepObserver } from "./sequence";
 import type { SessionHost } from "./session-host";
 import { pick, type NamedTensors, type StageTensor } from "./tensors";
 
@@ -16,6 +16,7 @@ export class LocalStageRunner implements StageRunner {
   constructor(
     readonly manifest: SplitManifest,
     private readonly host: SessionHost,
+    private readonly observe?: StepObserver,
   ) {}
 
   /** Creates the stage's sessions one after another (each graph's bytes are released before the next). */
@@ -34,7 +35,7 @@ export class LocalStageRunner implements StageRunner {
     if (stage.program.kind !== "sequence") throw new Error(`stage ${stage.id} is not a sequence stage`);
     await this.prepare(stage);
     const env: NamedTensors = new Map(inputs);
-    await runSequence(stage.program, env, (g) => this.session(stage, g), this.host.Tensor);
+    await runSequence(stage.program, env, (g) => this.session(stage, g), this.host.Tensor, this.observe);
     return pick(env, stage.outputs.map((o) => o.name), `stage ${stage.id}`);
   }
 
