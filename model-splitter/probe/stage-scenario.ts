@@ -105,7 +105,7 @@ export async function runStageScenario(ort: OrtWeb, sc: StageScenario, mem: Memo
   const m = readManifest(sc.splitDir);
   const stage = stageOf(m, sc.stage);
   // Sampled after every step, while the step's input and output are both held (its peak in JS).
-  const measured = new LocalStageRunner(m, webSessionHost(ort, fileLoader(sc.splitDir)), (step) => void mem.sample(`after ${step.graph}`));
+  const measured = new LocalStageRunner(m, webSessionHost(ort, fileLoader(sc.splitDir)), (step) => mem.settled(`after ${step.graph}`).then(() => undefined));
   let t = performance.now();
   mem.sample("before creation");
   await measured.prepare(stage);

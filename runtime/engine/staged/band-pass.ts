@@ -11,11 +11,14 @@ export function inputRows(pass: Pick<BandPass, "rowMap">, o0: number, o1: number
   return [o0 * stride - pad, (o1 - 1) * stride - pad + kernel];
 }
 
-/** Copies rows [r0, r1) of the map into a band tensor (zeros outside the map) and builds its mask. */
-export function extractBand(pass: BandPass, map: Float32Array, r0: number, r1: number): { band: StageTensor; mask: StageTensor } {
+/**
+ * Copies rows [r0, r1) of the map into a band tensor (zeros outside the map) and builds its mask. `into`, when
+ * given and large enough, is reused for the band's values (one buffer for all bands of a pass).
+ */
+export function extractBand(pass: BandPass, map: Float32Array, r0: number, r1: number, into?: Float32Array): { band: StageTensor; mask: StageTensor } {
   const { inHeight: H, inWidth: W, inChannels: C } = pass;
   const rows = r1 - r0;
-  const data = new Float32Array(rows * W * C);
+  const data = into && into.length >= rows * W * C ? into.subarray(0, rows * W * C).fill(0) : new Float32Array(rows * W * C);
   const mask = new Float32Array(rows);
   const lo = Math.max(0, r0);
   const hi = Math.min(H, r1);
@@ -37,11 +40,13 @@ export async function runBandPass(pass: BandPass, env: NamedTensors, session: In
   let stat: Float64Array | undefined;
   let sum: Float32Array | undefined;
   let covered = 0;
+  const widest = Math.max(...pass.bands.map(([a, b]) => inputRows(pass, a, b)).map(([a, b]) => b - a));
+  const buffer = new Float32Array(widest * pass.inWidth * pass.inChannels);
   for (const [o0, o1] of pass.bands) {
     if (o0 !== covered) throw new Error(`band pass ${pass.graph}: bands must cover the rows in order (got ${o0}, expected ${covered})`);
     covered = o1;
     const [r0, r1] = inputRows(pass, o0, o1);
-    const { band, mask } = extractBand(pass, map, r0, r1);
+    const { band, mask } = extractBand(pass, map, r0, r1, buffer);
     const feeds: Record<string, Tensor> = { band_in: toOrt(Tensor, band), band_mask: toOrt(Tensor, mask) };
     for (const s of pass.stats) {
       const t = env.get(s);
