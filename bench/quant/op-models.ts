@@ -10,6 +10,7 @@ export const MATMUL_PATTERNS = [
   "dql+matmulinteger u8",
   "dynamicquantizematmul s8",
   "dynamicquantizematmul u8",
+  "dynamicquantizematmul s8, 2048-column blocks",
   "dql+matmulintegertofloat s8",
   "dequantizelinear+matmul",
   "matmulnbits q4",
@@ -104,6 +105,20 @@ export function matmulModel(pattern: MatMulPattern, s: MatMulShape, w = linearWe
         ...(u8 ? [g.initializer("Wzp", new Uint8Array(s.n).fill(128), [s.n])] : []),
       ];
       g.op("DynamicQuantizeMatMul", inputs, {}, { ...out, domain: "com.microsoft" });
+      break;
+    }
+    case "dynamicquantizematmul s8, 2048-column blocks": {
+      // What quant/ emits for weights wider than 8192 columns (the lm_head): blocks, then Concat.
+      const outs: string[] = [];
+      for (let c0 = 0; c0 < s.n; c0 += 2048) {
+        const c1 = Math.min(s.n, c0 + 2048);
+        const block = new Float32Array(s.k * (c1 - c0));
+        for (let r = 0; r < s.k; r++) block.set(w.subarray(r * s.n + c0, r * s.n + c1), r * (c1 - c0));
+        const b = quantizeInt8(block, s.k, c1 - c0, 1);
+        const inputs = ["x", g.initializer(`Wq${c0}`, b.q, [s.k, c1 - c0]), g.initializer(`Wscale${c0}`, b.scales, [c1 - c0])];
+        outs.push(g.op("DynamicQuantizeMatMul", inputs, {}, { domain: "com.microsoft" }));
+      }
+      g.op(outs.length > 1 ? "Concat" : "Identity", outs, outs.length > 1 ? { axis: -1 } : {}, out);
       break;
     }
     case "dql+matmulintegertofloat s8": {
