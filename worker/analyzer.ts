@@ -4,7 +4,8 @@
 // A result-cache hit needs only the model's metadata (the small files), never its graphs. Identical
 // analyses in flight share one computation, and so do identical images across tasks (feature single-flight).
 import type { ImageFeatures, Timings as PipelineTimings } from "../runtime/pipeline";
-import { checkDimensions, probeImage, type DecodeLimits } from "../runtime/pixels";
+import { checkDimensions, isImageDecodeError, probeImage, type DecodeLimits } from "../runtime/pixels";
+import { isPromptError } from "../runtime/prompt/prompt-error";
 import type { AnalysisOptions } from "./analysis-options";
 import type { StoredResult } from "./cache/codecs";
 import { featureKey, resultKey } from "./cache/keys";
@@ -13,6 +14,7 @@ import { SingleFlight } from "./cache/single-flight";
 import type { Stats } from "./cache/stats";
 import type { Defer, TieredCache } from "./cache/tiered-cache";
 import type { ModelProvider } from "./model-provider";
+import { ApiError } from "./problem";
 import type { WorkQueue } from "./work-queue";
 
 export interface Analysis extends StoredResult {
@@ -32,6 +34,20 @@ export interface AnalyzerDeps {
 type StepTimings = PipelineTimings & Record<string, number>;
 
 const now = () => performance.now();
+
+/**
+ * A failure inside a model run that is not about the input (onnxruntime threw, a tensor was malformed) →
+ * 500 internal_error naming the step; the real error is logged, never sent. Input errors pass through.
+ */
+async function inferenceStep<T>(step: "vision encoder" | "language model", run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof ApiError || isImageDecodeError(e) || isPromptError(e)) throw e;
+    console.error(`inference failed in the ${step}:`, e);
+    throw new ApiError("internal_error", `Inference failed in the ${step}; the request can be retried.`, { step });
+  }
+}
 
 export class Analyzer {
   private readonly analyses: SingleFlight<Analysis>;
@@ -78,7 +94,7 @@ export class Analyzer {
     const pipeline = await model.pipeline();
     const run = await queue.run(() => {
       stats.model_runs++;
-      return pipeline.runOnFeatures(features.image, { task: opts.task, textInput: opts.textInput, numBeams: opts.numBeams, maxNewTokens: opts.maxNewTokens }, timings);
+      return inferenceStep("language model", () => pipeline.runOnFeatures(features.image, { task: opts.task, textInput: opts.textInput, numBeams: opts.numBeams, maxNewTokens: opts.maxNewTokens }, timings));
     });
     const stored: StoredResult = {
       task: run.task,
@@ -100,7 +116,7 @@ export class Analyzer {
       const pipeline = await model.pipeline();
       const image = await queue.run(() => {
         stats.vision_runs++;
-        return pipeline.imageFeatures(bytes, limits, timings);
+        return inferenceStep("vision encoder", () => pipeline.imageFeatures(bytes, limits, timings));
       });
       defer(features.put(key, image));
       return { image, hit: false };

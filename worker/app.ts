@@ -114,6 +114,9 @@ function analyzeBody(c: Context<AppEnv>, analysis: Analysis, started: number): z
   };
 }
 
+/** The counters plus the two gauges: model jobs queued or running, image requests being handled. */
+const liveStats = (services: Services) => ({ ...services.stats, queue_depth: services.queue.depth, in_flight: services.admission.inFlight });
+
 function healthBody(deps: AppDeps, services: Services) {
   const status = deps.model.status();
   const { config } = deps;
@@ -133,9 +136,11 @@ function healthBody(deps: AppDeps, services: Services) {
       default_num_beams: config.defaultNumBeams,
       default_max_new_tokens: config.defaultMaxNewTokens,
       max_new_tokens_cap: config.maxNewTokensCap,
+      max_in_flight: config.maxInFlight,
+      max_queue: config.maxQueue,
     },
     auth: config.apiKeys.length > 0,
-    stats: { ...services.stats, queue_depth: services.queue.depth },
+    stats: liveStats(services),
   };
 }
 
@@ -156,6 +161,8 @@ export function createApp(deps: AppDeps) {
   for (const path of ["/v1/analyze", "/v1/alt-text"]) {
     app.use(path, apiKeyAuth(config.apiKeys));
     if (deps.rateLimit) app.use(path, rateLimit(deps.rateLimit, () => services.stats.rate_limited++));
+    // Before the body limit: that middleware reads a body without Content-Length into memory.
+    app.use(path, services.admission.middleware());
     app.use(path, imageBodyLimit(config));
   }
   app.onError(errorResponse);
@@ -224,7 +231,7 @@ export function createApp(deps: AppDeps) {
         200,
       ),
     )
-    .openapi(statsRoute, (c) => c.json({ ...services.stats, queue_depth: services.queue.depth }, 200))
+    .openapi(statsRoute, (c) => c.json(liveStats(services), 200))
     .openapi(healthRoute, (c) => c.json(healthBody(deps, services), 200));
   return routes;
 }

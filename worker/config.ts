@@ -28,6 +28,14 @@ export interface AppConfig {
   featureDtype: "fp16" | "fp32";
   /** Model requests allowed to wait in one isolate before new ones get 429. */
   maxQueue: number;
+  /**
+   * Image requests (analyze, alt-text) one isolate accepts at the same time, counted before the body is read;
+   * more get 429 with Retry-After. Each holds its image (up to maxImageBytes, more while base64 is decoded), so
+   * this bounds request memory where maxQueue cannot (the queue is reached only after the body was read).
+   */
+  maxInFlight: number;
+  /** Longest wait for one cache store call (Cache API, KV) before it counts as a miss / skipped write. */
+  cacheTimeoutMs: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<AppConfig> = Object.freeze({
@@ -48,6 +56,8 @@ export const DEFAULT_CONFIG: Readonly<AppConfig> = Object.freeze({
   resultTtlSeconds: 24 * 3600,
   featureDtype: "fp16",
   maxQueue: 16,
+  maxInFlight: 8,
+  cacheTimeoutMs: 2000,
 });
 
 export type ConfigVars = Record<string, unknown>;
@@ -90,5 +100,7 @@ export function configFromVars(vars: ConfigVars): AppConfig {
     resultTtlSeconds: int(vars.RESULT_TTL_SECONDS, d.resultTtlSeconds, 60),
     featureDtype: vars.FEATURE_DTYPE === "fp32" ? "fp32" : d.featureDtype,
     maxQueue: int(vars.MAX_QUEUE, d.maxQueue, 0),
+    maxInFlight: int(vars.MAX_IN_FLIGHT, d.maxInFlight, 1),
+    cacheTimeoutMs: int(vars.CACHE_TIMEOUT_MS, d.cacheTimeoutMs, 1, 60_000),
   };
 }

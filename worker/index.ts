@@ -18,7 +18,7 @@ import type { ByteStore } from "./cache/byte-store";
 import { CacheApiStore, defaultEdgeCache } from "./cache/cache-api-store";
 import { KvStore, type KvNamespaceLike } from "./cache/kv-store";
 import { configFromVars } from "./config";
-import { ModelProvider } from "./model-provider";
+import { ModelFileMissing, ModelProvider } from "./model-provider";
 
 /** The parts of the R2 and rate-limit bindings used here (no workers-types needed). */
 interface R2BucketLike {
@@ -43,7 +43,7 @@ export interface Env {
 function r2Loader(bucket: R2BucketLike, prefix: string): LoadFile {
   return async (path) => {
     const object = await bucket.get(prefix + path);
-    if (!object) throw new Error(`model file ${prefix}${path} is not in the MODEL bucket`);
+    if (!object) throw new ModelFileMissing(prefix + path, "the MODEL bucket");
     return new Uint8Array(await object.arrayBuffer());
   };
 }

@@ -25,6 +25,32 @@ export interface ModelStatus {
 
 const RETRY_AFTER_SECONDS = "30";
 
+/** Thrown by a model source's file loader for a file that is not there (an R2 miss); reported as such. */
+export class ModelFileMissing extends Error {
+  override readonly name = "ModelFileMissing";
+  constructor(
+    readonly path: string,
+    where: string,
+  ) {
+    super(`model file ${path} is not in ${where}`);
+  }
+}
+
+/** What clients are told about a failed load: the kind of cause, never paths or onnxruntime's message. */
+type LoadFailure = "model_file_missing" | "model_config_unreadable" | "model_graph_unloadable";
+
+const FAILURE_DETAIL: Record<LoadFailure, string> = {
+  model_file_missing: "a model file is missing from storage",
+  model_config_unreadable: "the model's configuration files could not be read",
+  model_graph_unloadable: "onnxruntime could not load the model graphs (corrupt or incompatible files)",
+};
+
+function classify(err: unknown, stage: "folder" | "engine"): LoadFailure {
+  const missing = err instanceof ModelFileMissing || (err as { code?: unknown } | null)?.code === "ENOENT";
+  if (missing) return "model_file_missing";
+  return stage === "folder" ? "model_config_unreadable" : "model_graph_unloadable";
+}
+
 export class ModelProvider {
   private folder?: Promise<ModelFolder>;
   private pipe?: Promise<Florence2>;
@@ -51,7 +77,7 @@ export class ModelProvider {
         this.current.metadata = folder.metadata;
         return folder;
       },
-      (err: unknown) => this.fail(err, () => (this.folder = undefined)),
+      (err: unknown) => this.fail(err, "folder", () => (this.folder = undefined)),
     );
     return this.folder;
   }
@@ -68,15 +94,16 @@ export class ModelProvider {
       this.current = { ...this.current, state: "ready", loadMs: performance.now() - t };
       return new Florence2(engine, folder);
     } catch (err) {
-      return this.fail(err, () => (this.pipe = undefined));
+      return this.fail(err, "engine", () => (this.pipe = undefined));
     }
   }
 
-  private fail(err: unknown, forget: () => void): never {
+  private fail(err: unknown, stage: "folder" | "engine", forget: () => void): never {
     forget();
     const message = err instanceof Error ? err.message : String(err);
     this.current = { ...this.current, state: "failed", error: message };
     console.error(`model load failed: ${message}`);
-    throw new ApiError("model_unavailable", "The model could not be loaded; try again later.", {}, { "retry-after": RETRY_AFTER_SECONDS });
+    const reason = classify(err, stage);
+    throw new ApiError("model_unavailable", `The model could not be loaded (${FAILURE_DETAIL[reason]}); try again later.`, { reason }, { "retry-after": RETRY_AFTER_SECONDS });
   }
 }

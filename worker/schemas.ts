@@ -197,6 +197,8 @@ export const HealthResponse = z
       default_num_beams: z.number(),
       default_max_new_tokens: z.number(),
       max_new_tokens_cap: z.number(),
+      max_in_flight: z.number(),
+      max_queue: z.number(),
     }),
     auth: z.boolean(),
     stats: StatsSchema,

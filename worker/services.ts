@@ -1,6 +1,7 @@
 // What the app is built from. The platform entries (worker/index.ts for workerd, server-node/ for Node)
 // supply the model source and the cache levels; everything else is the same on both.
 import type { ImageFeatures } from "../runtime/pipeline";
+import { Admission } from "./admission";
 import { Analyzer } from "./analyzer";
 import type { ByteStore } from "./cache/byte-store";
 import { featureCodec, resultCodec, type StoredResult } from "./cache/codecs";
@@ -29,17 +30,20 @@ export interface Services {
   stats: Stats;
   analyzer: Analyzer;
   queue: WorkQueue;
+  admission: Admission;
 }
 
 export function createServices(deps: AppDeps): Services {
   const { config } = deps;
   const stats = newStats();
   const queue = new WorkQueue(config.maxQueue, () => stats.rate_limited++);
+  const admission = new Admission(config.maxInFlight, () => stats.rate_limited++);
   const features = new TieredCache<ImageFeatures>({
     kind: "feature",
     levels: deps.featureLevels,
     codec: featureCodec(config.featureDtype),
     ttlSeconds: config.featureTtlSeconds,
+    timeoutMs: config.cacheTimeoutMs,
     stats,
   });
   const results = new TieredCache<StoredResult>({
@@ -47,9 +51,10 @@ export function createServices(deps: AppDeps): Services {
     levels: deps.resultLevels,
     codec: resultCodec,
     ttlSeconds: config.resultTtlSeconds,
+    timeoutMs: config.cacheTimeoutMs,
     stats,
   });
   const limits = { minSide: config.minImageSide, maxSide: config.maxImageSide, maxPixels: config.maxImagePixels };
   const analyzer = new Analyzer({ model: deps.model, features, results, queue, stats, limits });
-  return { stats, analyzer, queue };
+  return { stats, analyzer, queue, admission };
 }

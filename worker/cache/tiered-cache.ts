@@ -1,7 +1,8 @@
 // A read-through cache over ordered levels (fastest first: the per-location Cache API, then KV or a folder).
 // A hit on a lower level is copied up; an unusable entry (decode refused it) is counted and skipped, and the
 // value computed instead is written to every level, which overwrites it. A store that throws is a miss or a
-// skipped write, never an error: caching only ever makes a request faster.
+// skipped write, never an error: caching only ever makes a request faster. A store that does not answer
+// within `timeoutMs` counts as one that threw (a hung KV read must not hold the request: it is computed instead).
 import type { ByteStore } from "./byte-store";
 import type { Stats } from "./stats";
 
@@ -19,6 +20,8 @@ export interface TieredCacheOptions<T> {
   codec: Codec<T>;
   ttlSeconds: number;
   stats: Stats;
+  /** Longest wait for one store call before it counts as failed (default DEFAULT_STORE_TIMEOUT_MS). */
+  timeoutMs?: number;
   /** Logs unusable entries and store failures (default console.warn). */
   warn?: (message: string) => void;
 }
@@ -31,6 +34,26 @@ export interface CacheHit<T> {
 /** Hands background work (copy-up writes) to the platform: waitUntil in workerd; by default just let it run. */
 export type Defer = (work: Promise<unknown>) => void;
 const runDetached: Defer = (work) => void work;
+
+/** KV reads are tens of milliseconds when warm, a few hundred cold; two seconds means the store is in trouble. */
+export const DEFAULT_STORE_TIMEOUT_MS = 2000;
+
+class StoreTimeout extends Error {
+  override readonly name = "StoreTimeout";
+}
+
+/** `work`, or a StoreTimeout rejection after `ms` (the timer is cleared either way). */
+async function withTimeout<R>(work: Promise<R>, ms: number): Promise<R> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreTimeout(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export class TieredCache<T> {
   private readonly warn: (message: string) => void;
@@ -81,7 +104,7 @@ export class TieredCache<T> {
 
   private async safely<R>(store: ByteStore, op: string, f: () => Promise<R>): Promise<R | null> {
     try {
-      return await f();
+      return await withTimeout(f(), this.opts.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
     } catch (e) {
       this.opts.stats.store_errors++;
       this.warn(`${this.opts.kind} cache: ${store.name}.${op} failed: ${String(e)}`);
