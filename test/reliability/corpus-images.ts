@@ -89,7 +89,7 @@ export function gifImage(width: number, height: number, opts: GifOptions = {}): 
   for (let i = 0; i < 256; i++) bytes.push(i, i, i);
   // NETSCAPE2.0 loop extension: what makes a browser treat it as an animation.
   if (frames > 1) bytes.push(0x21, 0xff, 11, ...new TextEncoder().encode("NETSCAPE2.0"), 3, 1, 0, 0, 0);
-  const rgba = pictureRgba(width, height, shift);
+  const rgba = frames > 0 ? pictureRgba(width, height, shift) : new Uint8Array(0);
   for (let f = 0; f < frames; f++) {
     const [fw, fh] = f === 0 && opts.firstFrameSize ? opts.firstFrameSize : [width, height];
     // Graphic control extension: 10 ms per frame, no transparency.
@@ -155,4 +155,24 @@ export function webpDeclaring(width: number, height: number): Uint8Array {
   const h = height - 1;
   b.set([w & 255, (w >>> 8) & 255, (w >>> 16) & 255, h & 255, (h >>> 8) & 255, (h >>> 16) & 255], 24);
   return b;
+}
+
+/** A VP8X canvas of canvas×canvas around photon's own VP8L stream, rewritten to declare inner×inner. */
+export function webpInnerBomb(canvas: number, inner: number): Uint8Array {
+  const webp = encodeImage("webp", 32, 32);
+  if (String.fromCharCode(...webp.subarray(12, 16)) !== "VP8L") throw new Error("photon's WebP is not VP8L");
+  const chunk = webp.slice(12);
+  const dv = new DataView(chunk.buffer);
+  const bits = dv.getUint32(9, true);
+  dv.setUint32(9, ((bits & 0xf0000000) | (inner - 1) | ((inner - 1) << 14)) >>> 0, true);
+  const vp8x = new Uint8Array(18);
+  vp8x.set(new TextEncoder().encode("VP8X"));
+  new DataView(vp8x.buffer).setUint32(4, 10, true);
+  vp8x.set([(canvas - 1) & 255, (canvas - 1) >> 8, 0, (canvas - 1) & 255, (canvas - 1) >> 8, 0], 12);
+  const body = new Uint8Array([...new TextEncoder().encode("WEBP"), ...vp8x, ...chunk]);
+  const file = new Uint8Array(8 + body.length);
+  file.set(new TextEncoder().encode("RIFF"));
+  new DataView(file.buffer).setUint32(4, body.length, true);
+  file.set(body, 8);
+  return file;
 }

@@ -8,29 +8,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeImage, ImageDecodeError, installPhoton, photonMemoryBytes } from "../../runtime/pixels";
 import { declaredFrameSizes } from "../../runtime/pixels/frame-sizes";
-import { encodeImage, gifImage } from "./corpus-images";
+import { encodeImage, gifImage, webpInnerBomb } from "./corpus-images";
 
 installPhoton(photonWasmModule);
-
-/** A VP8X canvas of canvas×canvas around photon's own VP8L stream, rewritten to declare inner×inner. */
-function webpInnerBomb(canvas: number, inner: number): Uint8Array {
-  const webp = encodeImage("webp", 32, 32);
-  expect(String.fromCharCode(...webp.subarray(12, 16))).toBe("VP8L");
-  const chunk = webp.slice(12);
-  const dv = new DataView(chunk.buffer);
-  const bits = dv.getUint32(9, true);
-  dv.setUint32(9, ((bits & 0xf0000000) | (inner - 1) | ((inner - 1) << 14)) >>> 0, true);
-  const vp8x = new Uint8Array(18);
-  vp8x.set(new TextEncoder().encode("VP8X"));
-  new DataView(vp8x.buffer).setUint32(4, 10, true);
-  vp8x.set([(canvas - 1) & 255, (canvas - 1) >> 8, 0, (canvas - 1) & 255, (canvas - 1) >> 8, 0], 12);
-  const body = new Uint8Array([...new TextEncoder().encode("WEBP"), ...vp8x, ...chunk]);
-  const file = new Uint8Array(8 + body.length);
-  file.set(new TextEncoder().encode("RIFF"));
-  new DataView(file.buffer).setUint32(4, body.length, true);
-  file.set(body, 8);
-  return file;
-}
 
 const codeOf = (bytes: Uint8Array, limits = {}): string => {
   try {
