@@ -1,9 +1,11 @@
 // npm run split -- --in DIR --out DIR [--budget 128MiB] [--chunk 25MiB] [--piece SIZE] [--target SIZE]
 //   [--max-rows 3] [--max-decoder-length 128] [--max-encoder-length 705] [--band-stages N] [--band-rows N]
-//   [--probe] [--report]
+//   [--calibration FILE] [--probe] [--report]
 // Splits a Florence-2 model folder (fp32 or int8) into stages that each fit one Worker isolate
 // (model-splitter/README.md).
+import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
+import type { Calibration } from "./manifest";
 import { probeStages } from "./probe/probe-stages";
 import { stageTable } from "./report";
 import { defaultOptions, parseBytes } from "./split/options";
@@ -36,6 +38,7 @@ interface CliOptions {
   bandRows: number;
   probe: boolean;
   report: boolean;
+  calibration?: string;
 }
 
 const program = new Command()
@@ -52,6 +55,7 @@ const program = new Command()
   .option("--max-encoder-length <n>", "longest encoder input (577 image tokens + prompt)", int)
   .option("--band-stages <n>", "run DaViT stages 0..n-1 in bands (default: those whose blocks do not fit whole)", int)
   .option("--band-rows <n>", "rows per band (default: the largest that fits)", int, 0)
+  .option("--calibration <file>", "memory model (JSON, as written by npm run split:probe -- --fit)")
   .option("--probe", "measure every stage with the probe and record it in manifest.json", false)
   .option("--report", "print the table of stages", false)
   .action(async (o: CliOptions) => {
@@ -65,6 +69,7 @@ const program = new Command()
       maxEncoderLength: o.maxEncoderLength,
       bandStages: o.bandStages,
       bandRows: o.bandRows,
+      calibration: o.calibration ? (JSON.parse(readFileSync(o.calibration, "utf8")) as Calibration) : undefined,
     });
     const t = performance.now();
     let { manifest } = splitModel(o.in, o.out, opts, (line) => process.stderr.write(`${line}\n`));
