@@ -1,6 +1,7 @@
 // Hostile and valid images made by the tests (nothing downloaded): PNG/JPEG/WebP through photon's encoders,
 // GIF by a minimal hand-written encoder (uncompressed LZW), and mutations of them (truncation, bit flips,
 // headers that lie about the size).
+import { crc32 } from "node:zlib";
 import { PhotonImage } from "@cf-wasm/photon/node";
 import { testPicture } from "../helpers/test-image";
 
@@ -25,6 +26,18 @@ export function encodeImage(format: EncodedFormat, width: number, height: number
   const img = new PhotonImage(pictureRgba(width, height, shift), width, height);
   try {
     return format === "png" ? img.get_bytes() : format === "jpeg" ? img.get_bytes_jpeg(85) : img.get_bytes_webp();
+  } finally {
+    img.free();
+  }
+}
+
+/** A PNG of one colour. */
+export function solidPng(width: number, height: number, [r, g, b]: [number, number, number]): Uint8Array {
+  const rgba = new Uint8Array(width * height * 4);
+  for (let p = 0; p < width * height; p++) rgba.set([r, g, b, 255], p * 4);
+  const img = new PhotonImage(rgba, width, height);
+  try {
+    return img.get_bytes();
   } finally {
     img.free();
   }
@@ -175,4 +188,21 @@ export function webpInnerBomb(canvas: number, inner: number): Uint8Array {
   new DataView(file.buffer).setUint32(4, body.length, true);
   file.set(body, 8);
   return file;
+}
+
+/**
+ * The same PNG with a tEXt chunk added after IHDR: identical pixels (so identical features and answers),
+ * different bytes (so different cache keys). A reference answer computed from one cannot come from the
+ * other's cache entries.
+ */
+export function samePixelsOtherBytes(png: Uint8Array, note = "florence-edge test"): Uint8Array {
+  const data = new TextEncoder().encode(`Comment\0${note}`);
+  const chunk = new Uint8Array(12 + data.length);
+  const dv = new DataView(chunk.buffer);
+  dv.setUint32(0, data.length);
+  chunk.set(new TextEncoder().encode("tEXt"), 4);
+  chunk.set(data, 8);
+  dv.setUint32(8 + data.length, crc32(chunk.subarray(4, 8 + data.length)));
+  const ihdrEnd = 8 + 25; // signature, then IHDR: length, type, 13 bytes, CRC
+  return new Uint8Array([...png.subarray(0, ihdrEnd), ...chunk, ...png.subarray(ihdrEnd)]);
 }
