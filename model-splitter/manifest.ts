@@ -112,6 +112,11 @@ export interface SequenceProgram {
 export interface DecoderProgram {
   kind: "decoder";
   graphs: string[];
+  /**
+   * The with-past branch reads the cross-attention K/V only through Transposes into MatMuls, which broadcast
+   * over the batch: one batch-1 copy serves every beam (checked by the splitter).
+   */
+  sharedCross?: boolean;
   heads: number;
   headDim: number;
   dModel: number;

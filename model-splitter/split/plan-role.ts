@@ -1,7 +1,7 @@
 // Plans and writes one role's stages: evaluate the graph at each planning scenario, cut it into pieces by
 // weight, group the pieces into stages by the memory model, write every piece with its chunks, and describe
 // the stages for the manifest.
-import type { TensorProto } from "../../onnx-graph";
+import type { ModelProto, TensorProto } from "../../onnx-graph";
 import type { Stage, StageProgram, TensorSpec } from "../manifest";
 import { cutGraph, type Piece } from "../graph/cut";
 import { cutMergedDecoder } from "../rewrite/cut-if";
@@ -142,7 +142,7 @@ function buildStages(
     if (r.role === "decoder") {
       inputs = inputs.filter((n) => !CACHE.test(n) && !DECODER_FED.has(n));
       outputs = outputs.filter((n) => !CACHE.test(n));
-      program = { kind: "decoder", graphs: entries.map((g) => g.id), heads: dims.heads, headDim: dims.headDim, dModel: dims.dModel };
+      program = { kind: "decoder", graphs: entries.map((g) => g.id), heads: dims.heads, headDim: dims.headDim, dModel: dims.dModel, sharedCross: crossBroadcasts(r.model) };
     } else {
       program = {
         kind: "sequence",
@@ -164,6 +164,22 @@ function buildStages(
     });
   });
   return { stages, scenarios: stages.map(() => r.scenarios.map((x) => x.name).join("; ")) };
+}
+
+/**
+ * Whether the merged decoder's with-past branch uses past_key_values.*.encoder.* only as MatMul operands
+ * (directly or through Transposes): MatMul broadcasts over the batch, so batch-1 cross K/V serve every row. A
+ * Reshape on them (BART exports folding batch into heads) would not, and then they are tiled per row.
+ */
+function crossBroadcasts(model: ModelProto): boolean {
+  const ifNode = model.graph!.node.find((n) => n.opType === "If");
+  const then = ifNode?.attribute.find((a) => a.name === "then_branch")?.g;
+  if (!then) return false;
+  const readers = (v: string) => then.node.filter((n) => n.input.includes(v));
+  const ok = (v: string, depth: number): boolean =>
+    depth < 4 && readers(v).length > 0 && readers(v).every((n) => n.opType === "MatMul" || (n.opType === "Transpose" && ok(n.output[0]!, depth + 1)));
+  const cross = model.graph!.input.filter((i) => /^past_key_values\.\d+\.encoder\./.test(i.name));
+  return cross.length > 0 && cross.every((i) => ok(i.name, 0));
 }
 
 function elemName(t: number): TensorSpec["type"] {

@@ -3,7 +3,8 @@
 //   first step: use_cache_branch = false, empty past tensors; present.*.encoder.* are the cross-attention K/V;
 //   later steps: use_cache_branch = true, past.*.decoder.* = previous present.*.decoder.*, past.*.encoder.* =
 //   the first step's cross K/V (the with-past branch returns empty placeholders there, which are ignored).
-// Cross K/V and the encoder mask are kept once (batch 1) and tiled for the rows only when the row count changes.
+// Cross K/V and the encoder mask are kept once (batch 1); the mask (and the cross K/V, unless the graph lets
+// every row share them) are tiled for the rows when the row count changes.
 import type { DecoderProgram } from "../../../model-splitter/manifest";
 import type { InferenceSession, TensorConstructor, Tensor } from "../ort-types";
 import { gatherRows, isIdentity, tileRow } from "../rows";
@@ -106,7 +107,10 @@ export class LocalDecoderStageSession implements DecoderStageSession {
     this.tiled = undefined;
     const tile = <A extends Float32Array | BigInt64Array>(a: A) => (rows === 1 ? a : tileRow(a, rows));
     const cross = new Map<string, Tensor>();
-    for (const [k, v] of this.cross) cross.set(k, new T("float32", tile(v), [rows, heads, this.seqLen, headDim]));
+    // When the graph only multiplies the cross K/V (batch-broadcasting MatMul), every row reads the same batch-1
+    // copy: 1/rows of the memory in JS and in WASM. Otherwise they are tiled per row.
+    const shared = this.program.sharedCross === true;
+    for (const [k, v] of this.cross) cross.set(k, shared ? new T("float32", v, [1, heads, this.seqLen, headDim]) : new T("float32", tile(v), [rows, heads, this.seqLen, headDim]));
     this.tiled = {
       rows,
       cross,
