@@ -49,7 +49,13 @@ export function decodeBase64Image(text: string, maxBytes: number): Uint8Array {
   if (!BASE64.test(data) || data.length % 4 === 1) throw new ApiError("invalid_request", "image_base64 is not valid base64.");
   // Check the size before decoding anything: base64 holds 3 bytes per 4 characters.
   if (Math.floor((data.length * 3) / 4) - (data.match(/=+$/)?.[0].length ?? 0) > maxBytes) throw tooLarge(maxBytes);
-  const binary = atob(data);
+  let binary: string;
+  try {
+    binary = atob(data);
+  } catch {
+    // The pattern above lets through padding atob refuses ("/=", "AA=" …): still not base64.
+    throw new ApiError("invalid_request", "image_base64 is not valid base64.");
+  }
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;

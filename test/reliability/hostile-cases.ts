@@ -197,6 +197,8 @@ function bodyCases(sent: { chunks: number }): HostileCase[] {
     { name: "multipart file over the limit", ...multipart(`--XyZ\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n${"A".repeat(MAX_BYTES + 70_000)}\r\n--XyZ--\r\n`), answers: tooLarge, maxMs: REFUSAL_MS },
     { name: "invalid base64", ...json({ image_base64: "@@not*base64!!" }), answers: refused(400, "invalid_request"), maxMs: REFUSAL_MS },
     { name: "base64 of a length no encoder makes", ...json({ image_base64: "AAAAA" }), answers: refused(400, "invalid_request"), maxMs: REFUSAL_MS },
+    // Found by the base64 property test: the pattern check passed it and atob threw (a 500 before the fix).
+    { name: "base64 with padding where none can be", ...json({ image_base64: "/=" }), answers: refused(400, "invalid_request"), maxMs: REFUSAL_MS },
     { name: "data: URL of text", ...json({ image_base64: `data:text/plain;base64,${b64(new TextEncoder().encode("hello"))}` }), answers: refused(415, "unsupported_media_type"), maxMs: REFUSAL_MS },
     { name: "multipart without the image field", ...multipart(`${form("task", "od")}--XyZ--\r\n`), answers: refused(400, "missing_image"), maxMs: REFUSAL_MS },
     { name: "multipart with image as a text field", ...multipart(`${form("image", "hello")}--XyZ--\r\n`), answers: refused(400, "missing_image"), maxMs: REFUSAL_MS },
