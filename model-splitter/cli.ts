@@ -1,5 +1,5 @@
 // npm run split -- --in DIR --out DIR [--budget 128MiB] [--chunk 25MiB] [--piece SIZE] [--target SIZE]
-//   [--max-rows 3] [--max-decoder-length 128] [--max-encoder-length 705] [--band-stages N] [--band-rows N]
+//   [--max-rows 3] [--max-decoder-length 128] [--max-encoder-length 641] [--band-stages N] [--band-rows N]
 //   [--calibration FILE] [--probe] [--report]
 // Splits a Florence-2 model folder (fp32 or int8) into stages that each fit one Worker isolate
 // (model-splitter/README.md).
@@ -52,7 +52,7 @@ const program = new Command()
   .option("--target <size>", "what the planner aims for (default: 7/8 of the budget)", bytes)
   .option("--max-rows <n>", "beams the decoder stages hold", int, 3)
   .option("--max-decoder-length <n>", "decoder cache length the decoder stages hold", int, 128)
-  .option("--max-encoder-length <n>", "longest encoder input (577 image tokens + prompt)", int)
+  .option("--max-encoder-length <n>", "longest encoder input (default 577 image tokens + 64 prompt tokens)", int)
   .option("--band-stages <n>", "run DaViT stages 0..n-1 in bands (default: those whose blocks do not fit whole)", int)
   .option("--band-rows <n>", "rows per band (default: the largest that fits)", int, 0)
   .option("--calibration <file>", "memory model (JSON, as written by npm run split:probe -- --fit)")

@@ -146,7 +146,8 @@ export function cutMergedDecoder(model: ModelProto, o: IfCutOptions): IfPiece[] 
       const keep = new Set([...statNodes, ...nodes]);
       const g = create(GraphProtoSchema, {
         name: `${plan.graph.name}_piece${p}`,
-        node: [...plan.graph.node.filter((n) => keep.has(n)), ...extra],
+        // Copies: the slot renaming below must not touch the original branch's nodes.
+        node: [...plan.graph.node.filter((n) => keep.has(n)).map((n) => create(NodeProtoSchema, { ...n, input: [...n.input], output: [...n.output] })), ...extra],
         initializer: plan.graph.initializer,
         output: outNames.map((n, i) => valueInfo(n, i < mine.length ? elemOf(plan.graph.output[mine[i]!.index]!) : o.typeOf(slotsOut[i - mine.length]!.b, slotsOut[i - mine.length]!.v), null)),
       });

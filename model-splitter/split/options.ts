@@ -23,7 +23,7 @@ export interface SplitOptions {
   bandRows: number;
   /** Run DaViT stages 0..n−1 in bands; undefined = the stages whose blocks do not fit whole. */
   bandStages?: number;
-  /** Longest encoder input the encoder and decoder stages hold (default: 577 image tokens + 128 prompt tokens). */
+  /** Longest encoder input the encoder and decoder stages hold (default: 577 image tokens + 64 prompt tokens). */
   maxEncoderLength?: number;
 }
 

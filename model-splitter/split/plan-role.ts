@@ -1,12 +1,13 @@
 // Plans and writes one role's stages: evaluate the graph at each planning scenario, cut it into pieces by
 // weight, group the pieces into stages by the memory model, write every piece with its chunks, and describe
 // the stages for the manifest.
-import type { ModelProto, TensorProto } from "../../onnx-graph";
+import type { TensorProto } from "../../onnx-graph";
 import type { Stage, StageProgram, TensorSpec } from "../manifest";
 import { cutGraph, type Piece } from "../graph/cut";
 import { cutMergedDecoder } from "../rewrite/cut-if";
 import { planDecoderCuts } from "../plan/decoder-cuts";
 import { planBandedVision } from "../davit/banded-plan";
+import { crossBroadcasts } from "../rewrite/cross-broadcast";
 import { bandedStages } from "../davit/banded-stages";
 import { activationPeak, graphCosts, weightBytesOf, type GraphCosts } from "../plan/costs";
 import { estimateStage, groupPieces, type PieceCost } from "../plan/estimate";
@@ -45,10 +46,40 @@ export function planRole(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: s
       return { stages: [...banded, ...rest.stages], scenarios: [...banded.map(() => note), ...rest.scenarios] };
     }
   }
+  const plan = choosePieceSize(o, (pieceBytes) => planSequencePieces(r, pieceBytes));
+  return buildStages(r, o, dims, root, plan.pieces, plan.costs, plan.extraJs, plan.facts, firstIndex);
+}
+
+interface RolePlan {
+  pieces: Piece[];
+  costs: PieceCost[];
+  extraJs: (from: number, to: number) => number;
+  facts: (name: string) => Facts | undefined;
+}
+
+/**
+ * Pieces are cut by weight; a piece whose activations are large needs fewer weights to fit a stage. Tries the
+ * piece size, then halves of it: the first whose stages are all within the target wins. When none is (one
+ * layer's activations alone are too large), the one with the lowest worst stage, without splitting further
+ * for less than 4 MiB of gain.
+ */
+function choosePieceSize(o: SplitOptions, plan: (pieceBytes: number) => RolePlan): RolePlan {
+  let best: { plan: RolePlan; worst: number } | undefined;
+  for (const div of [1, 2, 4, 8]) {
+    const p = plan(o.pieceBytes / div);
+    const groups = groupPieces(p.costs, o.calibration, o.target, p.extraJs);
+    const worst = Math.max(...groups.map(([s, e]) => estimateStage(p.costs.slice(s, e), o.calibration, p.extraJs(s, e)).peakBytes));
+    if (worst <= o.target) return p;
+    if (!best || worst < best.worst - 4 * 2 ** 20) best = { plan: p, worst };
+  }
+  return best!.plan;
+}
+
+function planSequencePieces(r: RoleGraph, pieceBytes: number): RolePlan {
   const graph = r.model.graph!;
   const costs: GraphCosts[] = r.scenarios.map((s) => graphCosts(graph, evaluateGraph(graph, s.inputs, r.load), new Map<string, TensorProto>()));
   const base = costs[0]!;
-  const ranges: PieceRange[] = planPieces(base, o.pieceBytes);
+  const ranges: PieceRange[] = planPieces(base, pieceBytes);
   const pieceCosts: PieceCost[] = ranges.map(({ from, to }) => {
     const live = costs.map((c) => activationPeak(c, from, to));
     return {
@@ -65,11 +96,15 @@ export function planRole(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: s
     return { type: f.type, dims: null };
   };
   const pieces = cutGraph(graph, (n) => pieceOfNode.get(n)!, ranges.length, { typeOf });
-  const facts = (name: string) => lookup(base.facts, name);
-  return buildStages(r, o, dims, root, pieces, pieceCosts, () => 0, facts, firstIndex);
+  return { pieces, costs: pieceCosts, extraJs: () => 0, facts: (name: string) => lookup(base.facts, name) };
 }
 
 function planDecoder(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: string): PlannedRole {
+  const plan = choosePieceSize(o, (pieceBytes) => planDecoderPieces(r, pieceBytes));
+  return buildStages(r, o, dims, root, plan.pieces, plan.costs, plan.extraJs, plan.facts);
+}
+
+function planDecoderPieces(r: RoleGraph, pieceBytes: number): RolePlan {
   const graph = r.model.graph!;
   const ifNode = graph.node[0]!;
   const inits = new Map(graph.initializer.map((t) => [t.name, t]));
@@ -79,7 +114,7 @@ function planDecoder(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: strin
   const thenFacts = full!.subgraphs.get(ifNode)!;
   const thenCosts = graphCosts(thenFacts.graph, thenFacts, inits);
   const elseCosts = graphCosts(elseFacts.graph, elseFacts, inits);
-  const cuts = planDecoderCuts(thenCosts, elseCosts, inits, o.pieceBytes);
+  const cuts = planDecoderCuts(thenCosts, elseCosts, inits, pieceBytes);
   const branchFacts = { then: thenFacts, else: elseFacts };
   const pieces = cutMergedDecoder(r.model, {
     cuts: { then: cuts.then, else: cuts.else },
@@ -108,7 +143,7 @@ function planDecoder(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: strin
       ioBytes: Math.max(...live.map((l) => l.inputBytes + l.outputBytes)) - cacheBytes[i]! / 2,
     };
   });
-  return buildStages(r, o, dims, root, pieces, pieceCosts, (s, e) => cacheBytes.slice(s, e).reduce((a, b) => a + b, 0), facts);
+  return { pieces, costs: pieceCosts, extraJs: (s, e) => cacheBytes.slice(s, e).reduce((a, b) => a + b, 0), facts };
 }
 
 function buildStages(
@@ -164,22 +199,6 @@ function buildStages(
     });
   });
   return { stages, scenarios: stages.map(() => r.scenarios.map((x) => x.name).join("; ")) };
-}
-
-/**
- * Whether the merged decoder's with-past branch uses past_key_values.*.encoder.* only as MatMul operands
- * (directly or through Transposes): MatMul broadcasts over the batch, so batch-1 cross K/V serve every row. A
- * Reshape on them (BART exports folding batch into heads) would not, and then they are tiled per row.
- */
-function crossBroadcasts(model: ModelProto): boolean {
-  const ifNode = model.graph!.node.find((n) => n.opType === "If");
-  const then = ifNode?.attribute.find((a) => a.name === "then_branch")?.g;
-  if (!then) return false;
-  const readers = (v: string) => then.node.filter((n) => n.input.includes(v));
-  const ok = (v: string, depth: number): boolean =>
-    depth < 4 && readers(v).length > 0 && readers(v).every((n) => n.opType === "MatMul" || (n.opType === "Transpose" && ok(n.output[0]!, depth + 1)));
-  const cross = model.graph!.input.filter((i) => /^past_key_values\.\d+\.encoder\./.test(i.name));
-  return cross.length > 0 && cross.every((i) => ok(i.name, 0));
 }
 
 function elemName(t: number): TensorSpec["type"] {

@@ -8,6 +8,7 @@ import type { StageRole } from "../manifest";
 import { extractLmHead, HIDDEN_OUTPUT } from "../rewrite/lm-head";
 import { splitLargeTensors, type SplitReport } from "../rewrite/split-tensors";
 import { pruneDeadNodes } from "../graph/prune";
+import { crossBroadcasts } from "../rewrite/cross-broadcast";
 import type { Facts } from "../shapes/facts";
 import type { SplitOptions } from "./options";
 
@@ -68,18 +69,20 @@ export function loadRoles(dir: string, config: Record<string, unknown>, preproce
   const decoder = read("decoder_model_merged");
   const dims = readDims(decoder.model, config, preprocessor);
   // The config's 1024 positions would plan the encoder's attention for 1024² scores; real prompts are short.
-  dims.maxEncoderLength = Math.min(dims.maxEncoderLength, o.maxEncoderLength ?? dims.imageTokens + 128);
+  dims.maxEncoderLength = Math.min(dims.maxEncoderLength, o.maxEncoderLength ?? dims.imageTokens + 64);
   const { core, head } = extractLmHead(decoder.model);
   const { dModel: d, heads: h, headDim: hd, maxEncoderLength: S } = dims;
   const R = o.maxRows;
   const L = o.maxDecoderLength;
-  const pasts = (rows: number, self: number, cross: number) =>
+  // Beams share one batch-1 copy of the cross K/V when the graph allows it (rewrite/cross-broadcast.ts).
+  const shared = crossBroadcasts(core);
+  const pasts = (rows: number, self: number, cross: number, sharedCross = false) =>
     Object.fromEntries(
       Array.from({ length: dims.layers }, (_, l) => [
         [`past_key_values.${l}.decoder.key`, f32([rows, h, self, hd])],
         [`past_key_values.${l}.decoder.value`, f32([rows, h, self, hd])],
-        [`past_key_values.${l}.encoder.key`, f32([rows, h, cross, hd])],
-        [`past_key_values.${l}.encoder.value`, f32([rows, h, cross, hd])],
+        [`past_key_values.${l}.encoder.key`, f32([sharedCross ? 1 : rows, h, cross, hd])],
+        [`past_key_values.${l}.encoder.value`, f32([sharedCross ? 1 : rows, h, cross, hd])],
       ]).flat(),
     );
   const roles: RoleGraph[] = [
@@ -104,7 +107,7 @@ export function loadRoles(dir: string, config: Record<string, unknown>, preproce
         },
         {
           name: `${R} rows, cache ${L - 1}, S = ${S}`,
-          inputs: { inputs_embeds: f32([R, 1, d]), encoder_hidden_states: f32([1, S, d]), encoder_attention_mask: i64([R, S]), use_cache_branch: { type: DataType.BOOL, dims: [1], value: [1] }, ...pasts(R, L - 1, S) },
+          inputs: { inputs_embeds: f32([R, 1, d]), encoder_hidden_states: f32([1, S, d]), encoder_attention_mask: i64([R, S]), use_cache_branch: { type: DataType.BOOL, dims: [1], value: [1] }, ...pasts(R, L - 1, S, shared) },
         },
       ],
     },
