@@ -116,6 +116,7 @@ class StagedDecoderSession implements DecoderSession {
     if (this.disposed) return Promise.reject(new Error("decoder session is disposed"));
     const n = tokens.length;
     if (n === 0) return Promise.reject(new Error("step needs at least one token"));
+    if (this.length > 0 && n !== this.rowCount) return Promise.reject(new Error(`step got ${n} tokens for ${this.rowCount} rows`));
     return this.engine.serial(async () => {
       const ids = BigInt64Array.from({ length: n }, (_, i) => BigInt(tokens[i]!));
       const env: NamedTensors = new Map([["inputs_embeds", floatTensor(await this.engine.embed(ids, [n, 1]), [n, 1, this.engine.info.dModel])]]);
