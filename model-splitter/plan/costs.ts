@@ -72,7 +72,6 @@ export interface Liveness {
 export function activationPeak(c: GraphCosts, from: number, to: number, opts: { inputsLive?: boolean } = {}): Liveness {
   const range = c.nodes.slice(from, to);
   const graphOutputs = new Set(c.graph.output.map((o) => o.name));
-  const inRange = new Set(range.map((r) => r.node));
   const made = new Map<string, number>();
   range.forEach((r, i) => r.node.output.forEach((o) => o && made.set(o, i)));
   const laterReads = new Set<string>();
@@ -103,7 +102,7 @@ export function activationPeak(c: GraphCosts, from: number, to: number, opts: { 
   range.forEach((r, i) => {
     live += r.outBytes;
     peak = Math.max(peak, live + r.innerPeak);
-    for (const v of freeAt.get(i) ?? []) if (made.has(v) || !inputsLive) live -= made.has(v) ? sizeOfRoot(v) : 0;
+    for (const v of freeAt.get(i) ?? []) live -= sizeOfRoot(v);
   });
   function sizeOfRoot(v: string): number {
     const p = made.get(v);
@@ -111,7 +110,6 @@ export function activationPeak(c: GraphCosts, from: number, to: number, opts: { 
     const n = range[p]!.node;
     return VIEW_OPS.has(n.opType) ? 0 : size(v);
   }
-  void inRange;
   return {
     peak,
     inputBytes: inputs.reduce((a, v) => a + size(v), 0),
