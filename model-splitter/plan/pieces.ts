@@ -65,7 +65,11 @@ export function cleanBoundaries(c: GraphCosts): boolean[] {
     const rs = reads.get(v) ?? [];
     // Residual sums and LayerNorm outputs are Adds; any other maker (a Transpose feeding three Gathers, a
     // quantized MatMul) is inside a block, where onnxruntime's layout optimizer may rewrite across the cut.
-    const stream = c.nodes[m]!.node.opType === "Add";
+    // Values made by the weight-splitting rewrite (row/column blocks of one op, rewrite/split-tensors.ts) are
+    // exact block results, as safe to pass between pieces as a residual sum.
+    const maker = c.nodes[m]!.node;
+    if (maker.name.includes("/split")) continue;
+    const stream = maker.opType === "Add";
     // For boundaries b in (m, last read]: clean only if ≥ 2 reads at or after b (or v is a graph output).
     for (let b = m + 1; b <= n; b++) {
       const remaining = rs.filter((x) => x >= b).length;
