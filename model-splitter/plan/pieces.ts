@@ -68,7 +68,7 @@ export function cleanBoundaries(c: GraphCosts): boolean[] {
     // Values made by the weight-splitting rewrite (row/column blocks of one op, rewrite/split-tensors.ts) are
     // exact block results, as safe to pass between pieces as a residual sum.
     const maker = c.nodes[m]!.node;
-    if (maker.name.includes("/split")) continue;
+    if (maker.name.includes("/block-split")) continue;
     const stream = maker.opType === "Add";
     // For boundaries b in (m, last read]: clean only if ≥ 2 reads at or after b (or v is a graph output).
     for (let b = m + 1; b <= n; b++) {

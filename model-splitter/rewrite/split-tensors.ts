@@ -74,7 +74,7 @@ export function splitLargeTensors(graph: GraphProto, maxBytes: number, load?: Ex
       }
     };
     for (const { n, g } of readers) {
-      const ctx: Ctx = { graph: g, add, prefix: `${n.name || t.name}/split${counter++}` };
+      const ctx: Ctx = { graph: g, add, prefix: `${n.name || t.name}/block-split${counter++}` };
       if (n.opType === "Gather" && n.input[0] === t.name) reports.push(splitGather(ctx, n, t, bytes, maxBytes));
       else if ((n.opType === "MatMul" || n.opType === "DynamicQuantizeMatMul") && n.input[1] === t.name) reports.push(splitMatMul(ctx, n, t, bytes, maxBytes, inits, load));
       else throw new Error(`${t.name} (${size} bytes) is larger than a file and read by ${n.opType} ${n.name}, which cannot be split`);
