@@ -35,6 +35,7 @@ export class StagedEngine implements Florence2Engine {
     const d = this.info.dModel;
     if (inputsEmbeds.length !== seqLen * d) throw new Error(`inputs_embeds has ${inputsEmbeds.length} values, expected ${seqLen}×${d}`);
     if (attentionMask.length !== seqLen) throw new Error(`attention_mask has ${attentionMask.length} entries, expected ${seqLen}`);
+    this.checkLength(seqLen);
     const env: NamedTensors = new Map([
       ["inputs_embeds", floatTensor(inputsEmbeds, [1, seqLen, d])],
       ["attention_mask", int64Tensor(attentionMask, [1, seqLen])],
@@ -46,6 +47,7 @@ export class StagedEngine implements Florence2Engine {
     const d = this.info.dModel;
     if (encoderHidden.length !== seqLen * d) throw new Error(`encoder states hold ${encoderHidden.length} values, expected ${seqLen}×${d}`);
     if (encoderMask.length !== seqLen) throw new Error(`encoder mask has ${encoderMask.length} entries, expected ${seqLen}`);
+    this.checkLength(seqLen);
     const hidden = floatTensor(encoderHidden, [1, seqLen, d]);
     const mask = int64Tensor(encoderMask, [1, seqLen]);
     const stages = stagesOf(this.manifest, "decoder");
@@ -63,6 +65,12 @@ export class StagedEngine implements Florence2Engine {
     this.released = true;
     await this.queue.catch(() => undefined);
     await this.runner.release();
+  }
+
+  /** The stages were planned for inputs up to this length; longer ones could exceed a stage's memory. */
+  private checkLength(seqLen: number): void {
+    const max = this.manifest.limits.maxEncoderLength;
+    if (seqLen > max) throw new RangeError(`the encoder input has ${seqLen} tokens; this split model was planned for at most ${max} (image tokens + prompt)`);
   }
 
   /** Embeds ids [rows, n] (not queued: callers hold the queue). */
