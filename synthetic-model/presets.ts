@@ -67,9 +67,15 @@ const COMMON_VISION = {
   maxTemporalEmbeddings: 100,
 } as const satisfies Partial<VisionDims>;
 
-// Larger scales in the language model than the usual 0.02: with 0.02 everywhere the tied embedding/lm_head
-// makes greedy decoding repeat its input token (REFERENCE.md §2); these give varied, <loc_N>-rich output.
-const SCALES: WeightScales = {
+// Scales are per preset: random BART graphs behave differently at different widths and depths, and what
+// makes greedy decoding varied at one size makes it degenerate at the other (REFERENCE.md §2). Measured with
+// scripts/tune-scales/ (greedy, 60 new tokens, fixture images × tasks); numbers in the commit message.
+
+// tiny (d_model 64, 2+2 layers): language-model scales larger than the usual 0.02 (at 0.02 the tied
+// embedding/lm_head makes greedy decoding repeat its input token). Plain argmax still settles on one token
+// after a few steps; with the generation config's no-repeat-3-gram, greedy output is varied and <loc_N>-rich
+// (the 1000 <loc_N> are 56% of tiny's 1789-token vocabulary).
+const TINY_SCALES: WeightScales = {
   vision: 0.02,
   visionConv: 0.05,
   projection: 0.02,
@@ -78,6 +84,31 @@ const SCALES: WeightScales = {
   selfAttention: 0.3,
   crossAttention: 0.05,
   ffn: 0.1,
+};
+
+// base (d_model 768, 6+6 layers): the tiny values make every decoder step land on one token per image
+// (attention scores have std ≈ s²·d, 69 for self-attention at 0.3, so softmax is one-hot and the attended
+// position, not the input, decides the output). What works at 768:
+//  - weak attention (self 0.006, cross 0.02: scores std ≈ 0.03 and 0.3): the decoder keeps depending on its
+//    input; cross-attention above ≈0.025 drowns it in one image-dependent vector (one token repeated), and
+//    self-attention at 0.05 already collapses the encoder's tokens onto one another;
+//  - FFN 0.06: strong enough (output ≈ 4× its input) that the input token does not survive the residual
+//    path; below ≈0.035 the decoder copies its input token instead;
+//  - token embedding and positions both 0.2: equal parts token and position into the decoder, so the
+//    position varies the output too (no short cycles); 0.2 rather than 1 keeps logits in a trained model's
+//    range (|logit| ≲ 30, mean top probability ≈ 0.4) so beam search has real alternatives.
+// The vision scales are unchanged; its 2D position tables also take `positions` (0.2), and features of
+// different images stay far apart (mean token cosine −0.15…0.33). <loc_N> and </s> stay rare: they are 2% of
+// base's 51289 token rows, drawn like every other row, so no scale can favour them.
+const BASE_SCALES: WeightScales = {
+  vision: 0.02,
+  visionConv: 0.05,
+  projection: 0.02,
+  tokenEmbedding: 0.2,
+  positions: 0.2,
+  selfAttention: 0.006,
+  crossAttention: 0.02,
+  ffn: 0.06,
 };
 
 export const PRESETS: Record<Preset["name"], Preset> = {
@@ -95,7 +126,7 @@ export const PRESETS: Record<Preset["name"], Preset> = {
       heads: [4, 8, 16, 32],
     },
     text: { dModel: 768, encoderLayers: 6, decoderLayers: 6, heads: 12, ffn: 3072, maxPositions: 1024, vocabSize: 51289 },
-    scales: SCALES,
+    scales: BASE_SCALES,
   },
   tiny: {
     name: "tiny",
@@ -112,7 +143,7 @@ export const PRESETS: Record<Preset["name"], Preset> = {
     },
     // Vocabulary: 4 specials + 256 byte tokens + 504 merges + <mask> = 765 base entries, then the 1024 added.
     text: { dModel: 64, encoderLayers: 2, decoderLayers: 2, heads: 4, ffn: 256, maxPositions: 1024, vocabSize: 765 + ADDED_TOKENS },
-    scales: SCALES,
+    scales: TINY_SCALES,
   },
 };
 
