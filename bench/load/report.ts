@@ -55,7 +55,7 @@ export function markdown(r: LoadReport): string {
     `- correct 200s (same image, task and result as the sequential run): **${v.correct}**; wrong: **${v.wrong.length}**${v.wrong.length ? ` (${v.wrong.slice(0, 5).map((x) => `#${x.id} ${x.why}`).join("; ")})` : ""}`,
     `- documented refusals (with Retry-After): ${list(v.refused)}`,
     `- anything else (errors, timeouts, not sent): ${list(v.failed)}; lost: **${v.lost}**`,
-    `- how the 200s were answered: ${list(v.paths)}`,
+    `- how the 200s were answered ("computed" includes joining an identical computation in flight): ${list(v.paths)}`,
     `- server counters after the run: vision_runs ${String(st.vision_runs)}, model_runs ${String(st.model_runs)}, shared_in_flight ${String(st.shared_in_flight)}, rate_limited ${String(st.rate_limited)}, store_errors ${String(st.store_errors)}`,
     "",
   ].join("\n");
