@@ -22,7 +22,12 @@ const DOCUMENTED: Record<number, string> = { 429: "rate_limited", 503: "model_un
 
 const stable = (v: unknown) => JSON.stringify(v);
 
-export function checkRun(w: Workload, requests: readonly LoadRequest[], outcomes: readonly Outcome[], reference: readonly Outcome[]): Verdict {
+export function checkRun(
+  w: Workload,
+  requests: readonly LoadRequest[],
+  outcomes: readonly Outcome[],
+  reference: readonly Outcome[],
+): Verdict {
   const v: Verdict = { correct: 0, wrong: [], refused: {}, failed: {}, lost: 0, paths: {} };
   const ids = new Set(outcomes.map((o) => o.id));
   v.lost = requests.filter((r) => !ids.has(r.id)).length + (outcomes.length - ids.size);
@@ -43,9 +48,14 @@ export function checkRun(w: Workload, requests: readonly LoadRequest[], outcomes
                 : undefined;
       if (why) v.wrong.push({ id: r.id, why });
       else v.correct++;
-      const path = b.cache.result === "hit" ? "result hit" : b.cache.features === "hit" ? "feature hit" : "computed";
+      const path =
+        b.cache.result === "hit" ? "result hit" : b.cache.features === "hit" ? "feature hit" : "computed";
       v.paths[path] = (v.paths[path] ?? 0) + 1;
-    } else if (typeof o.status === "number" && DOCUMENTED[o.status] === o.code && /^\d+$/.test(o.retryAfter ?? "")) {
+    } else if (
+      typeof o.status === "number" &&
+      DOCUMENTED[o.status] === o.code &&
+      /^\d+$/.test(o.retryAfter ?? "")
+    ) {
       const k = `${o.status} ${o.code}`;
       v.refused[k] = (v.refused[k] ?? 0) + 1;
     } else {
@@ -68,7 +78,8 @@ export function selfConsistent(requests: readonly LoadRequest[], reference: read
     }
     const got = stable(o.body!.result);
     const seen = byKey.get(r.key);
-    if (seen !== undefined && seen !== got) problems.push(`reference request ${r.id}: another answer than an identical earlier request`);
+    if (seen !== undefined && seen !== got)
+      problems.push(`reference request ${r.id}: another answer than an identical earlier request`);
     byKey.set(r.key, got);
   }
   return problems;

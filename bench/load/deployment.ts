@@ -32,7 +32,11 @@ export async function startLocalWorker(modelDir: string, vars: Record<string, st
   const mf = new Miniflare({
     modules: [
       { type: "ESModule", path: "worker.js", contents: bundle.js },
-      ...bundle.wasm.map((w) => ({ type: "CompiledWasm" as const, path: w.name, contents: new Uint8Array(readFileSync(w.path)) })),
+      ...bundle.wasm.map((w) => ({
+        type: "CompiledWasm" as const,
+        path: w.name,
+        contents: new Uint8Array(readFileSync(w.path)),
+      })),
     ],
     compatibilityDate: COMPATIBILITY_DATE,
     host: "127.0.0.1",
@@ -46,14 +50,22 @@ export async function startLocalWorker(modelDir: string, vars: Record<string, st
   });
   const url = await mf.ready;
   const bucket = await mf.getR2Bucket("MODEL");
-  for (const [key, bytes] of Object.entries(folderObjects(modelDir, "root"))) await bucket.put(key.slice("root/".length), bytes);
-  const shown = Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ");
-  return { url: url.origin, describe: `workerd (Miniflare ${COMPATIBILITY_DATE}) on ${url.origin}, ${shown}`, close: () => mf.dispose() };
+  for (const [key, bytes] of Object.entries(folderObjects(modelDir, "root")))
+    await bucket.put(key.slice("root/".length), bytes);
+  const shown = Object.entries(vars)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  return {
+    url: url.origin,
+    describe: `workerd (Miniflare ${COMPATIBILITY_DATE}) on ${url.origin}, ${shown}`,
+    close: () => mf.dispose(),
+  };
 }
 
 /** An already running server (wrangler dev, npm start): loopback only, this is not a tool for loading others' hosts. */
 export function existingServer(raw: string): Deployment {
   const url = new URL(raw);
-  if (!["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) throw new Error(`--url must be a loopback address, not ${url.hostname}`);
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(url.hostname))
+    throw new Error(`--url must be a loopback address, not ${url.hostname}`);
   return { url: url.origin, describe: `existing server at ${url.origin}`, close: async () => {} };
 }

@@ -6,7 +6,14 @@ import type { Outcome } from "./run";
 export interface LoadReport {
   date: string;
   deployment: string;
-  workload: { requests: number; distinct: number; images: number; seed: number; maxNewTokens: number; forms: Record<string, number> };
+  workload: {
+    requests: number;
+    distinct: number;
+    images: number;
+    seed: number;
+    maxNewTokens: number;
+    forms: Record<string, number>;
+  };
   reference: { wallMs: number; answers: number; selfConsistent: boolean; problems: string[] };
   run: { concurrency: number; retries: number; wallMs: number; sent: number };
   verdict: Verdict;
@@ -23,16 +30,30 @@ export interface Percentiles {
 }
 
 export function percentiles(xs: number[]): Percentiles {
-  return { n: xs.length, p50: quantile(xs, 0.5), p90: quantile(xs, 0.9), p99: quantile(xs, 0.99), max: xs.length ? Math.max(...xs) : NaN };
+  return {
+    n: xs.length,
+    p50: quantile(xs, 0.5),
+    p90: quantile(xs, 0.9),
+    p99: quantile(xs, 0.99),
+    max: xs.length ? Math.max(...xs) : NaN,
+  };
 }
 
 export function latencies(outcomes: readonly Outcome[]): LoadReport["latencyMs"] {
   const answered = outcomes.filter((o) => typeof o.status === "number");
-  return { ok: percentiles(answered.filter((o) => o.status === 200).map((o) => o.ms)), all: percentiles(answered.map((o) => o.ms)) };
+  return {
+    ok: percentiles(answered.filter((o) => o.status === 200).map((o) => o.ms)),
+    all: percentiles(answered.map((o) => o.ms)),
+  };
 }
 
 const r0 = (n: number) => (Number.isFinite(n) ? String(Math.round(n)) : "–");
-const list = (o: Record<string, number>) => (Object.keys(o).length === 0 ? "none" : Object.entries(o).map(([k, n]) => `${k}: ${n}`).join(", "));
+const list = (o: Record<string, number>) =>
+  Object.keys(o).length === 0
+    ? "none"
+    : Object.entries(o)
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(", ");
 
 export function markdown(r: LoadReport): string {
   const v = r.verdict;
@@ -52,7 +73,14 @@ export function markdown(r: LoadReport): string {
     `| 200 | ${r.latencyMs.ok.n} | ${r0(r.latencyMs.ok.p50)} | ${r0(r.latencyMs.ok.p90)} | ${r0(r.latencyMs.ok.p99)} | ${r0(r.latencyMs.ok.max)} |`,
     `| every answer | ${r.latencyMs.all.n} | ${r0(r.latencyMs.all.p50)} | ${r0(r.latencyMs.all.p90)} | ${r0(r.latencyMs.all.p99)} | ${r0(r.latencyMs.all.max)} |`,
     "",
-    `- correct 200s (same image, task and result as the sequential run): **${v.correct}**; wrong: **${v.wrong.length}**${v.wrong.length ? ` (${v.wrong.slice(0, 5).map((x) => `#${x.id} ${x.why}`).join("; ")})` : ""}`,
+    `- correct 200s (same image, task and result as the sequential run): **${v.correct}**; wrong: **${v.wrong.length}**${
+      v.wrong.length
+        ? ` (${v.wrong
+            .slice(0, 5)
+            .map((x) => `#${x.id} ${x.why}`)
+            .join("; ")})`
+        : ""
+    }`,
     `- documented refusals (with Retry-After): ${list(v.refused)}`,
     `- anything else (errors, timeouts, not sent): ${list(v.failed)}; lost: **${v.lost}**`,
     `- how the 200s were answered ("computed" includes joining an identical computation in flight): ${list(v.paths)}`,

@@ -51,12 +51,21 @@ interface HttpAnswer {
 async function post(url: string, init: RequestInit, signal: AbortSignal): Promise<HttpAnswer> {
   const req = new Request(url, init);
   const body = Buffer.from(await req.arrayBuffer());
-  const headers: Record<string, string> = { ...Object.fromEntries(req.headers), "content-length": String(body.length) };
+  const headers: Record<string, string> = {
+    ...Object.fromEntries(req.headers),
+    "content-length": String(body.length),
+  };
   return new Promise((resolve, reject) => {
     const r = httpRequest(url, { method: req.method, headers, agent: false, signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: Buffer.concat(chunks).toString("utf8"),
+        }),
+      );
       res.on("error", reject);
     });
     r.on("error", reject);
@@ -64,23 +73,44 @@ async function post(url: string, init: RequestInit, signal: AbortSignal): Promis
   });
 }
 
-async function sendOnce(r: LoadRequest, w: Workload, o: RunOptions, deadline: AbortSignal): Promise<Omit<Outcome, "ms" | "attempts">> {
+async function sendOnce(
+  r: LoadRequest,
+  w: Workload,
+  o: RunOptions,
+  deadline: AbortSignal,
+): Promise<Omit<Outcome, "ms" | "attempts">> {
   const { path, init } = toHttp(r, w);
   const signal = AbortSignal.any([deadline, AbortSignal.timeout(o.timeoutMs)]);
   try {
     const res = await post(o.baseUrl + path, init, signal);
-    const json = String(res.headers["content-type"] ?? "").includes("json") ? (JSON.parse(res.text) as Record<string, unknown>) : {};
+    const json = String(res.headers["content-type"] ?? "").includes("json")
+      ? (JSON.parse(res.text) as Record<string, unknown>)
+      : {};
     if (res.status === 200) return { id: r.id, status: 200, body: json as unknown as AnalyzeBody };
     const retryAfter = res.headers["retry-after"];
-    return { id: r.id, status: res.status, code: typeof json.code === "string" ? json.code : undefined, retryAfter: typeof retryAfter === "string" ? retryAfter : null, error: res.text.slice(0, 200) };
+    return {
+      id: r.id,
+      status: res.status,
+      code: typeof json.code === "string" ? json.code : undefined,
+      retryAfter: typeof retryAfter === "string" ? retryAfter : null,
+      error: res.text.slice(0, 200),
+    };
   } catch (e) {
     const name = e instanceof Error ? e.name : "";
     const cause = e instanceof Error && e.cause ? ` (${String(e.cause)})` : "";
-    return { id: r.id, status: name === "TimeoutError" || name === "AbortError" ? "timeout" : "network_error", error: `${String(e)}${cause}` };
+    return {
+      id: r.id,
+      status: name === "TimeoutError" || name === "AbortError" ? "timeout" : "network_error",
+      error: `${String(e)}${cause}`,
+    };
   }
 }
 
-export async function runRequests(w: Workload, requests: readonly LoadRequest[], o: RunOptions): Promise<{ outcomes: Outcome[]; wallMs: number }> {
+export async function runRequests(
+  w: Workload,
+  requests: readonly LoadRequest[],
+  o: RunOptions,
+): Promise<{ outcomes: Outcome[]; wallMs: number }> {
   const outcomes: Outcome[] = requests.map((r) => ({ id: r.id, status: "not_sent", ms: 0, attempts: 0 }));
   const deadline = AbortSignal.timeout(o.deadlineMs);
   let next = 0;
@@ -93,7 +123,11 @@ export async function runRequests(w: Workload, requests: readonly LoadRequest[],
       for (;;) {
         attempts++;
         const got = await sendOnce(r, w, o, deadline);
-        const retryable = (got.status === 429 || got.status === 503) && got.retryAfter && attempts <= o.retries && !deadline.aborted;
+        const retryable =
+          (got.status === 429 || got.status === 503) &&
+          got.retryAfter &&
+          attempts <= o.retries &&
+          !deadline.aborted;
         if (!retryable) {
           outcomes[r.id] = { ...got, ms: performance.now() - started, attempts };
           break;

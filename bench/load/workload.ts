@@ -66,7 +66,9 @@ export function buildWorkload(o: WorkloadOptions): Workload {
     return { bytes, sha256: createHash("sha256").update(bytes).digest("hex"), format, width, height };
   });
   // Distinct analyses (image × task × beams), weighted 1/rank^1.1: a few are very popular, most are rare.
-  const combos = images.flatMap((_, image) => TASKS.flatMap((t) => [1, 3].map((numBeams) => ({ image, ...t, numBeams }))));
+  const combos = images.flatMap((_, image) =>
+    TASKS.flatMap((t) => [1, 3].map((numBeams) => ({ image, ...t, numBeams }))),
+  );
   for (let i = combos.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [combos[i], combos[j]] = [combos[j]!, combos[i]!];
@@ -98,17 +100,41 @@ export function buildWorkload(o: WorkloadOptions): Workload {
 /** The HTTP request for one workload entry. */
 export function toHttp(r: LoadRequest, w: Workload): { path: string; init: RequestInit } {
   const image = w.images[r.image]!;
-  const params: Record<string, string> = { task: r.task, num_beams: String(r.numBeams), max_new_tokens: String(r.maxNewTokens) };
+  const params: Record<string, string> = {
+    task: r.task,
+    num_beams: String(r.numBeams),
+    max_new_tokens: String(r.maxNewTokens),
+  };
   if (r.textInput !== undefined) params.text_input = r.textInput;
   if (r.form === "raw") {
-    return { path: `/v1/analyze?${new URLSearchParams(params)}`, init: { method: "POST", headers: { "content-type": `image/${image.format}` }, body: image.bytes as Uint8Array<ArrayBuffer> } };
+    return {
+      path: `/v1/analyze?${new URLSearchParams(params)}`,
+      init: {
+        method: "POST",
+        headers: { "content-type": `image/${image.format}` },
+        body: image.bytes as Uint8Array<ArrayBuffer>,
+      },
+    };
   }
   if (r.form === "multipart") {
     const form = new FormData();
-    form.set("image", new Blob([image.bytes as Uint8Array<ArrayBuffer>], { type: `image/${image.format}` }), `image.${image.format}`);
+    form.set(
+      "image",
+      new Blob([image.bytes as Uint8Array<ArrayBuffer>], { type: `image/${image.format}` }),
+      `image.${image.format}`,
+    );
     for (const [k, v] of Object.entries(params)) form.set(k, v);
     return { path: "/v1/analyze", init: { method: "POST", body: form } };
   }
-  const body = { image_base64: Buffer.from(image.bytes).toString("base64"), task: r.task, num_beams: r.numBeams, max_new_tokens: r.maxNewTokens, ...(r.textInput !== undefined ? { text_input: r.textInput } : {}) };
-  return { path: "/v1/analyze", init: { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) } };
+  const body = {
+    image_base64: Buffer.from(image.bytes).toString("base64"),
+    task: r.task,
+    num_beams: r.numBeams,
+    max_new_tokens: r.maxNewTokens,
+    ...(r.textInput !== undefined ? { text_input: r.textInput } : {}),
+  };
+  return {
+    path: "/v1/analyze",
+    init: { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
+  };
 }

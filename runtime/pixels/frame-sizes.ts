@@ -19,12 +19,17 @@ export interface DeclaredSize {
 const u16le = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8);
 const u24le = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16);
 const u32le = (b: Uint8Array, i: number): number => (u24le(b, i) | (b[i + 3]! << 24)) >>> 0;
-const fourcc = (b: Uint8Array, i: number): string => String.fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!);
+const fourcc = (b: Uint8Array, i: number): string =>
+  String.fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!);
 
 /** Size in a VP8 or VP8L chunk's payload, or null if the payload is too short or not recognisable. */
 function bitstreamSize(b: Uint8Array, kind: string, at: number, end: number): DeclaredSize | null {
   if (kind === "VP8 " && end - at >= 10 && b[at + 3] === 0x9d && b[at + 4] === 0x01 && b[at + 5] === 0x2a) {
-    return { what: "WebP VP8 bitstream", width: u16le(b, at + 6) & 0x3fff, height: u16le(b, at + 8) & 0x3fff };
+    return {
+      what: "WebP VP8 bitstream",
+      width: u16le(b, at + 6) & 0x3fff,
+      height: u16le(b, at + 8) & 0x3fff,
+    };
   }
   if (kind === "VP8L" && end - at >= 5 && b[at] === 0x2f) {
     const bits = u32le(b, at + 1);
@@ -46,7 +51,11 @@ function webpChunks(b: Uint8Array, at: number, end: number, out: DeclaredSize[])
       // Frame X and Y are stored halved; width and height minus one.
       const x = u24le(b, start) * 2;
       const y = u24le(b, start + 3) * 2;
-      out.push({ what: "WebP animation frame", width: x + u24le(b, start + 6) + 1, height: y + u24le(b, start + 9) + 1 });
+      out.push({
+        what: "WebP animation frame",
+        width: x + u24le(b, start + 6) + 1,
+        height: y + u24le(b, start + 9) + 1,
+      });
       webpChunks(b, start + 16, stop, out);
     }
     // Chunks are padded to an even size.
@@ -58,7 +67,9 @@ function webpChunks(b: Uint8Array, at: number, end: number, out: DeclaredSize[])
 export function declaredFrameSizes(bytes: Uint8Array, format: ImageFormat): DeclaredSize[] {
   if (format === "gif") {
     const frame = gifFirstFrame(bytes);
-    return frame ? [{ what: "GIF first frame", width: frame.left + frame.width, height: frame.top + frame.height }] : [];
+    return frame
+      ? [{ what: "GIF first frame", width: frame.left + frame.width, height: frame.top + frame.height }]
+      : [];
   }
   if (format === "webp") {
     const out: DeclaredSize[] = [];

@@ -25,7 +25,11 @@ export function encodeImage(format: EncodedFormat, width: number, height: number
   if (format === "gif") return gifImage(width, height, { frames: 1, shift });
   const img = new PhotonImage(pictureRgba(width, height, shift), width, height);
   try {
-    return format === "png" ? img.get_bytes() : format === "jpeg" ? img.get_bytes_jpeg(85) : img.get_bytes_webp();
+    return format === "png"
+      ? img.get_bytes()
+      : format === "jpeg"
+        ? img.get_bytes_jpeg(85)
+        : img.get_bytes_webp();
   } finally {
     img.free();
   }

@@ -39,7 +39,11 @@ export class FaultyKv extends WorkerEntrypoint<Env> {
     return this.env.INNER.get(key, type);
   }
 
-  async put(key: string, value: ArrayBuffer | ArrayBufferView, options?: { expirationTtl?: number }): Promise<void> {
+  async put(
+    key: string,
+    value: ArrayBuffer | ArrayBufferView,
+    options?: { expirationTtl?: number },
+  ): Promise<void> {
     calls.put++;
     await inject(faults.kvPut, "put");
     await this.env.INNER.put(key, value, options);
@@ -48,7 +52,8 @@ export class FaultyKv extends WorkerEntrypoint<Env> {
 
 export default {
   async fetch(request: Request): Promise<Response> {
-    if (request.method === "POST") faults = { kvGet: "none", kvPut: "none", ...((await request.json()) as Partial<Faults>) };
+    if (request.method === "POST")
+      faults = { kvGet: "none", kvPut: "none", ...((await request.json()) as Partial<Faults>) };
     return Response.json({ faults, calls });
   },
 };

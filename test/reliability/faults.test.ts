@@ -24,7 +24,9 @@ const MAX_IN_FLIGHT = 3;
 
 let bindings: ReliabilityWorker;
 let files: ReliabilityWorker;
-const modelObjects = Object.fromEntries(Object.entries(folderObjects(tinyModelDir(), "root")).map(([k, v]) => [k.slice("root/".length), v]));
+const modelObjects = Object.fromEntries(
+  Object.entries(folderObjects(tinyModelDir(), "root")).map(([k, v]) => [k.slice("root/".length), v]),
+);
 const poisoned = poisonModelObjects(modelObjects);
 
 interface Answer {
@@ -43,15 +45,32 @@ interface Answer {
   ms: number;
 }
 
-async function analyze(w: ReliabilityWorker, image: Uint8Array, query: Record<string, string> = {}): Promise<Answer> {
+async function analyze(
+  w: ReliabilityWorker,
+  image: Uint8Array,
+  query: Record<string, string> = {},
+): Promise<Answer> {
   const t0 = performance.now();
-  const res = await w.fetch(`/v1/analyze?${new URLSearchParams(query)}`, { method: "POST", headers: { "content-type": "image/png" }, body: image as Uint8Array<ArrayBuffer> });
+  const res = await w.fetch(`/v1/analyze?${new URLSearchParams(query)}`, {
+    method: "POST",
+    headers: { "content-type": "image/png" },
+    body: image as Uint8Array<ArrayBuffer>,
+  });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: JSON.parse(text) as Answer["body"], ms: performance.now() - t0 };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: JSON.parse(text) as Answer["body"],
+    ms: performance.now() - t0,
+  };
 }
 
-async function stats(w: ReliabilityWorker): Promise<Record<string, number> & { hits_by_level: Record<string, number> }> {
-  return (await (await w.fetch("/v1/stats")).json()) as Record<string, number> & { hits_by_level: Record<string, number> };
+async function stats(
+  w: ReliabilityWorker,
+): Promise<Record<string, number> & { hits_by_level: Record<string, number> }> {
+  return (await (await w.fetch("/v1/stats")).json()) as Record<string, number> & {
+    hits_by_level: Record<string, number>;
+  };
 }
 
 const until = async (check: () => Promise<boolean>, what: string, timeoutMs = 10_000) => {
@@ -67,7 +86,9 @@ function expectProblem(a: Answer, status: number, code: string): void {
   expect(a.status, JSON.stringify(a.body)).toBe(status);
   expect(a.headers.get("content-type")).toBe("application/problem+json");
   expect(a.body.code).toBe(code);
-  expect(JSON.stringify(a.body)).not.toMatch(/\bat .*\(|\.ts:\d+|node_modules|Gather|guard|onnx\b|\.onnx|MODEL bucket/i);
+  expect(JSON.stringify(a.body)).not.toMatch(
+    /\bat .*\(|\.ts:\d+|node_modules|Gather|guard|onnx\b|\.onnx|MODEL bucket/i,
+  );
 }
 
 let imageCount = 0;
@@ -83,7 +104,15 @@ beforeAll(async () => {
       modelDir: tinyModelDir(),
       faultyKv: true,
       // fp32 features: an answer from cached features is then bit-identical to a freshly computed one.
-      vars: { CACHE_TIMEOUT_MS: String(CACHE_TIMEOUT_MS), FEATURE_DTYPE: "fp32", DEFAULT_NUM_BEAMS: "1", DEFAULT_MAX_NEW_TOKENS: "4", MAX_IN_FLIGHT: String(MAX_IN_FLIGHT), MAX_QUEUE: "1", MAX_IMAGE_BYTES: "300000" },
+      vars: {
+        CACHE_TIMEOUT_MS: String(CACHE_TIMEOUT_MS),
+        FEATURE_DTYPE: "fp32",
+        DEFAULT_NUM_BEAMS: "1",
+        DEFAULT_MAX_NEW_TOKENS: "4",
+        MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
+        MAX_QUEUE: "1",
+        MAX_IMAGE_BYTES: "300000",
+      },
     }),
     startReliabilityWorker({ vars: { DEFAULT_NUM_BEAMS: "1", DEFAULT_MAX_NEW_TOKENS: "3" } }),
   ]);
@@ -102,8 +131,13 @@ describe("cache faults: the answer is computed without the cache, and the caches
 
   async function clearEntries(): Promise<void> {
     const version = String((reference.body.model as { version: string }).version);
-    const hex = Buffer.from(await crypto.subtle.digest("SHA-256", image as Uint8Array<ArrayBuffer>)).toString("hex");
-    const keys = [featureKey(version, hex), await resultKey(version, hex, { task: TASK, textInput: undefined, numBeams: 1, maxNewTokens: 4 })];
+    const hex = Buffer.from(await crypto.subtle.digest("SHA-256", image as Uint8Array<ArrayBuffer>)).toString(
+      "hex",
+    );
+    const keys = [
+      featureKey(version, hex),
+      await resultKey(version, hex, { task: TASK, textInput: undefined, numBeams: 1, maxNewTokens: 4 }),
+    ];
     const kv = await bindings.mf.getKVNamespace("INNER", "faults");
     const caches = await bindings.mf.getCaches();
     for (const key of keys) {
@@ -112,7 +146,9 @@ describe("cache faults: the answer is computed without the cache, and the caches
     }
   }
 
-  async function underFault(inject: () => Promise<unknown>): Promise<{ faulty: Answer; errorsBefore: number }> {
+  async function underFault(
+    inject: () => Promise<unknown>,
+  ): Promise<{ faulty: Answer; errorsBefore: number }> {
     reference ??= await analyze(bindings, twin, { task: TASK });
     expect(reference.status, JSON.stringify(reference.body)).toBe(200);
     await clearEntries();
@@ -143,7 +179,9 @@ describe("cache faults: the answer is computed without the cache, and the caches
     const { faulty, errorsBefore } = await underFault(() => bindings.setKvFaults({ kvGet: "hang" }));
     expect((await stats(bindings)).store_errors! - errorsBefore).toBeGreaterThanOrEqual(2);
     // Two abandoned reads cost 2 × 300 ms on top of the computation; a hung read would cost the 20 s hang.
-    console.log(`KV reads hanging: ${Math.round(faulty.ms)} ms (the reference, computed without faults: ${Math.round(reference.ms)} ms)`);
+    console.log(
+      `KV reads hanging: ${Math.round(faulty.ms)} ms (the reference, computed without faults: ${Math.round(reference.ms)} ms)`,
+    );
     expect(faulty.ms).toBeGreaterThanOrEqual(2 * CACHE_TIMEOUT_MS - 20);
     expect(faulty.ms).toBeLessThan(reference.ms + 2 * CACHE_TIMEOUT_MS + 5000);
   });
@@ -153,7 +191,10 @@ describe("cache faults: the answer is computed without the cache, and the caches
       const { errorsBefore } = await underFault(() => bindings.setKvFaults({ kvPut }));
       // The writes run after the answer (waitUntil) and underFault has already lifted the fault; a hanging
       // write ends at CACHE_TIMEOUT_MS. Both (features, result) must have been counted as failed.
-      await until(async () => (await stats(bindings)).store_errors! - errorsBefore >= 2, `the failed KV writes (${kvPut})`);
+      await until(
+        async () => (await stats(bindings)).store_errors! - errorsBefore >= 2,
+        `the failed KV writes (${kvPut})`,
+      );
     }
   });
 
@@ -185,7 +226,10 @@ describe("cache faults: the answer is computed without the cache, and the caches
     const after = await analyze(bindings, image, { task: TASK });
     expect(after.status).toBe(200);
     expect(after.body.result).toEqual(reference.body.result);
-    await until(async () => (await analyze(bindings, image, { task: TASK })).body.cache?.result === "hit", "the result to be cached again");
+    await until(
+      async () => (await analyze(bindings, image, { task: TASK })).body.cache?.result === "hit",
+      "the result to be cached again",
+    );
   });
 });
 
@@ -194,9 +238,17 @@ describe("overload: a per-isolate limit answers 429 with Retry-After, and nothin
     const sent = Array.from({ length: MAX_IN_FLIGHT }, () => ({ chunks: 0 }));
     // Uploads that trickle (16 KB every 50 ms) hold every admission slot until they pass MAX_IMAGE_BYTES.
     const slow = sent.map((s) =>
-      bindings.fetch("/v1/analyze", { method: "POST", headers: { "content-type": "image/png" }, body: endlessBody(16 * 1024, 50, s), duplex: "half" } as RequestInit),
+      bindings.fetch("/v1/analyze", {
+        method: "POST",
+        headers: { "content-type": "image/png" },
+        body: endlessBody(16 * 1024, 50, s),
+        duplex: "half",
+      } as RequestInit),
     );
-    await until(async () => (await stats(bindings)).in_flight === MAX_IN_FLIGHT, "the slow uploads to be admitted");
+    await until(
+      async () => (await stats(bindings)).in_flight === MAX_IN_FLIGHT,
+      "the slow uploads to be admitted",
+    );
     const refused = await analyze(bindings, encodeImage("png", 40, 40, 3));
     expectProblem(refused, 429, "rate_limited");
     expect(refused.headers.get("retry-after")).toMatch(/^\d+$/);
@@ -208,11 +260,15 @@ describe("overload: a per-isolate limit answers 429 with Retry-After, and nothin
 
   it("a burst of 8 requests (one image, 8 tasks): 200s for the admitted, 429 + Retry-After for the rest, and every refused one succeeds on retry", async () => {
     const image = encodeImage("png", 48, 40, 211);
-    const sha = Buffer.from(await crypto.subtle.digest("SHA-256", image as Uint8Array<ArrayBuffer>)).toString("hex");
+    const sha = Buffer.from(await crypto.subtle.digest("SHA-256", image as Uint8Array<ArrayBuffer>)).toString(
+      "hex",
+    );
     const tasks = TASK_TOKENS.filter((t) => TASKS[t].input === "none");
     const answers = await Promise.all(tasks.map((task) => analyze(bindings, image, { task })));
     const statuses = answers.map((a) => a.status);
-    console.log(`burst of ${tasks.length} with MAX_IN_FLIGHT ${MAX_IN_FLIGHT}, MAX_QUEUE 1: ${statuses.join(",")}`);
+    console.log(
+      `burst of ${tasks.length} with MAX_IN_FLIGHT ${MAX_IN_FLIGHT}, MAX_QUEUE 1: ${statuses.join(",")}`,
+    );
     expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
     // How many are refused depends on how the requests arrive (an early one may finish before the last arrives).
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
@@ -244,7 +300,8 @@ describe("model files in R2 missing or corrupt: 503 naming the kind of cause, th
     for (const [key, bytes] of Object.entries(objects)) await b.put(key, bytes);
   };
   const image = encodeImage("png", 64, 48, 5);
-  const health = async () => (await (await files.fetch("/healthz")).json()) as { model: { state: string; error?: string } };
+  const health = async () =>
+    (await (await files.fetch("/healthz")).json()) as { model: { state: string; error?: string } };
 
   it("a corrupt tokenizer.json → model_config_unreadable", async () => {
     // The vision encoder is the first graph loaded: its faults fail the load before the others are read.
@@ -297,11 +354,20 @@ describe("onnxruntime throws at run time (graphs poisoned for chosen inputs): 50
 
   it("mid-generation in the decoder (past longer than the trigger)", async () => {
     const { image, twin } = freshPair();
-    const long = await analyze(files, image, { task: "<CAPTION>", max_new_tokens: String(DECODER_TRIGGER_STEP + 6) });
+    const long = await analyze(files, image, {
+      task: "<CAPTION>",
+      max_new_tokens: String(DECODER_TRIGGER_STEP + 6),
+    });
     expectProblem(long, 500, "internal_error");
     expect(long.body.step).toBe("language model");
-    const short = await analyze(files, image, { task: "<CAPTION>", max_new_tokens: String(DECODER_TRIGGER_STEP) });
-    const reference = await analyze(bindings, twin, { task: "<CAPTION>", max_new_tokens: String(DECODER_TRIGGER_STEP) });
+    const short = await analyze(files, image, {
+      task: "<CAPTION>",
+      max_new_tokens: String(DECODER_TRIGGER_STEP),
+    });
+    const reference = await analyze(bindings, twin, {
+      task: "<CAPTION>",
+      max_new_tokens: String(DECODER_TRIGGER_STEP),
+    });
     expect(short.status, JSON.stringify(short.body)).toBe(200);
     expect(short.body.result).toEqual(reference.body.result);
   });

@@ -22,7 +22,11 @@ const mib = (n: number) => `${(n / MiB).toFixed(2)} MiB`;
 
 /** A valid request answered from the result cache: the Worker itself is fine. */
 async function cheapProbe(): Promise<void> {
-  const res = await worker.fetch("/v1/analyze", { method: "POST", headers: { "content-type": "image/png" }, body: VALID as Uint8Array<ArrayBuffer> });
+  const res = await worker.fetch("/v1/analyze", {
+    method: "POST",
+    headers: { "content-type": "image/png" },
+    body: VALID as Uint8Array<ArrayBuffer>,
+  });
   const body = (await res.json()) as { cache?: { result: string } };
   expect(res.status, JSON.stringify(body)).toBe(200);
   expect(body.cache?.result).toBe("hit");
@@ -30,19 +34,40 @@ async function cheapProbe(): Promise<void> {
 
 /** A valid request that runs the language model (a new text_input each time, so never a result-cache hit). */
 async function probe(): Promise<void> {
-  const query = new URLSearchParams({ task: "<CAPTION_TO_PHRASE_GROUNDING>", text_input: `probe ${probes++}`, max_new_tokens: "1" });
-  const res = await worker.fetch(`/v1/analyze?${query}`, { method: "POST", headers: { "content-type": "image/png" }, body: VALID as Uint8Array<ArrayBuffer> });
+  const query = new URLSearchParams({
+    task: "<CAPTION_TO_PHRASE_GROUNDING>",
+    text_input: `probe ${probes++}`,
+    max_new_tokens: "1",
+  });
+  const res = await worker.fetch(`/v1/analyze?${query}`, {
+    method: "POST",
+    headers: { "content-type": "image/png" },
+    body: VALID as Uint8Array<ArrayBuffer>,
+  });
   const body = (await res.json()) as { cache?: { features: string; result: string } };
   expect(res.status, JSON.stringify(body)).toBe(200);
   expect(body.cache).toEqual({ features: "hit", result: "miss" });
 }
 
 beforeAll(async () => {
-  worker = await startReliabilityWorker({ modelDir: tinyModelDir(), vars: HOSTILE_VARS, outbound: hostileInternet, inspector: true });
+  worker = await startReliabilityWorker({
+    modelDir: tinyModelDir(),
+    vars: HOSTILE_VARS,
+    outbound: hostileInternet,
+    inspector: true,
+  });
   // Warm-up: the model loads, VALID's features and result are cached, the image_url path is exercised.
-  const first = await worker.fetch("/v1/analyze", { method: "POST", headers: { "content-type": "image/png" }, body: VALID as Uint8Array<ArrayBuffer> });
+  const first = await worker.fetch("/v1/analyze", {
+    method: "POST",
+    headers: { "content-type": "image/png" },
+    body: VALID as Uint8Array<ArrayBuffer>,
+  });
   expect(first.status, await first.text()).toBe(200);
-  const fetched = await worker.fetch("/v1/analyze", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ image_url: "https://images.example/picture.png", max_new_tokens: 3 }) });
+  const fetched = await worker.fetch("/v1/analyze", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ image_url: "https://images.example/picture.png", max_new_tokens: 3 }),
+  });
   expect(fetched.status, await fetched.text()).toBe(200);
   await probe();
   warmHeap = await worker.heap();
@@ -52,7 +77,9 @@ afterAll(async () => {
   await worker?.dispose();
 });
 
-async function send(c: HostileCase): Promise<{ status: number; text: string; contentType: string | null } | "reset"> {
+async function send(
+  c: HostileCase,
+): Promise<{ status: number; text: string; contentType: string | null } | "reset"> {
   try {
     const res = await worker.fetch(c.path ?? "/v1/analyze", c.init());
     return { status: res.status, text: await res.text(), contentType: res.headers.get("content-type") };
@@ -70,12 +97,21 @@ describe("hostile input against the Worker in workerd (tiny model)", () => {
     const answer = await send(c);
     const ms = performance.now() - t0;
     if (answer !== "reset") {
-      const body = answer.contentType?.includes("json") ? (JSON.parse(answer.text) as Record<string, unknown>) : {};
+      const body = answer.contentType?.includes("json")
+        ? (JSON.parse(answer.text) as Record<string, unknown>)
+        : {};
       const got = { status: answer.status, ...(typeof body.code === "string" ? { code: body.code } : {}) };
-      expect(c.answers, `answered ${answer.status} ${answer.text.slice(0, 300)}`).toContainEqual(c.platform || got.status === 200 ? { status: got.status } : got);
+      expect(c.answers, `answered ${answer.status} ${answer.text.slice(0, 300)}`).toContainEqual(
+        c.platform || got.status === 200 ? { status: got.status } : got,
+      );
       if (answer.status !== 200 && !c.platform) {
         expect(answer.contentType).toBe("application/problem+json");
-        expect(body).toMatchObject({ type: `urn:florence-edge:problem:${String(body.code)}`, status: answer.status, title: expect.any(String), detail: expect.any(String) });
+        expect(body).toMatchObject({
+          type: `urn:florence-edge:problem:${String(body.code)}`,
+          status: answer.status,
+          title: expect.any(String),
+          detail: expect.any(String),
+        });
         expect(answer.text).not.toMatch(/\bat .*\(|\.ts:\d+|node_modules|stack/i);
       }
     }
@@ -87,11 +123,15 @@ describe("hostile input against the Worker in workerd (tiny model)", () => {
     const after = await worker.memory();
     const grewBy = after.total - before.total;
     if (grewBy > 0) grown.push(`${c.name}: ${mib(before.total)} → ${mib(after.total)}`);
-    if (answer === "reset" || answer.status !== 200) expect(after.wasm, `WASM memory grew from ${mib(before.total)} to ${mib(after.total)}`).toEqual(before.wasm);
+    if (answer === "reset" || answer.status !== 200)
+      expect(after.wasm, `WASM memory grew from ${mib(before.total)} to ${mib(after.total)}`).toEqual(
+        before.wasm,
+      );
     else expect(after.total).toBeLessThanOrEqual(before.total * 1.25);
     // The next valid request: one that runs the model after anything that reached the decoder or the model
     // (or failed on the server's side), a result-cache hit after a refusal that never got that far.
-    if (answer !== "reset" && (answer.status === 200 || answer.status === 422 || answer.status >= 500)) await probe();
+    if (answer !== "reset" && (answer.status === 200 || answer.status === 422 || answer.status >= 500))
+      await probe();
     else await cheapProbe();
   });
 

@@ -9,13 +9,27 @@
 //   decoder_model_merged   past decoder length > DECODER_TRIGGER_STEP: the throw comes mid-generation
 // The models travel through R2 like any model folder: nothing in the Worker knows about this.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { DataType, makeAttribute, makeTensor, ModelProtoSchema, NodeProtoSchema, walkGraphs, type GraphProto, type NodeProto } from "../../onnx-graph";
+import {
+  DataType,
+  makeAttribute,
+  makeTensor,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  walkGraphs,
+  type GraphProto,
+  type NodeProto,
+} from "../../onnx-graph";
 
 export const VISION_TRIGGER = 2.55;
 /** The decoder throws at the step whose past holds more than this many tokens. */
 export const DECODER_TRIGGER_STEP = 3;
 
-function node(opType: string, inputs: string[], output: string, attrs: Record<string, number> = {}): NodeProto {
+function node(
+  opType: string,
+  inputs: string[],
+  output: string,
+  attrs: Record<string, number> = {},
+): NodeProto {
   return create(NodeProtoSchema, {
     opType,
     input: inputs,
@@ -36,7 +50,10 @@ function renameReads(graph: GraphProto, from: string, to: string): void {
 function guard(graph: GraphProto, input: string, conditionNodes: NodeProto[], condition: string): void {
   const checked = `${input}__checked`;
   renameReads(graph, input, checked);
-  graph.initializer.push(makeTensor("guard/table", Float32Array.of(0), [1]), makeTensor("guard/out_of_bounds", BigInt64Array.of(1000n), []));
+  graph.initializer.push(
+    makeTensor("guard/table", Float32Array.of(0), [1]),
+    makeTensor("guard/out_of_bounds", BigInt64Array.of(1000n), []),
+  );
   graph.node.unshift(
     ...conditionNodes,
     node("Cast", [condition], "guard/cond_i64", { to: DataType.INT64 }),
@@ -50,14 +67,25 @@ export function poisonVisionEncoder(bytes: Uint8Array): Uint8Array {
   const model = fromBinary(ModelProtoSchema, bytes);
   const graph = model.graph!;
   graph.initializer.push(makeTensor("guard/trigger", Float32Array.of(VISION_TRIGGER), []));
-  guard(graph, "pixel_values", [node("ReduceMax", ["pixel_values"], "guard/max", { keepdims: 0 }), node("Greater", ["guard/max", "guard/trigger"], "guard/cond")], "guard/cond");
+  guard(
+    graph,
+    "pixel_values",
+    [
+      node("ReduceMax", ["pixel_values"], "guard/max", { keepdims: 0 }),
+      node("Greater", ["guard/max", "guard/trigger"], "guard/cond"),
+    ],
+    "guard/cond",
+  );
   return toBinary(ModelProtoSchema, model);
 }
 
 export function poisonDecoder(bytes: Uint8Array): Uint8Array {
   const model = fromBinary(ModelProtoSchema, bytes);
   const graph = model.graph!;
-  graph.initializer.push(makeTensor("guard/trigger", BigInt64Array.of(BigInt(DECODER_TRIGGER_STEP)), []), makeTensor("guard/axis2", BigInt64Array.of(2n), []));
+  graph.initializer.push(
+    makeTensor("guard/trigger", BigInt64Array.of(BigInt(DECODER_TRIGGER_STEP)), []),
+    makeTensor("guard/axis2", BigInt64Array.of(2n), []),
+  );
   guard(
     graph,
     "inputs_embeds",
@@ -76,7 +104,8 @@ export function poisonModelObjects(objects: Record<string, Uint8Array>): Record<
   const out = { ...objects };
   const vision = "onnx/vision_encoder.onnx";
   const decoder = "onnx/decoder_model_merged.onnx";
-  if (!out[vision] || !out[decoder]) throw new Error("the model folder has no vision_encoder.onnx / decoder_model_merged.onnx");
+  if (!out[vision] || !out[decoder])
+    throw new Error("the model folder has no vision_encoder.onnx / decoder_model_merged.onnx");
   out[vision] = poisonVisionEncoder(out[vision]);
   out[decoder] = poisonDecoder(out[decoder]);
   return out;

@@ -27,7 +27,15 @@ export function probeWorkerBundle(): Promise<WorkerBundle> {
 }
 
 async function faultWorkerScript(): Promise<string> {
-  const out = await build({ entryPoints: [FAULT_WORKER], bundle: true, write: false, format: "esm", platform: "neutral", external: ["cloudflare:workers"], logLevel: "silent" });
+  const out = await build({
+    entryPoints: [FAULT_WORKER],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "neutral",
+    external: ["cloudflare:workers"],
+    logLevel: "silent",
+  });
   return out.outputFiles[0]!.text;
 }
 
@@ -81,7 +89,11 @@ class Inspector {
   private readonly waiting = new Map<number, (v: Record<string, unknown>) => void>();
   private constructor(private readonly ws: WebSocket) {
     ws.addEventListener("message", (ev) => {
-      const msg = JSON.parse(String(ev.data)) as { id?: number; result?: Record<string, unknown>; error?: unknown };
+      const msg = JSON.parse(String(ev.data)) as {
+        id?: number;
+        result?: Record<string, unknown>;
+        error?: unknown;
+      };
       // workerd answers HeapProfiler.takeHeapSnapshot, after the last chunk, by echoing the request (no
       // `result`): any message with the call's id ends the call.
       const done = msg.id !== undefined ? this.waiting.get(msg.id) : undefined;
@@ -93,9 +105,13 @@ class Inspector {
   }
 
   static async connect(port: number, workerName: string): Promise<Inspector> {
-    const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as { id: string; webSocketDebuggerUrl: string }[];
+    const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as {
+      id: string;
+      webSocketDebuggerUrl: string;
+    }[];
     const target = targets.find((t) => t.id === `core:user:${workerName}`);
-    if (!target) throw new Error(`no inspector target for ${workerName}: ${targets.map((t) => t.id).join(", ")}`);
+    if (!target)
+      throw new Error(`no inspector target for ${workerName}: ${targets.map((t) => t.id).join(", ")}`);
     const ws = new WebSocket(target.webSocketDebuggerUrl);
     await new Promise((resolve, reject) => {
       ws.addEventListener("open", resolve, { once: true });
@@ -104,7 +120,11 @@ class Inspector {
     return new Inspector(ws);
   }
 
-  call(method: string, params: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  call(
+    method: string,
+    params: Record<string, unknown> = {},
+    timeoutMs = 30_000,
+  ): Promise<Record<string, unknown>> {
     const id = this.next++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -127,21 +147,32 @@ class Inspector {
 const API = "api";
 const FAULTS = "faults";
 
-export async function startReliabilityWorker(opts: ReliabilityWorkerOptions = {}): Promise<ReliabilityWorker> {
+export async function startReliabilityWorker(
+  opts: ReliabilityWorkerOptions = {},
+): Promise<ReliabilityWorker> {
   const bundle = await probeWorkerBundle();
   const inspectorPort = opts.inspector ? await freePort() : undefined;
   const api: WorkerOptions = {
     name: API,
     modules: [
       { type: "ESModule", path: "worker.js", contents: bundle.js },
-      ...bundle.wasm.map((w) => ({ type: "CompiledWasm" as const, path: w.name, contents: new Uint8Array(readFileSync(w.path)) })),
+      ...bundle.wasm.map((w) => ({
+        type: "CompiledWasm" as const,
+        path: w.name,
+        contents: new Uint8Array(readFileSync(w.path)),
+      })),
     ],
     compatibilityDate: COMPATIBILITY_DATE,
     r2Buckets: ["MODEL"],
     cache: true,
     bindings: { MODEL_PREFIX: "", ...opts.vars },
-    outboundService: (req: unknown) => (opts.outbound ? opts.outbound(req as unknown as Request) : new Response("no internet in tests", { status: 599 })) as never,
-    ...(opts.faultyKv ? { serviceBindings: { FEATURES: { name: FAULTS, entrypoint: "FaultyKv" } } } : { kvNamespaces: ["FEATURES"] }),
+    outboundService: (req: unknown) =>
+      (opts.outbound
+        ? opts.outbound(req as unknown as Request)
+        : new Response("no internet in tests", { status: 599 })) as never,
+    ...(opts.faultyKv
+      ? { serviceBindings: { FEATURES: { name: FAULTS, entrypoint: "FaultyKv" } } }
+      : { kvNamespaces: ["FEATURES"] }),
   };
   const workers: WorkerOptions[] = [api];
   if (opts.faultyKv) {
@@ -158,14 +189,16 @@ export async function startReliabilityWorker(opts: ReliabilityWorkerOptions = {}
     await mf.ready;
     if (opts.modelDir) {
       const bucket = await mf.getR2Bucket("MODEL", API);
-      for (const [key, bytes] of Object.entries(folderObjects(opts.modelDir, "root"))) await bucket.put(key.slice("root/".length), bytes);
+      for (const [key, bytes] of Object.entries(folderObjects(opts.modelDir, "root")))
+        await bucket.put(key.slice("root/".length), bytes);
     }
     if (inspectorPort !== undefined) inspector = await Inspector.connect(inspectorPort, API);
   } catch (err) {
     await mf.dispose();
     throw err;
   }
-  const fetchApi = (path: string, init?: RequestInit) => mf.dispatchFetch(`http://api.test${path}`, init as never) as unknown as Promise<Response>;
+  const fetchApi = (path: string, init?: RequestInit) =>
+    mf.dispatchFetch(`http://api.test${path}`, init as never) as unknown as Promise<Response>;
   return {
     mf,
     fetch: fetchApi,

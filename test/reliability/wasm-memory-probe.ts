@@ -25,7 +25,9 @@ W.Instance = new Proxy(WebAssembly.Instance, {
     return instance;
   },
 });
-const originalInstantiate = WebAssembly.instantiate.bind(WebAssembly) as (...a: unknown[]) => Promise<unknown>;
+const originalInstantiate = WebAssembly.instantiate.bind(WebAssembly) as (
+  ...a: unknown[]
+) => Promise<unknown>;
 W.instantiate = async (...args: unknown[]) => {
   const out = await originalInstantiate(...args);
   keepExported(out instanceof WebAssembly.Instance ? out : (out as { instance?: unknown }).instance);
