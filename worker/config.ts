@@ -5,7 +5,7 @@
 export interface AppConfig {
   /** Largest accepted image, in bytes (raw body, decoded base64, multipart file or fetched URL). */
   maxImageBytes: number;
-  /** Smallest and largest accepted width/height, and the pixel cap (decoding needs ~12 bytes per pixel). */
+  /** Smallest and largest accepted width/height, and the pixel cap (decoding needs ~17 bytes per pixel). */
   minImageSide: number;
   maxImageSide: number;
   maxImagePixels: number;
@@ -42,8 +42,9 @@ export const DEFAULT_CONFIG: Readonly<AppConfig> = Object.freeze({
   maxImageBytes: 20 * 1024 * 1024,
   minImageSide: 16,
   maxImageSide: 16000,
-  // photon holds ~8 bytes/pixel while decoding plus 4 in JS: 10 MP stays well inside a 128 MB isolate's
-  // share next to the model (runtime/pixels/decode.ts).
+  // Measured (docs/SECURITY.md): photon grows its WASM memory by ~13.3 bytes/pixel while decoding, plus 4 in JS
+  // for the RGBA copy: 10 MP needs ~165 MiB, more than a 128 MiB isolate. Kept at 10 MP until the decode has
+  // an isolate of its own (issue 7); an isolate that decodes next to the model should set ~1.5–4 MP.
   maxImagePixels: 10_000_000,
   defaultNumBeams: 3,
   defaultMaxNewTokens: 1024,
