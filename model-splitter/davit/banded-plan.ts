@@ -91,12 +91,16 @@ export function planBandedVision(graph: GraphProto, inputs: Record<string, Facts
   const pos = new Map(costs.nodes.map((c, i) => [c.node, i]));
   let stages = o.stages ?? 0;
   if (o.stages === undefined) {
+    const stageConvs = new Map(segments.filter((x) => x.kind === "convEmbed").map((x) => [x.stage, x.nodes.find((n) => n.opType === "Conv")!.output[0]!]));
     for (const seg of segments) {
       const idx = seg.nodes.map((n) => pos.get(n)).filter((i): i is number => i !== undefined);
-      const peak = activationPeak(costs, Math.min(...idx), Math.max(...idx) + 1).peak;
+      // Activations only: a large run-time weight (an int8 conv's dequantized copy) does not shrink with bands.
+      const peak = activationPeak(costs, Math.min(...idx), Math.max(...idx) + 1, { runtimeWeights: false }).peak;
       // Half the room: a stage holds its weights and a few pieces' inputs and outputs besides one segment's
       // activations, and allocator fragmentation makes whole-map activations cost more than their sum.
-      if (peak > room / 2) stages = Math.max(stages, seg.stage + 1);
+      // A map of fewer than 4 window rows (stage 3 at 768²: 2) gains little from bands.
+      const rows = seg.kind === "convEmbed" ? 0 : mapOf(ctx, seg.input, stageConvs, seg.stage).height;
+      if (peak > room / 2 && rows >= 4 * cfg.windowSize) stages = Math.max(stages, seg.stage + 1);
     }
   }
   if (stages === 0) return undefined;

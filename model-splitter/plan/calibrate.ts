@@ -4,7 +4,8 @@
 // measurements: measured ≈ runtime + resident·weights + activation·(estimated activations) + JS inputs/outputs.
 import type { Calibration, SplitManifest } from "../manifest";
 
-const MIN_ACTIVATION = 4 * 2 ** 20;
+/** Stages with less estimated activation are dominated by fixed costs (growth steps of WASM memory). */
+const MIN_ACTIVATION = 16 * 2 ** 20;
 
 export function fitCalibration(manifests: SplitManifest[], base: Calibration): Calibration {
   let factor = 0;

@@ -17,8 +17,14 @@ export interface NodeCost {
   weights: Set<string>;
   /** Bytes of its outputs (0 for views). */
   outBytes: number;
-  /** Peak of its subgraphs' own activations (If branches), beyond its inputs and outputs. */
+  /**
+   * Peak of what the node needs beyond its inputs and outputs while it runs: its subgraphs' own activations
+   * (If branches), and weights computed at run time for it (DequantizeLinear of an int8 Conv weight is not
+   * folded to fp32 at load, so the fp32 weight exists while the Conv runs).
+   */
   innerPeak: number;
+  /** The part of innerPeak that is run-time weights. */
+  runtimeWeights: number;
 }
 
 export interface GraphCosts {
@@ -43,7 +49,9 @@ export function graphCosts(graph: GraphProto, facts: GraphFacts, outerInits: Map
     const weights = new Set(all.filter((r) => inits.has(r)));
     const outBytes = VIEW_OPS.has(n.opType) ? 0 : n.output.reduce((a, o) => a + (o ? bytesOf(lookup(facts, o) ?? { type: 1, dims: [] }) : 0), 0);
     const sub = facts.subgraphs.get(n);
-    nodes.push({ node: n, weights, outBytes, innerPeak: sub ? innerPeak(sub) : 0 });
+    const computed = closure.filter((p) => p.opType !== "Constant").flatMap((p) => p.output.filter((o) => o));
+    const runtimeWeights = computed.reduce((a, o) => a + bytesOf(lookup(facts, o) ?? { type: 1, dims: [] }), 0);
+    nodes.push({ node: n, weights, outBytes, innerPeak: (sub ? innerPeak(sub) : 0) + runtimeWeights, runtimeWeights });
   }
   return { graph, facts, statics, nodes, weightBytes };
 }
@@ -69,7 +77,7 @@ export interface Liveness {
  * Activation peak of running nodes [from, to) as one session: its inputs are fed (live throughout), its
  * outputs stay until the run ends.
  */
-export function activationPeak(c: GraphCosts, from: number, to: number, opts: { inputsLive?: boolean } = {}): Liveness {
+export function activationPeak(c: GraphCosts, from: number, to: number, opts: { inputsLive?: boolean; runtimeWeights?: boolean } = {}): Liveness {
   const range = c.nodes.slice(from, to);
   const graphOutputs = new Set(c.graph.output.map((o) => o.name));
   const made = new Map<string, number>();
@@ -101,7 +109,7 @@ export function activationPeak(c: GraphCosts, from: number, to: number, opts: { 
   for (const [r, i] of rootLast) if (Number.isFinite(i) && !(inputsLive && inputs.includes(r))) (freeAt.get(i) ?? freeAt.set(i, []).get(i)!).push(r);
   range.forEach((r, i) => {
     live += r.outBytes;
-    peak = Math.max(peak, live + r.innerPeak);
+    peak = Math.max(peak, live + r.innerPeak - (opts.runtimeWeights === false ? r.runtimeWeights : 0));
     for (const v of freeAt.get(i) ?? []) live -= sizeOfRoot(v);
   });
   function sizeOfRoot(v: string): number {
