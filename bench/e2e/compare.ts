@@ -18,6 +18,8 @@ export interface Ratio {
   ratio: number;
   oursP50: number;
   peerP50: number;
+  /** Fastest request / fastest request: the least disturbed runs, an estimate for an idle machine. */
+  bestRatio: number;
   /** The same with CPU time per request (ms), where both rows have it. */
   cpuRatio?: number;
   oursCpuP50?: number;
@@ -65,7 +67,7 @@ export function ratios(rows: readonly Row[]): Ratio[] {
     const b = byId.get(p.peer);
     if (!a?.latency || !b?.latency) continue;
     const cpu = a.cpu && b.cpu ? { cpuRatio: a.cpu.p50 / b.cpu.p50, oursCpuP50: a.cpu.p50, peerCpuP50: b.cpu.p50 } : {};
-    out.push({ ...p, ratio: a.latency.p50 / b.latency.p50, oursP50: a.latency.p50, peerP50: b.latency.p50, ...cpu });
+    out.push({ ...p, ratio: a.latency.p50 / b.latency.p50, oursP50: a.latency.p50, peerP50: b.latency.p50, bestRatio: a.latency.min / b.latency.min, ...cpu });
   }
   return out;
 }

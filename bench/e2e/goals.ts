@@ -3,7 +3,7 @@ import type { Efficiency, Ratio } from "./compare";
 import { fmtMs, fmtPct, fmtRatio } from "./table";
 import type { JobInfo, Row } from "./types";
 
-export type GoalStatus = "met" | "not met" | "not measured" | "partly measured";
+export type GoalStatus = "met" | "not met" | "not measured" | "partly measured" | "mixed";
 
 export interface Goal {
   goal: string;
@@ -14,12 +14,24 @@ export interface Goal {
 
 const byQuestion = (rs: readonly Ratio[], prefix: string) => rs.filter((r) => r.question.startsWith(prefix));
 
+/**
+ * A ratio goal over several comparisons, judged on wall time and on CPU time (on a shared machine the two can
+ * disagree: jobs run at different times under different load). "mixed" says which comparisons fail on which.
+ */
 function ratioGoal(goal: string, limit: number, rs: readonly Ratio[]): Goal {
   if (rs.length === 0) return { goal, target: `≤ ${limit}×`, measured: "–", status: "not measured" };
+  const ok = (x: number | undefined) => x !== undefined && x <= limit;
   const measured = rs
-    .map((r) => `${fmtRatio(r.ratio)} (${r.question.replace(/^.*?, /, "")}: ${fmtMs(r.oursP50)} / ${fmtMs(r.peerP50)} ms; CPU time ${fmtRatio(r.cpuRatio)})`)
+    .map((r) => `${fmtRatio(r.ratio)} wall, ${fmtRatio(r.cpuRatio)} CPU (${r.question.replace(/^.*?, /, "")}: ${fmtMs(r.oursP50)} / ${fmtMs(r.peerP50)} ms)`)
     .join("; ");
-  return { goal, target: `≤ ${limit}×`, measured, status: rs.every((r) => r.ratio <= limit) ? "met" : "not met" };
+  const wallOk = rs.every((r) => ok(r.ratio));
+  const cpuOk = rs.every((r) => ok(r.cpuRatio));
+  const noneOk = rs.every((r) => !ok(r.ratio) && !ok(r.cpuRatio));
+  const failing = rs
+    .filter((r) => !ok(r.ratio) || !ok(r.cpuRatio))
+    .map((r) => `${r.question.replace(/^.*?, /, "")} (${[!ok(r.ratio) ? "wall" : "", !ok(r.cpuRatio) ? "CPU" : ""].filter(Boolean).join(" and ")})`);
+  const status: GoalStatus = wallOk && cpuOk ? "met" : noneOk ? "not met" : "mixed";
+  return { goal, target: `≤ ${limit}×`, measured: status === "mixed" ? `${measured}. Not met: ${failing.join("; ")}` : measured, status };
 }
 
 export interface GoalInputs {
@@ -43,7 +55,8 @@ export function judgeGoals(x: GoalInputs): Goal[] {
     ...miss,
     goal: `${miss.goal}, every stage ≤ 128 MiB`,
     target: "≤ 0.8× and each stage ≤ 128 MiB",
-    measured: `${miss.measured}. Per-stage memory: not available yet (issue 7). ${wasm.join("; ")}`,
+    measured: `Latency ${miss.status}: ${miss.measured}. Per-stage memory: not available yet (issue 7). ${wasm.join("; ")}`,
+    // Per-stage memory cannot be measured before issue 7, so the goal is at best partly measured.
     status: miss.status === "not measured" ? "not measured" : "partly measured",
   });
 

@@ -7,19 +7,15 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { PRESETS } from "../../synthetic-model/presets";
-import { efficiency, ratios } from "./compare";
+import { derive, type StoredRun } from "./derive";
 import { edgeRows } from "./run-edge";
-import { judgeGoals } from "./goals";
 import { prepareImages } from "./images";
 import { loadSampler, machineInfo, runName } from "./machine";
 import { E2E_DIR, REPO_ROOT, RESULTS_DIR } from "./paths";
 import { filterJobs, FULL_REPEATS, jobLabel, jobWeights, plannedJobs, QUICK_REPEATS, type ChildSpec } from "./plan";
 import { parseArgs } from "./args";
 import { folderPreset, prepareFp32, prepareInt8 } from "./prep";
-import { renderReport } from "./report";
-import { peaks as bestPeaks } from "./run-matmul-peak";
-import type { JobInfo, JobResult, MatMulPeak, Row } from "./types";
+import type { JobInfo, JobResult, Row } from "./types";
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -98,52 +94,25 @@ async function main(): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
   }
 
-  const peakList: MatMulPeak[] = infos.flatMap((j) => j.matmul ?? []);
-  const peaksByThreads: Record<number, ReturnType<typeof bestPeaks>> = {};
-  for (const n of new Set(peakList.map((p) => p.threads))) peaksByThreads[n] = bestPeaks(peakList.filter((p) => p.threads === n));
-  const encoderTokens = (infos.find((j) => j.extra?.encoderTokens)?.extra?.encoderTokens ?? {}) as Record<string, number>;
-  const rs = ratios(rows);
-  const preset = folderPreset(fp32.dir);
-  const eff = efficiency(rows, PRESETS[preset], encoderTokens, peaksByThreads);
   const wallSeconds = (performance.now() - started) / 1000;
-  const goals = judgeGoals({ rows, ratios: rs, efficiency: eff, jobs: infos, quick: args.quick, wallSeconds });
   const loadStats = load.stop();
   const name = `${runName()}${args.quick ? "-quick" : ""}${args.tag ? `-${args.tag}` : ""}`;
-  const date = new Date().toISOString();
-  const md = renderReport({
+  const stored: StoredRun = {
     name,
-    date,
-    quick: args.quick,
-    tokens: args.tokens,
-    machine,
-    load: loadStats,
-    models: { fp32, int8 },
-    rows,
-    jobs: infos,
-    ratios: rs,
-    efficiency: eff,
-    peaks: peakList,
-    goals,
-    wallSeconds,
-    skipped,
-  });
-  console.log(md);
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const json = {
-    name,
-    date,
+    date: new Date().toISOString(),
     args,
     machine,
     load: loadStats,
     seconds: { wall: wallSeconds, prep: prepSeconds, jobs: (performance.now() - benchStarted) / 1000 },
     models: { fp32, int8 },
-    macs: { preset, encoderTokens },
+    macs: { preset: folderPreset(fp32.dir), encoderTokens: (infos.find((j) => j.extra?.encoderTokens)?.extra?.encoderTokens ?? {}) as Record<string, number> },
     jobs: infos,
     rows,
-    ratios: rs,
-    efficiency: eff,
-    goals,
+    skipped,
   };
+  const { json, markdown: md } = derive(stored);
+  console.log(md);
+  mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(json, null, 1)}\n`);
   writeFileSync(join(RESULTS_DIR, `${name}.md`), md);
   log(`wrote ${relative(REPO_ROOT, join(RESULTS_DIR, name))}.{json,md} (prep ${prepSeconds.toFixed(0)} s, wall ${wallSeconds.toFixed(0)} s)`);

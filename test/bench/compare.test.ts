@@ -28,6 +28,7 @@ describe("ratios", () => {
     const rs = ratios(rows);
     const hit = rs.find((r) => r.question.startsWith("<CAPTION> feature hit vs transformers.js-WASM (its full request), 2t"));
     expect(hit?.ratio).toBeCloseTo(250 / 1500, 12);
+    expect(hit?.bestRatio).toBeCloseTo(200 / 1000, 12);
     const miss = rs.find((r) => r.question.startsWith("<CAPTION> new image vs transformers.js-WASM, 2t, ours int8 / peer fp32"));
     expect(miss?.ratio).toBeCloseTo(900 / 1500, 12);
     // No 1-thread rows, no int8 peer: none of those questions appear.
