@@ -14,12 +14,19 @@ export interface PieceCost {
   ioBytes: number;
 }
 
+/**
+ * Fitted to the probe's measurements of the base int8 split on onnxruntime-web 1.30 (bench/split/
+ * results-base-int8.md): runtime ≈ 16 MiB of initial WASM memory + 6–8 MiB of JS; weights ≈ 1.1× resident,
+ * their bytes held once more in JS while a session is created; banded vision and encoder stages needed up to
+ * 1.6× their estimated activations (allocator growth steps and fragmentation), so 1.7 is planned for.
+ * `npm run split:probe -- --dir SPLIT --fit FILE` refits it; `npm run split -- --calibration FILE` uses a fit.
+ */
 export const DEFAULT_CALIBRATION: Calibration = {
   runtimeBytes: 24 * 2 ** 20,
-  createFactor: 2.3,
-  residentFactor: 1.25,
-  activationFactor: 1.3,
-  source: "defaults (not fitted)",
+  createFactor: 2.2,
+  residentFactor: 1.15,
+  activationFactor: 1.7,
+  source: "fitted to probe measurements of the base int8 split (onnxruntime-web 1.30, bench/split/results-base-int8.md)",
 };
 
 export function estimateStage(pieces: PieceCost[], cal: Calibration, extraJs = 0): StageEstimate {
