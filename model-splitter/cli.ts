@@ -43,7 +43,9 @@ interface CliOptions {
 
 const program = new Command()
   .name("split")
-  .description("cut a Florence-2 model folder into stages that fit a Worker isolate, with files that fit a KV value")
+  .description(
+    "cut a Florence-2 model folder into stages that fit a Worker isolate, with files that fit a KV value",
+  )
   .requiredOption("--in <dir>", "model folder (config files + onnx/), fp32 or int8")
   .requiredOption("--out <dir>", "output folder (replaced)")
   .option("--budget <size>", "memory of one stage (JS heap + WASM)", bytes, 128 * 2 ** 20)
@@ -52,8 +54,16 @@ const program = new Command()
   .option("--target <size>", "what the planner aims for (default: 7/8 of the budget)", bytes)
   .option("--max-rows <n>", "beams the decoder stages hold", int, 3)
   .option("--max-decoder-length <n>", "decoder cache length the decoder stages hold", int, 128)
-  .option("--max-encoder-length <n>", "longest encoder input (default 577 image tokens + 64 prompt tokens)", int)
-  .option("--band-stages <n>", "run DaViT stages 0..n-1 in bands (default: those whose blocks do not fit whole)", int)
+  .option(
+    "--max-encoder-length <n>",
+    "longest encoder input (default 577 image tokens + 64 prompt tokens)",
+    int,
+  )
+  .option(
+    "--band-stages <n>",
+    "run DaViT stages 0..n-1 in bands (default: those whose blocks do not fit whole)",
+    int,
+  )
   .option("--band-rows <n>", "rows per band (default: the largest that fits)", int, 0)
   .option("--calibration <file>", "memory model (JSON, as written by npm run split:probe -- --fit)")
   .option("--probe", "measure every stage with the probe and record it in manifest.json", false)
@@ -69,7 +79,9 @@ const program = new Command()
       maxEncoderLength: o.maxEncoderLength,
       bandStages: o.bandStages,
       bandRows: o.bandRows,
-      calibration: o.calibration ? (JSON.parse(readFileSync(o.calibration, "utf8")) as Calibration) : undefined,
+      calibration: o.calibration
+        ? (JSON.parse(readFileSync(o.calibration, "utf8")) as Calibration)
+        : undefined,
     });
     const t = performance.now();
     let { manifest } = splitModel(o.in, o.out, opts, (line) => process.stderr.write(`${line}\n`));

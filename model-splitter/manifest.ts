@@ -89,7 +89,9 @@ export interface BandPass {
   bands: [number, number][];
   /** Named statistics from earlier passes, fed to the band graph under the same names. */
   stats: string[];
-  output: { kind: "map"; name: string; channels: number } | { kind: "stat"; name: string; reduce: StatReduce; dims: number[] };
+  output:
+    | { kind: "map"; name: string; channels: number }
+    | { kind: "stat"; name: string; reduce: StatReduce; dims: number[] };
   drop: string[];
 }
 

@@ -37,14 +37,34 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-async function main(o: { model: string; split: string; images: string; tasks: string; maxNewTokens: string; beams: string }): Promise<void> {
+async function main(o: {
+  model: string;
+  split: string;
+  images: string;
+  tasks: string;
+  maxNewTokens: string;
+  beams: string;
+}): Promise<void> {
   installPhoton(photonWasmModule);
   const ort = await loadOrtWeb("wasm");
   const wasmModule = await compileOrtWasm();
-  const whole: Florence2Engine = await createOrtWebNodeEngine({ modelDir: o.model, build: "wasm", precompiled: true, numThreads: 1 });
-  const staged: Florence2Engine = await createStagedWebEngine({ loadFile: fileLoader(o.split), ort, wasmModule, numThreads: 1 });
+  const whole: Florence2Engine = await createOrtWebNodeEngine({
+    modelDir: o.model,
+    build: "wasm",
+    precompiled: true,
+    numThreads: 1,
+  });
+  const staged: Florence2Engine = await createStagedWebEngine({
+    loadFile: fileLoader(o.split),
+    ort,
+    wasmModule,
+    numThreads: 1,
+  });
   const folder = await readModelFolder(fileLoader(o.model));
-  const [pa, pb] = [new Florence2(whole, folder), new Florence2(staged, await readModelFolder(fileLoader(o.split)))];
+  const [pa, pb] = [
+    new Florence2(whole, folder),
+    new Florence2(staged, await readModelFolder(fileLoader(o.split))),
+  ];
   const rows: Row[] = [];
   const gen = { numBeams: Number(o.beams), maxNewTokens: Number(o.maxNewTokens) };
   for (const file of o.images.split(",")) {
@@ -59,7 +79,9 @@ async function main(o: { model: string; split: string; images: string; tasks: st
     const featureDiff = maxDiff(fa, fb);
     for (const taskName of o.tasks.split(",")) {
       const task = resolveTask(taskName);
-      const ids = folder.tokenizer.encodePrompt(buildPrompt(task, undefined, { width: px.width, height: px.height }));
+      const ids = folder.tokenizer.encodePrompt(
+        buildPrompt(task, undefined, { width: px.width, height: px.height }),
+      );
       const [ea, eb] = [await whole.embedTokens(ids), await staged.embedTokens(ids)];
       const d = whole.info.dModel;
       const S = fa.length / d + ids.length;
@@ -88,16 +110,27 @@ async function main(o: { model: string; split: string; images: string; tasks: st
   }
   await whole.release();
   await staged.release();
-  const lines = ["| image | task | image_features max diff | embeddings | encoder states | tokens equal (n) | vision ms whole / split |", "|---|---|---:|---:|---:|---|---|"];
-  for (const r of rows) lines.push(`| ${r.image} | ${r.task} | ${r.imageFeatures.toExponential(2)} | ${r.embeddings.toExponential(2)} | ${r.encoder.toExponential(2)} | ${r.tokensEqual ? "yes" : "NO"} (${r.tokens}) | ${r.wholeMs.toFixed(0)} / ${r.splitMs.toFixed(0)} |`);
+  const lines = [
+    "| image | task | image_features max diff | embeddings | encoder states | tokens equal (n) | vision ms whole / split |",
+    "|---|---|---:|---:|---:|---|---|",
+  ];
+  for (const r of rows)
+    lines.push(
+      `| ${r.image} | ${r.task} | ${r.imageFeatures.toExponential(2)} | ${r.embeddings.toExponential(2)} | ${r.encoder.toExponential(2)} | ${r.tokensEqual ? "yes" : "NO"} (${r.tokens}) | ${r.wholeMs.toFixed(0)} / ${r.splitMs.toFixed(0)} |`,
+    );
   process.stdout.write(`${lines.join("\n")}\n`);
-  if (rows.some((r) => !r.tokensEqual || r.imageFeatures > 1e-5 || r.encoder > 1e-5 || r.embeddings > 1e-5)) process.exitCode = 1;
+  if (rows.some((r) => !r.tokensEqual || r.imageFeatures > 1e-5 || r.encoder > 1e-5 || r.embeddings > 1e-5))
+    process.exitCode = 1;
 }
 
 await new Command()
   .requiredOption("--model <dir>", "the model folder that was split")
   .requiredOption("--split <dir>", "the split folder")
-  .option("--images <list>", "images (file names in test/fixtures/images/skimage or paths)", "coins.png,page.png,logo.png,ihc.png")
+  .option(
+    "--images <list>",
+    "images (file names in test/fixtures/images/skimage or paths)",
+    "coins.png,page.png,logo.png,ihc.png",
+  )
   .option("--tasks <list>", "task tokens", "<CAPTION>,<OD>,<OCR>")
   .option("--max-new-tokens <n>", "tokens per answer", "40")
   .option("--beams <n>", "beams", "3")

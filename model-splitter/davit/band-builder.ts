@@ -24,13 +24,17 @@ export type { BandContext, GroupGraph, MapGeometry, StatSpec } from "./band-grap
 
 /** A frontier value whose last dim is `channels`. */
 function withChannels(ctx: BandContext, values: string[], channels: number): string {
-  const v = values.find((x) => lookup(ctx.facts, x)?.dims.at(-1) === channels && (lookup(ctx.facts, x)?.dims.length ?? 0) >= 2);
+  const v = values.find(
+    (x) => lookup(ctx.facts, x)?.dims.at(-1) === channels && (lookup(ctx.facts, x)?.dims.length ?? 0) >= 2,
+  );
   if (!v) throw new Error(`no per-token value with ${channels} channels among ${values.join(", ")}`);
   return v;
 }
 
 function weightOps(ctx: BandContext, seg: Segment): NodeProto[] {
-  return seg.nodes.filter((n) => WEIGHT_OPS.has(n.opType) && n.input[1] && ctx.statics.values.has(n.input[1]));
+  return seg.nodes.filter(
+    (n) => WEIGHT_OPS.has(n.opType) && n.input[1] && ctx.statics.values.has(n.input[1]),
+  );
 }
 
 function convOf(seg: Segment): NodeProto {
@@ -65,11 +69,20 @@ function tokens(b: Band, nchw: string, channels: number): string {
   return b.reshape(b.transpose(nchw, [0, 2, 3, 1]), [1, -1, channels]);
 }
 
-export function buildGroup(ctx: BandContext, id: string, segs: Segment[], geo: { in: MapGeometry; out: MapGeometry }): GroupGraph {
+export function buildGroup(
+  ctx: BandContext,
+  id: string,
+  segs: Segment[],
+  geo: { in: MapGeometry; out: MapGeometry },
+): GroupGraph {
   const b = new Band(ctx, id);
   const first = segs[0]!;
   const layout = first.kind === "convEmbed" && first.input === "pixel_values" ? "nchw" : "tokens";
-  b.g.input("band_in", DataType.FLOAT, layout === "nchw" ? [1, geo.in.channels, "rows", geo.in.width] : [1, "tokens", geo.in.channels]);
+  b.g.input(
+    "band_in",
+    DataType.FLOAT,
+    layout === "nchw" ? [1, geo.in.channels, "rows", geo.in.width] : [1, "tokens", geo.in.channels],
+  );
   b.g.input("band_mask", DataType.FLOAT, ["rows"]);
   let x: string;
   let rowMap = { stride: 1, kernel: 1, pad: 0 };
@@ -100,7 +113,8 @@ export function buildGroup(ctx: BandContext, id: string, segs: Segment[], geo: {
   } else x = "band_in";
 
   for (const seg of rest) {
-    if (seg.kind === "dwConv" || seg.kind === "convEmbed") throw new Error(`a ${seg.kind} segment can only start a band group`);
+    if (seg.kind === "dwConv" || seg.kind === "convEmbed")
+      throw new Error(`a ${seg.kind} segment can only start a band group`);
     const { width: W, channels: C } = geo.out;
     const heads = ctx.heads[seg.stage]!;
     const d = C / heads;
@@ -109,16 +123,26 @@ export function buildGroup(ctx: BandContext, id: string, segs: Segment[], geo: {
     } else if (seg.kind === "windowAttention") {
       const ws = ctx.windowSize;
       const ln = b.closure(seg, seg.input, x, (f) => withChannels(ctx, f, C));
-      const windows = b.reshape(b.transpose(b.reshape(ln, [1, -1, ws, W / ws, ws, C]), [0, 1, 3, 2, 4, 5]), [-1, ws * ws, C]);
+      const windows = b.reshape(b.transpose(b.reshape(ln, [1, -1, ws, W / ws, ws, C]), [0, 1, 3, 2, 4, 5]), [
+        -1,
+        ws * ws,
+        C,
+      ]);
       const [qkvOp, projOp] = [weightOps(ctx, seg)[0]!, weightOps(ctx, seg).at(-1)!];
       const qkv = b.closure(seg, qkvOp.input[0]!, windows, (f) => withChannels(ctx, f, 3 * C));
       const heads5 = b.transpose(b.reshape(qkv, [-1, ws * ws, 3, heads, d]), [2, 0, 3, 1, 4]);
-      const [q, k, v] = [0, 1, 2].map((i) => b.op("Gather", [heads5, b.g.constant(i64([i]), [])], { axis: 0 }));
+      const [q, k, v] = [0, 1, 2].map((i) =>
+        b.op("Gather", [heads5, b.g.constant(i64([i]), [])], { axis: 0 }),
+      );
       const qs = b.op("Mul", [q!, b.scalarFloat(windowScale(ctx, seg))]);
       const attn = b.op("Softmax", [b.op("MatMul", [qs, b.transpose(k!, [0, 1, 3, 2])])], { axis: -1 });
       const y = b.reshape(b.transpose(b.op("MatMul", [attn, v!]), [0, 2, 1, 3]), [-1, ws * ws, C]);
       const proj = b.closure(seg, projOp.input[0]!, y, (f) => withChannels(ctx, f, C));
-      const back = b.reshape(b.transpose(b.reshape(proj, [1, -1, W / ws, ws, ws, C]), [0, 1, 3, 2, 4, 5]), [1, -1, C]);
+      const back = b.reshape(b.transpose(b.reshape(proj, [1, -1, W / ws, ws, ws, C]), [0, 1, 3, 2, 4, 5]), [
+        1,
+        -1,
+        C,
+      ]);
       x = b.op("Add", [x, back]);
     } else {
       const qkv = b.closure(seg, seg.input, x, (f) => withChannels(ctx, f, 3 * C));
@@ -131,7 +155,12 @@ export function buildGroup(ctx: BandContext, id: string, segs: Segment[], geo: {
       // same way) that returns one d×d product per block; the runtime adds them in token order in float32,
       // which reproduces the whole-map MatMul bit for bit.
       const n = geo.out.height * geo.out.width;
-      const s = b.stat("sum", [1, heads, d, d], () => [qkv5], (name) => blockProducts(name, heads, d, n));
+      const s = b.stat(
+        "sum",
+        [1, heads, d, d],
+        () => [qkv5],
+        (name) => blockProducts(name, heads, d, n),
+      );
       const a = b.op("Softmax", [s], { axis: -1 });
       const av = b.op("MatMul", [a, b.transpose(v, [0, 1, 3, 2])]);
       const y = b.reshape(b.transpose(b.transpose(av, [0, 1, 3, 2]), [0, 2, 1, 3]), [1, -1, C]);
@@ -142,7 +171,13 @@ export function buildGroup(ctx: BandContext, id: string, segs: Segment[], geo: {
   }
   b.g.op("Identity", [x], {}, { output: "band_out", name: b.fresh("Identity") });
   b.g.output("band_out", DataType.FLOAT, [1, "tokens", geo.out.channels]);
-  return { graph: b.g.build(), stats: b.stats, input: { layout, ...inDims(geo.in) }, output: geo.out, rowMap };
+  return {
+    graph: b.g.build(),
+    stats: b.stats,
+    input: { layout, ...inDims(geo.in) },
+    output: geo.out,
+    rowMap,
+  };
 }
 
 function inDims(g: MapGeometry) {
@@ -170,4 +205,3 @@ function windowScale(ctx: BandContext, seg: Segment): number {
   }
   throw new Error(`window attention in stage ${seg.stage}: no query scale found`);
 }
-

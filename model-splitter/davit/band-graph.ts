@@ -2,7 +2,16 @@
 // (closure.ts), imposes global activation ranges on dynamically quantized ops, and declares statistics.
 // How a band graph is laid out and why: band-builder.ts.
 import { create } from "@bufbuild/protobuf";
-import { attributeValue, DataType, GraphBuilder, NodeProtoSchema, type AttrValue, type GraphProto, type NodeProto, type TensorProto } from "../../onnx-graph";
+import {
+  attributeValue,
+  DataType,
+  GraphBuilder,
+  NodeProtoSchema,
+  type AttrValue,
+  type GraphProto,
+  type NodeProto,
+  type TensorProto,
+} from "../../onnx-graph";
 import type { GraphFacts } from "../shapes/evaluate";
 import { lookup } from "../shapes/evaluate";
 import { staticClosure, type GraphStatics } from "../graph/statics";
@@ -42,7 +51,6 @@ export interface GroupGraph {
 }
 
 export const i64 = (v: number[]) => BigInt64Array.from(v.map(BigInt));
-
 
 export class Band {
   readonly g: GraphBuilder;
@@ -103,14 +111,18 @@ export class Band {
   /** Copies original nodes; `map` takes original dynamic values to band values and receives the copies' outputs. */
   copy(nodes: NodeProto[], map: Map<string, string>): void {
     for (const n of nodes) {
-      const inputs = n.input.map((i) => (!i ? i : this.ctx.statics.values.has(i) ? this.staticValue(i) : need(map, i)));
+      const inputs = n.input.map((i) =>
+        !i ? i : this.ctx.statics.values.has(i) ? this.staticValue(i) : need(map, i),
+      );
       if (DYNAMIC_RANGE_OPS.has(n.opType)) {
         this.rangedOp(n, inputs, map);
         continue;
       }
       const outputs = n.output.map((o) => (o ? this.fresh(o.replace(/^\/+/, "")) : o));
       n.output.forEach((o, k) => o && map.set(o, outputs[k]!));
-      this.g.nodes.push(create(NodeProtoSchema, { ...n, name: this.fresh(n.opType), input: inputs, output: outputs }));
+      this.g.nodes.push(
+        create(NodeProtoSchema, { ...n, name: this.fresh(n.opType), input: inputs, output: outputs }),
+      );
     }
   }
 
@@ -123,15 +135,33 @@ export class Band {
       const hi = this.op("ReduceMax", [a], { keepdims: 0 });
       return this.op("Concat", [this.reshape(lo, [1]), this.reshape(hi, [1])], { axis: 0 });
     });
-    const row = this.reshape(this.op("Slice", [this.op("Tile", [stat, this.ints([Math.ceil(k / 2)])]), this.ints([0]), this.ints([k]), this.ints([0])]), [1, k]);
+    const row = this.reshape(
+      this.op("Slice", [
+        this.op("Tile", [stat, this.ints([Math.ceil(k / 2)])]),
+        this.ints([0]),
+        this.ints([k]),
+        this.ints([0]),
+      ]),
+      [1, k],
+    );
     const flat = this.reshape(a, [-1, k]);
     const ext = this.op("Concat", [flat, row], { axis: 0 });
     const outs = n.output.map((o) => (o ? this.fresh(`${o.replace(/^\/+/, "")}_ext`) : o));
-    this.g.nodes.push(create(NodeProtoSchema, { ...n, name: this.fresh(n.opType), input: [ext, ...inputs.slice(1)], output: outs }));
+    this.g.nodes.push(
+      create(NodeProtoSchema, {
+        ...n,
+        name: this.fresh(n.opType),
+        input: [ext, ...inputs.slice(1)],
+        output: outs,
+      }),
+    );
     // Drop the extra row and restore the leading dims: [M + 1, N] → [..., N].
     const y = this.op("Slice", [outs[0]!, this.ints([0]), this.ints([-1]), this.ints([0])]);
     const lead = this.op("Slice", [this.op("Shape", [a]), this.ints([0]), this.ints([-1]), this.ints([0])]);
-    const last = n.opType === "DynamicQuantizeLinear" ? this.ints([k]) : this.ints([lookup(this.ctx.facts, n.output[0]!)!.dims.at(-1)!]);
+    const last =
+      n.opType === "DynamicQuantizeLinear"
+        ? this.ints([k])
+        : this.ints([lookup(this.ctx.facts, n.output[0]!)!.dims.at(-1)!]);
     map.set(n.output[0]!, this.op("Reshape", [y, this.op("Concat", [lead, last], { axis: 0 })]));
     n.output.slice(1).forEach((o, i) => o && map.set(o, outs[i + 1]!));
   }
@@ -140,7 +170,12 @@ export class Band {
    * A statistic: the band's partial is an output (`<name>.partial`), the value over all bands an input
    * (`<name>`). A "sum" partial carries one block per row of its leading axis.
    */
-  stat(reduce: StatSpec["reduce"], dims: number[], partial: () => string | string[], post?: (name: string) => GraphProto): string {
+  stat(
+    reduce: StatSpec["reduce"],
+    dims: number[],
+    partial: () => string | string[],
+    post?: (name: string) => GraphProto,
+  ): string {
     const name = `${this.id}.s${this.counter++}`;
     this.stats.push({ name, reduce, dims, post: post?.(name) });
     const parts = partial();
@@ -151,7 +186,11 @@ export class Band {
       });
     } else {
       this.g.op("Identity", [parts], {}, { output: `${name}.partial`, name: this.fresh("Identity") });
-      this.g.output(`${name}.partial`, DataType.FLOAT, reduce === "sum" ? ["blocks", ...dims.slice(1)] : dims);
+      this.g.output(
+        `${name}.partial`,
+        DataType.FLOAT,
+        reduce === "sum" ? ["blocks", ...dims.slice(1)] : dims,
+      );
     }
     this.g.input(name, DataType.FLOAT, dims);
     return name;
@@ -178,11 +217,9 @@ export function attr<T>(n: NodeProto, name: string, dflt: T): T {
   return a ? (attributeValue(a) as T) : dflt;
 }
 
-
 /** [H, W, C] of a token stream value, from the NCHW conv output that made its stage. */
 export interface MapGeometry {
   height: number;
   width: number;
   channels: number;
 }
-

@@ -4,7 +4,17 @@
 // the stream value where the region ends) is planned like any other graph, with the small shape values it
 // read from the region baked in as constants (the split model is planned for the processor's image size).
 import { create } from "@bufbuild/protobuf";
-import { GraphProtoSchema, makeTensor, NodeProtoSchema, tensorByteLength, valueInfo, makeAttribute, type GraphProto, type NodeProto, type TensorProto } from "../../onnx-graph";
+import {
+  GraphProtoSchema,
+  makeTensor,
+  NodeProtoSchema,
+  tensorByteLength,
+  valueInfo,
+  makeAttribute,
+  type GraphProto,
+  type NodeProto,
+  type TensorProto,
+} from "../../onnx-graph";
 import { dtypeInfo } from "../../onnx-graph";
 import type { Calibration, StatReduce } from "../manifest";
 import { findStatics, nodeReads } from "../graph/statics";
@@ -12,7 +22,15 @@ import { pruneDeadNodes } from "../graph/prune";
 import { activationPeak, graphCosts } from "../plan/costs";
 import { evaluateGraph, lookup, type GraphFacts } from "../shapes/evaluate";
 import type { Facts } from "../shapes/facts";
-import { blockProducts, buildGroup, gemmKBlock, passGraph, type BandContext, type GroupGraph, type MapGeometry } from "./band-builder";
+import {
+  blockProducts,
+  buildGroup,
+  gemmKBlock,
+  passGraph,
+  type BandContext,
+  type GroupGraph,
+  type MapGeometry,
+} from "./band-builder";
 import { findSegments, type Segment } from "./segments";
 
 export interface BandPassPlan {
@@ -78,10 +96,24 @@ export interface BandingOptions {
   bandRows: number;
 }
 
-export function planBandedVision(graph: GraphProto, inputs: Record<string, Facts>, inits: Map<string, TensorProto>, cfg: VisionConfig, o: BandingOptions): BandedVision | undefined {
+export function planBandedVision(
+  graph: GraphProto,
+  inputs: Record<string, Facts>,
+  inits: Map<string, TensorProto>,
+  cfg: VisionConfig,
+  o: BandingOptions,
+): BandedVision | undefined {
   const facts = evaluateGraph(graph, inputs);
   const statics = findStatics(graph);
-  const ctx: Ctx = { graph, facts, statics, readers: readersOf(graph), inits, windowSize: cfg.windowSize, heads: cfg.heads };
+  const ctx: Ctx = {
+    graph,
+    facts,
+    statics,
+    readers: readersOf(graph),
+    inits,
+    windowSize: cfg.windowSize,
+    heads: cfg.heads,
+  };
   const segments = findSegments(graph);
   const cal = o.calibration;
   const room = (o.target - cal.runtimeBytes) / cal.activationFactor;
@@ -91,11 +123,17 @@ export function planBandedVision(graph: GraphProto, inputs: Record<string, Facts
   const pos = new Map(costs.nodes.map((c, i) => [c.node, i]));
   let stages = o.stages ?? 0;
   if (o.stages === undefined) {
-    const stageConvs = new Map(segments.filter((x) => x.kind === "convEmbed").map((x) => [x.stage, x.nodes.find((n) => n.opType === "Conv")!.output[0]!]));
+    const stageConvs = new Map(
+      segments
+        .filter((x) => x.kind === "convEmbed")
+        .map((x) => [x.stage, x.nodes.find((n) => n.opType === "Conv")!.output[0]!]),
+    );
     for (const seg of segments) {
       const idx = seg.nodes.map((n) => pos.get(n)).filter((i): i is number => i !== undefined);
       // Activations only: a large run-time weight (an int8 conv's dequantized copy) does not shrink with bands.
-      const peak = activationPeak(costs, Math.min(...idx), Math.max(...idx) + 1, { runtimeWeights: false }).peak;
+      const peak = activationPeak(costs, Math.min(...idx), Math.max(...idx) + 1, {
+        runtimeWeights: false,
+      }).peak;
       // Half the room: a stage holds its weights and a few pieces' inputs and outputs besides one segment's
       // activations, and allocator fragmentation makes whole-map activations cost more than their sum.
       // A map of fewer than 4 window rows (stage 3 at 768²: 2) gains little from bands.
@@ -113,10 +151,17 @@ export function planBandedVision(graph: GraphProto, inputs: Record<string, Facts
     if (seg.kind === "convEmbed" || seg.kind === "dwConv" || groups.length === 0) groups.push([]);
     groups.at(-1)!.push(seg);
   }
-  const stageConv = new Map(region.filter((s) => s.kind === "convEmbed").map((s) => [s.stage, s.nodes.find((n) => n.opType === "Conv")!.output[0]!]));
+  const stageConv = new Map(
+    region
+      .filter((s) => s.kind === "convEmbed")
+      .map((s) => [s.stage, s.nodes.find((n) => n.opType === "Conv")!.output[0]!]),
+  );
   const built = groups.map((segs, g) => {
     const first = segs[0]!;
-    const inGeo = first.kind === "convEmbed" && first.input !== "pixel_values" ? mapOf(ctx, first.input, stageConv, first.stage - 1) : mapOf(ctx, first.input, stageConv, first.stage);
+    const inGeo =
+      first.kind === "convEmbed" && first.input !== "pixel_values"
+        ? mapOf(ctx, first.input, stageConv, first.stage - 1)
+        : mapOf(ctx, first.input, stageConv, first.stage);
     const outGeo = mapOf(ctx, segs.at(-1)!.output, stageConv, first.stage);
     return { segs, group: buildGroup(ctx, `band${g}`, segs, { in: inGeo, out: outGeo }) };
   });
@@ -124,16 +169,41 @@ export function planBandedVision(graph: GraphProto, inputs: Record<string, Facts
   const passes: BandPassPlan[] = [];
   for (const [g, { segs, group }] of built.entries()) {
     const input = segs[0]!.input;
-    const stats = (graph: GraphProto) => graph.input.filter((i) => i.name !== "band_in" && i.name !== "band_mask").map((i) => i.name);
+    const stats = (graph: GraphProto) =>
+      graph.input.filter((i) => i.name !== "band_in" && i.name !== "band_mask").map((i) => i.name);
     group.stats.forEach((s, k) => {
       const graph = passGraph(group, s.name);
-      passes.push({ id: `g${g}s${k}`, graph, group, input, output: { kind: "stat", name: s.name, reduce: s.reduce, dims: s.dims }, stats: stats(graph), weightBytes: weights(graph), bandRows: 0, post: s.post, activation: 0, mapBytes: 0 });
+      passes.push({
+        id: `g${g}s${k}`,
+        graph,
+        group,
+        input,
+        output: { kind: "stat", name: s.name, reduce: s.reduce, dims: s.dims },
+        stats: stats(graph),
+        weightBytes: weights(graph),
+        bandRows: 0,
+        post: s.post,
+        activation: 0,
+        mapBytes: 0,
+      });
     });
     const graph = passGraph(group, "band_out");
-    passes.push({ id: `g${g}`, graph, group, input, output: { kind: "map", name: segs.at(-1)!.output }, stats: stats(graph), weightBytes: weights(graph), bandRows: 0, activation: 0, mapBytes: 0 });
+    passes.push({
+      id: `g${g}`,
+      graph,
+      group,
+      input,
+      output: { kind: "map", name: segs.at(-1)!.output },
+      stats: stats(graph),
+      weightBytes: weights(graph),
+      bandRows: 0,
+      activation: 0,
+      mapBytes: 0,
+    });
   }
 
-  for (const p of passes) p.mapBytes = mapSize(p.group.input) + mapSize({ ...p.group.output, layout: "tokens" });
+  for (const p of passes)
+    p.mapBytes = mapSize(p.group.input) + mapSize({ ...p.group.output, layout: "tokens" });
   const mapBytes = Math.max(...passes.map((p) => p.mapBytes));
   // Band heights per group: whole windows, and for a running qᵀk whole multiples of the GEMM's K block.
   let activation = 0;
@@ -141,10 +211,17 @@ export function planBandedVision(graph: GraphProto, inputs: Record<string, Facts
     const mine = passes.filter((p) => p.group === group);
     const unit = bandUnit(group, cfg.windowSize);
     const H = group.output.height;
-    const resident = cal.runtimeBytes + cal.residentFactor * mine.reduce((a, p) => a + p.weightBytes, 0) + Math.max(...mine.map((p) => p.mapBytes));
+    const resident =
+      cal.runtimeBytes +
+      cal.residentFactor * mine.reduce((a, p) => a + p.weightBytes, 0) +
+      Math.max(...mine.map((p) => p.mapBytes));
     // Bands of a group share one isolate with other groups: aim for half the room for its activations.
-    const fits = (rows: number) => resident + cal.activationFactor * Math.max(...mine.map((p) => bandActivation(p, rows))) <= cal.runtimeBytes + (o.target - cal.runtimeBytes) / 2 + resident - cal.runtimeBytes;
-    const candidates = o.bandRows ? [Math.ceil(o.bandRows / unit) * unit] : Array.from({ length: Math.floor(H / unit) }, (_, i) => (i + 1) * unit).reverse();
+    const fits = (rows: number) =>
+      resident + cal.activationFactor * Math.max(...mine.map((p) => bandActivation(p, rows))) <=
+      cal.runtimeBytes + (o.target - cal.runtimeBytes) / 2 + resident - cal.runtimeBytes;
+    const candidates = o.bandRows
+      ? [Math.ceil(o.bandRows / unit) * unit]
+      : Array.from({ length: Math.floor(H / unit) }, (_, i) => (i + 1) * unit).reverse();
     let rows = Math.min(H, candidates.find(fits) ?? candidates.at(-1) ?? H);
     if (rows <= 0) rows = H;
     if (unit > H) {
@@ -162,7 +239,14 @@ export function planBandedVision(graph: GraphProto, inputs: Record<string, Facts
     }
     activation = Math.max(activation, ...mine.map((p) => p.activation));
   }
-  return { passes, activation, mapBytes, boundary, remainder: remainderGraph(graph, facts, region, boundary), stages };
+  return {
+    passes,
+    activation,
+    mapBytes,
+    boundary,
+    remainder: remainderGraph(graph, facts, region, boundary),
+    stages,
+  };
 }
 
 /** The qᵀk sum is kept in K blocks of tokens (gemmKBlock): bands must hold whole blocks. */
@@ -194,7 +278,13 @@ function bandActivation(p: BandPassPlan, rows: number): number {
   const { group } = p;
   const inRows = (rows - 1) * group.rowMap.stride - 0 + group.rowMap.kernel;
   const inputs: Record<string, Facts> = {
-    band_in: { type: 1, dims: group.input.layout === "nchw" ? [1, group.input.channels, inRows, group.input.width] : [1, inRows * group.input.width, group.input.channels] },
+    band_in: {
+      type: 1,
+      dims:
+        group.input.layout === "nchw"
+          ? [1, group.input.channels, inRows, group.input.width]
+          : [1, inRows * group.input.width, group.input.channels],
+    },
     band_mask: { type: 1, dims: [inRows] },
   };
   for (const s of group.stats) inputs[s.name] = { type: 1, dims: s.dims };
@@ -204,7 +294,12 @@ function bandActivation(p: BandPassPlan, rows: number): number {
 }
 
 /** The vision graph after the region: input = the boundary value, region-made shape values as constants. */
-function remainderGraph(graph: GraphProto, facts: GraphFacts, region: Segment[], boundary: string): GraphProto {
+function remainderGraph(
+  graph: GraphProto,
+  facts: GraphFacts,
+  region: Segment[],
+  boundary: string,
+): GraphProto {
   const inRegion = new Set(region.flatMap((s) => s.nodes));
   const made = new Set([...inRegion].flatMap((n) => n.output));
   const consts: NodeProto[] = [];
@@ -214,10 +309,27 @@ function remainderGraph(graph: GraphProto, facts: GraphFacts, region: Segment[],
     for (const r of nodeReads(n)) {
       if (!made.has(r) || r === boundary || done.has(r)) continue;
       const f = lookup(facts, r);
-      if (!f?.value) throw new Error(`the vision graph after the banded stages reads ${r}, which is neither the stream nor a known small value`);
+      if (!f?.value)
+        throw new Error(
+          `the vision graph after the banded stages reads ${r}, which is neither the stream nor a known small value`,
+        );
       done.add(r);
-      const t = makeTensor(r, new (dtypeInfo(f.type).array)(f.value.length).map((_, i) => (f.type === 7 ? BigInt(f.value![i]!) : f.value![i]!) as never), f.dims, f.type);
-      consts.push(create(NodeProtoSchema, { opType: "Constant", name: `${r}/baked`, output: [r], attribute: [makeAttribute("value", t)] }));
+      const t = makeTensor(
+        r,
+        new (dtypeInfo(f.type).array)(f.value.length).map(
+          (_, i) => (f.type === 7 ? BigInt(f.value![i]!) : f.value![i]!) as never,
+        ),
+        f.dims,
+        f.type,
+      );
+      consts.push(
+        create(NodeProtoSchema, {
+          opType: "Constant",
+          name: `${r}/baked`,
+          output: [r],
+          attribute: [makeAttribute("value", t)],
+        }),
+      );
     }
   }
   const boundaryFacts = lookup(facts, boundary)!;

@@ -38,7 +38,8 @@ function toStep(p: BandPassPlan, graphId: string, postId: string | undefined): B
     rowMap: g.rowMap,
     bands: bandsOf(g.output.height, p.bandRows),
     stats: p.stats,
-    output: p.output.kind === "map" ? { kind: "map", name: p.output.name, channels: g.output.channels } : p.output,
+    output:
+      p.output.kind === "map" ? { kind: "map", name: p.output.name, channels: g.output.channels } : p.output,
     drop: [],
   };
 }
@@ -57,7 +58,13 @@ export function bandedStages(bv: BandedVision, o: BandedStageOptions): Stage[] {
   // and one group's input and output maps are live at a time.
   const cost = (gs: BandPassPlan[][]) =>
     estimateStage(
-      [{ weightBytes: gs.flat().reduce((a, p) => a + p.weightBytes, 0), activation: Math.max(...gs.flat().map((p) => p.activation)), ioBytes: Math.max(...gs.flat().map((p) => p.mapBytes)) }],
+      [
+        {
+          weightBytes: gs.flat().reduce((a, p) => a + p.weightBytes, 0),
+          activation: Math.max(...gs.flat().map((p) => p.activation)),
+          ioBytes: Math.max(...gs.flat().map((p) => p.mapBytes)),
+        },
+      ],
       o.calibration,
     );
   const stageGroups: BandPassPlan[][][] = [[]];
@@ -69,7 +76,15 @@ export function bandedStages(bv: BandedVision, o: BandedStageOptions): Stage[] {
   return stageGroups.map((gs, k) => {
     const id = `vision-${k}`;
     const passes = gs.flat();
-    const write = (g: BandPassPlan["graph"], pid: string) => writePiece(g, { root: o.root, dir: `stages/${id}`, id: pid, chunkBytes: o.chunkBytes, source: o.source, load: o.load });
+    const write = (g: BandPassPlan["graph"], pid: string) =>
+      writePiece(g, {
+        root: o.root,
+        dir: `stages/${id}`,
+        id: pid,
+        chunkBytes: o.chunkBytes,
+        source: o.source,
+        load: o.load,
+      });
     const main = passes.map((p) => write(p.graph, p.id));
     const posts = passes.map((p) => (p.post ? write(p.post, `${p.id}post`) : undefined));
     const graphs = [...main, ...posts.filter((x) => x !== undefined)];
@@ -84,7 +99,10 @@ export function bandedStages(bv: BandedVision, o: BandedStageOptions): Stage[] {
     });
     for (const [v, i] of lastRead) if (v !== outName) steps[i]!.drop.push(v);
     const first = passes[0]!;
-    const inDims = first.group.input.layout === "nchw" ? [1, first.group.input.channels, first.group.input.height, first.group.input.width] : [1, first.group.input.height * first.group.input.width, first.group.input.channels];
+    const inDims =
+      first.group.input.layout === "nchw"
+        ? [1, first.group.input.channels, first.group.input.height, first.group.input.width]
+        : [1, first.group.input.height * first.group.input.width, first.group.input.channels];
     const out = last.group.output;
     return {
       id,

@@ -22,15 +22,30 @@ export function gemmKBlock(d: number): number {
  * qkv [1, n, 3, G, d] → (q·N^-1/2)ᵀk per block of tokens, [n / block, G, d, d], written as the original. The
  * block is the GEMM's K block, or the whole map when it is one band (then the product is the original's).
  */
-export function blockProducts(name: string, heads: number, d: number, n: number, block = gemmKBlock(d)): GraphProto {
+export function blockProducts(
+  name: string,
+  heads: number,
+  d: number,
+  n: number,
+  block = gemmKBlock(d),
+): GraphProto {
   const g = new GraphBuilder(`${name}.blocks`);
   const ints = (v: number[]) => g.constant(i64(v), [v.length]);
   const qkv = g.input(`${name}.partial.0`, DataType.FLOAT, [1, "n", 3, heads, d]);
-  const groups = g.op("Transpose", [g.op("Reshape", [qkv, ints([-1, block, 3, heads, d])])], { perm: [2, 0, 3, 1, 4] });
+  const groups = g.op("Transpose", [g.op("Reshape", [qkv, ints([-1, block, 3, heads, d])])], {
+    perm: [2, 0, 3, 1, 4],
+  });
   const [q, k] = [0, 1].map((i) => g.op("Gather", [groups, g.constant(i64([i]), [])], { axis: 0 }));
-  const scale = g.op("Pow", [g.op("Cast", [ints([n])], { to: DataType.FLOAT }), g.constant(Float32Array.of(-0.5), [])]);
-  g.op("MatMul", [g.op("Transpose", [g.op("Mul", [q!, scale])], { perm: [0, 1, 3, 2] }), k!], {}, { output: name });
+  const scale = g.op("Pow", [
+    g.op("Cast", [ints([n])], { to: DataType.FLOAT }),
+    g.constant(Float32Array.of(-0.5), []),
+  ]);
+  g.op(
+    "MatMul",
+    [g.op("Transpose", [g.op("Mul", [q!, scale])], { perm: [0, 1, 3, 2] }), k!],
+    {},
+    { output: name },
+  );
   g.output(name, DataType.FLOAT, ["blocks", heads, d, d]);
   return g.build();
 }
-

@@ -9,16 +9,48 @@ import type { GraphFacts } from "../shapes/evaluate";
 import { lookup } from "../shapes/evaluate";
 import type { GraphStatics } from "../graph/statics";
 
-const ELEMENTWISE = new Set(["Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Erf", "Relu", "Sigmoid", "Tanh", "Cast", "Neg", "Abs", "Exp", "Log", "Reciprocal", "Identity", "Gelu", "Max", "Min", "Clip"]);
+const ELEMENTWISE = new Set([
+  "Add",
+  "Sub",
+  "Mul",
+  "Div",
+  "Pow",
+  "Sqrt",
+  "Erf",
+  "Relu",
+  "Sigmoid",
+  "Tanh",
+  "Cast",
+  "Neg",
+  "Abs",
+  "Exp",
+  "Log",
+  "Reciprocal",
+  "Identity",
+  "Gelu",
+  "Max",
+  "Min",
+  "Clip",
+]);
 const REDUCE = new Set(["ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL2"]);
 /** Weight ops: activation × constant matrix on the last axis. */
-export const WEIGHT_OPS = new Set(["MatMul", "Gemm", "DynamicQuantizeMatMul", "MatMulIntegerToFloat", "MatMulInteger"]);
+export const WEIGHT_OPS = new Set([
+  "MatMul",
+  "Gemm",
+  "DynamicQuantizeMatMul",
+  "MatMulIntegerToFloat",
+  "MatMulInteger",
+]);
 /** Ops whose result depends on the whole tensor's range: banded, they need the global [min, max]. */
 export const DYNAMIC_RANGE_OPS = new Set(["DynamicQuantizeMatMul", "DynamicQuantizeLinear"]);
 
 function lastAxisOnly(n: NodeProto, rank: number, facts: GraphFacts): boolean {
   const a = n.attribute.find((x) => x.name === "axes");
-  const axes = a ? (attributeValue(a) as number[]) : n.input[1] ? lookup(facts, n.input[1])?.value : undefined;
+  const axes = a
+    ? (attributeValue(a) as number[])
+    : n.input[1]
+      ? lookup(facts, n.input[1])?.value
+      : undefined;
   const keep = n.attribute.find((x) => x.name === "keepdims");
   if (keep && Number(attributeValue(keep)) === 0) return false;
   return axes !== undefined && axes.length === 1 && (axes[0] === -1 || axes[0] === rank - 1);
@@ -34,7 +66,12 @@ function perChannel(name: string, facts: GraphFacts): boolean {
  * The pointwise closure of `source` among `nodes` (in order): nodes whose every input is the source, a value
  * of the closure, or static, with at least one non-static input, of a per-token kind.
  */
-export function pointwiseClosure(source: string, nodes: NodeProto[], statics: GraphStatics, facts: GraphFacts): NodeProto[] {
+export function pointwiseClosure(
+  source: string,
+  nodes: NodeProto[],
+  statics: GraphStatics,
+  facts: GraphFacts,
+): NodeProto[] {
   const inside = new Set([source]);
   const out: NodeProto[] = [];
   for (const n of nodes) {
@@ -45,7 +82,10 @@ export function pointwiseClosure(source: string, nodes: NodeProto[], statics: Gr
     let ok = false;
     if (ELEMENTWISE.has(n.opType)) ok = ins.every((i) => !statics.values.has(i) || perChannel(i, facts));
     else if (REDUCE.has(n.opType)) ok = lastAxisOnly(n, rank, facts);
-    else if (WEIGHT_OPS.has(n.opType)) ok = !statics.values.has(n.input[0]!) && n.input.slice(1).every((i) => !i || statics.values.has(i) || inside.has(i));
+    else if (WEIGHT_OPS.has(n.opType))
+      ok =
+        !statics.values.has(n.input[0]!) &&
+        n.input.slice(1).every((i) => !i || statics.values.has(i) || inside.has(i));
     else if (n.opType === "DynamicQuantizeLinear") ok = true;
     else if (n.opType === "LayerNormalization") ok = true;
     if (!ok) continue;
@@ -56,8 +96,14 @@ export function pointwiseClosure(source: string, nodes: NodeProto[], statics: Gr
 }
 
 /** Values made by the closure and read outside it (or graph outputs). */
-export function frontier(closure: NodeProto[], graph: GraphProto, readers: Map<string, NodeProto[]>): string[] {
+export function frontier(
+  closure: NodeProto[],
+  graph: GraphProto,
+  readers: Map<string, NodeProto[]>,
+): string[] {
   const inClosure = new Set(closure);
   const outputs = new Set(graph.output.map((o) => o.name));
-  return closure.flatMap((n) => n.output.filter((o) => o && (outputs.has(o) || (readers.get(o) ?? []).some((r) => !inClosure.has(r)))));
+  return closure.flatMap((n) =>
+    n.output.filter((o) => o && (outputs.has(o) || (readers.get(o) ?? []).some((r) => !inClosure.has(r)))),
+  );
 }

@@ -8,7 +8,11 @@ export function passGraph(group: GroupGraph, output: string): GraphProto {
   const g = cloneGraph(group.graph);
   const statName = output === "band_out" ? undefined : output;
   const post = group.stats.find((s) => s.name === statName)?.post;
-  g.output = g.output.filter((o) => (statName ? o.name === `${statName}.partial` || (post !== undefined && o.name.startsWith(`${statName}.partial.`)) : o.name === "band_out"));
+  g.output = g.output.filter((o) =>
+    statName
+      ? o.name === `${statName}.partial` || (post !== undefined && o.name.startsWith(`${statName}.partial.`))
+      : o.name === "band_out",
+  );
   if (statName && !post) {
     g.output[0]!.name = statName;
     for (const n of g.node) n.output = n.output.map((o) => (o === `${statName}.partial` ? statName : o));

@@ -69,7 +69,11 @@ function ancestorsWithin(ix: Index, value: string, within: Set<NodeProto>): Set<
 }
 
 /** The residual Add reading `stream` whose other input is computed from it, if any. */
-function residualAdd(ix: Index, stream: string, desc: Set<NodeProto>): { add: NodeProto; branch: string } | undefined {
+function residualAdd(
+  ix: Index,
+  stream: string,
+  desc: Set<NodeProto>,
+): { add: NodeProto; branch: string } | undefined {
   for (const n of ix.consumers.get(stream) ?? []) {
     if (n.opType !== "Add") continue;
     const other = n.input[0] === stream ? n.input[1] : n.input[0];
@@ -101,8 +105,17 @@ export function findSegments(graph: GraphProto, input = "pixel_values"): Segment
     const desc = descendants(ix, stream);
     const res = residualAdd(ix, stream, desc);
     if (res) {
-      const nodes = [...ancestorsWithin(ix, res.branch, desc), res.add].sort((a, b) => ix.order.get(a)! - ix.order.get(b)!);
-      segments.push({ kind: classify(nodes), input: stream, output: res.add.output[0]!, nodes, stage, residual: res });
+      const nodes = [...ancestorsWithin(ix, res.branch, desc), res.add].sort(
+        (a, b) => ix.order.get(a)! - ix.order.get(b)!,
+      );
+      segments.push({
+        kind: classify(nodes),
+        input: stream,
+        output: res.add.output[0]!,
+        nodes,
+        stage,
+        residual: res,
+      });
       stream = res.add.output[0]!;
       continue;
     }

@@ -14,12 +14,17 @@ export function fitCalibration(manifests: SplitManifest[], base: Calibration): C
     for (const s of m.stages) {
       const p = s.estimate.parts;
       if (!s.measured || !p || (p.activations ?? 0) < MIN_ACTIVATION) continue;
-      const rest = base.runtimeBytes + base.residentFactor * s.estimate.weightBytes + (p.io ?? 0) + (p.extraJs ?? 0);
+      const rest =
+        base.runtimeBytes + base.residentFactor * s.estimate.weightBytes + (p.io ?? 0) + (p.extraJs ?? 0);
       const f = (s.measured.peakBytes - rest) / p.activations!;
       if (f > factor) factor = f;
       used.push(s.id);
     }
   }
   if (used.length === 0) return base;
-  return { ...base, activationFactor: Math.max(1, Math.round(factor * 100) / 100), source: `fitted to ${used.length} measured stages (largest factor over ${used.join(", ")})` };
+  return {
+    ...base,
+    activationFactor: Math.max(1, Math.round(factor * 100) / 100),
+    source: `fitted to ${used.length} measured stages (largest factor over ${used.join(", ")})`,
+  };
 }

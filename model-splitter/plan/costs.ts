@@ -36,22 +36,44 @@ export interface GraphCosts {
   weightBytes: Map<string, number>;
 }
 
-export function graphCosts(graph: GraphProto, facts: GraphFacts, outerInits: Map<string, TensorProto> = new Map()): GraphCosts {
+export function graphCosts(
+  graph: GraphProto,
+  facts: GraphFacts,
+  outerInits: Map<string, TensorProto> = new Map(),
+): GraphCosts {
   const statics = findStatics(graph, new Set(outerInits.keys()));
-  const inits = new Map<string, TensorProto>([...outerInits, ...graph.initializer.map((t) => [t.name, t] as const)]);
+  const inits = new Map<string, TensorProto>([
+    ...outerInits,
+    ...graph.initializer.map((t) => [t.name, t] as const),
+  ]);
   const weightBytes = new Map([...inits].map(([k, t]) => [k, tensorByteLength(t)]));
   const nodes: NodeCost[] = [];
   for (const n of graph.node) {
     if (n.output.some((o) => o && statics.producer.get(o) === n)) continue;
     const reads = nodeReads(n);
-    const closure = staticClosure(reads.filter((r) => statics.values.has(r)), statics, graph);
+    const closure = staticClosure(
+      reads.filter((r) => statics.values.has(r)),
+      statics,
+      graph,
+    );
     const all = [...reads, ...closure.flatMap(nodeReads)];
     const weights = new Set(all.filter((r) => inits.has(r)));
-    const outBytes = VIEW_OPS.has(n.opType) ? 0 : n.output.reduce((a, o) => a + (o ? bytesOf(lookup(facts, o) ?? { type: 1, dims: [] }) : 0), 0);
+    const outBytes = VIEW_OPS.has(n.opType)
+      ? 0
+      : n.output.reduce((a, o) => a + (o ? bytesOf(lookup(facts, o) ?? { type: 1, dims: [] }) : 0), 0);
     const sub = facts.subgraphs.get(n);
     const computed = closure.filter((p) => p.opType !== "Constant").flatMap((p) => p.output.filter((o) => o));
-    const runtimeWeights = computed.reduce((a, o) => a + bytesOf(lookup(facts, o) ?? { type: 1, dims: [] }), 0);
-    nodes.push({ node: n, weights, outBytes, innerPeak: (sub ? innerPeak(sub) : 0) + runtimeWeights, runtimeWeights });
+    const runtimeWeights = computed.reduce(
+      (a, o) => a + bytesOf(lookup(facts, o) ?? { type: 1, dims: [] }),
+      0,
+    );
+    nodes.push({
+      node: n,
+      weights,
+      outBytes,
+      innerPeak: (sub ? innerPeak(sub) : 0) + runtimeWeights,
+      runtimeWeights,
+    });
   }
   return { graph, facts, statics, nodes, weightBytes };
 }
@@ -77,7 +99,12 @@ export interface Liveness {
  * Activation peak of running nodes [from, to) as one session: its inputs are fed (live throughout), its
  * outputs stay until the run ends.
  */
-export function activationPeak(c: GraphCosts, from: number, to: number, opts: { inputsLive?: boolean; runtimeWeights?: boolean } = {}): Liveness {
+export function activationPeak(
+  c: GraphCosts,
+  from: number,
+  to: number,
+  opts: { inputsLive?: boolean; runtimeWeights?: boolean } = {},
+): Liveness {
   const range = c.nodes.slice(from, to);
   const graphOutputs = new Set(c.graph.output.map((o) => o.name));
   const made = new Map<string, number>();
@@ -86,18 +113,23 @@ export function activationPeak(c: GraphCosts, from: number, to: number, opts: { 
   for (const r of c.nodes.slice(to)) for (const v of nodeReads(r.node)) laterReads.add(v);
   const lastUse = new Map<string, number>();
   range.forEach((r, i) => nodeReads(r.node).forEach((v) => lastUse.set(v, i)));
-  const size = (v: string) => (c.statics.values.has(v) ? 0 : bytesOf(lookup(c.facts, v) ?? { type: 1, dims: [] }));
+  const size = (v: string) =>
+    c.statics.values.has(v) ? 0 : bytesOf(lookup(c.facts, v) ?? { type: 1, dims: [] });
 
-  const inputs = [...new Set(range.flatMap((r) => nodeReads(r.node)))].filter((v) => !made.has(v) && !c.statics.values.has(v) && lookup(c.facts, v));
+  const inputs = [...new Set(range.flatMap((r) => nodeReads(r.node)))].filter(
+    (v) => !made.has(v) && !c.statics.values.has(v) && lookup(c.facts, v),
+  );
   const outputs = [...made.keys()].filter((v) => graphOutputs.has(v) || laterReads.has(v));
   const keep = new Set(outputs);
   // Views share a buffer with their source: count the root once, free it when the last alias dies.
   const root = new Map<string, string>();
   const rootOf = (v: string): string => root.get(v) ?? v;
   const rootLast = new Map<string, number>();
-  const touch = (v: string, i: number) => rootLast.set(rootOf(v), Math.max(rootLast.get(rootOf(v)) ?? -1, keep.has(v) ? Infinity : i));
+  const touch = (v: string, i: number) =>
+    rootLast.set(rootOf(v), Math.max(rootLast.get(rootOf(v)) ?? -1, keep.has(v) ? Infinity : i));
   range.forEach((r) => {
-    if (VIEW_OPS.has(r.node.opType) && r.node.input[0] && r.node.output[0]) root.set(r.node.output[0], rootOf(r.node.input[0]));
+    if (VIEW_OPS.has(r.node.opType) && r.node.input[0] && r.node.output[0])
+      root.set(r.node.output[0], rootOf(r.node.input[0]));
   });
   for (const [v, i] of lastUse) touch(v, i);
   for (const v of keep) touch(v, Infinity);
@@ -106,7 +138,9 @@ export function activationPeak(c: GraphCosts, from: number, to: number, opts: { 
   let live = inputsLive ? inputs.reduce((a, v) => a + size(v), 0) : 0;
   let peak = live;
   const freeAt = new Map<number, string[]>();
-  for (const [r, i] of rootLast) if (Number.isFinite(i) && !(inputsLive && inputs.includes(r))) (freeAt.get(i) ?? freeAt.set(i, []).get(i)!).push(r);
+  for (const [r, i] of rootLast)
+    if (Number.isFinite(i) && !(inputsLive && inputs.includes(r)))
+      (freeAt.get(i) ?? freeAt.set(i, []).get(i)!).push(r);
   range.forEach((r, i) => {
     live += r.outBytes;
     peak = Math.max(peak, live + r.innerPeak - (opts.runtimeWeights === false ? r.runtimeWeights : 0));

@@ -31,7 +31,12 @@ function rawIndex(c: GraphCosts, pos: number): number {
  * Best cut in the branch before the first reader of any of `after`, after the last reader of anything else;
  * -1 when no clean boundary lies in between (the weights are not at a layer boundary).
  */
-function cutBefore(c: GraphCosts, inits: Map<string, TensorProto>, after: Set<string>, cross: number[]): number {
+function cutBefore(
+  c: GraphCosts,
+  inits: Map<string, TensorProto>,
+  after: Set<string>,
+  cross: number[],
+): number {
   const clean = cleanBoundaries(c);
   let first = c.nodes.length;
   let lastOther = -1;
@@ -60,7 +65,10 @@ function keepsLayersWhole(thenCosts: GraphCosts, elseCosts: GraphCosts, [t, e]: 
     side.set(layer, after);
     return true;
   };
-  for (const [c, cut] of [[thenCosts, t], [elseCosts, e]] as const) {
+  for (const [c, cut] of [
+    [thenCosts, t],
+    [elseCosts, e],
+  ] as const) {
     const outputs = new Set(c.graph.output.map((o) => o.name));
     for (const n of c.nodes) {
       const idx = c.graph.node.indexOf(n.node);
@@ -73,7 +81,12 @@ function keepsLayersWhole(thenCosts: GraphCosts, elseCosts: GraphCosts, [t, e]: 
   return true;
 }
 
-export function planDecoderCuts(thenCosts: GraphCosts, elseCosts: GraphCosts, inits: Map<string, TensorProto>, pieceBytes: number): BranchCuts {
+export function planDecoderCuts(
+  thenCosts: GraphCosts,
+  elseCosts: GraphCosts,
+  inits: Map<string, TensorProto>,
+  pieceBytes: number,
+): BranchCuts {
   const bytes = (w: string) => thenCosts.weightBytes.get(w) ?? 0;
   // Weights in order of first reading by the with-past branch.
   const order: string[] = [];
@@ -86,7 +99,9 @@ export function planDecoderCuts(thenCosts: GraphCosts, elseCosts: GraphCosts, in
     }
   });
   const elseOnly = new Set<string>();
-  elseCosts.nodes.forEach((_, i) => matrices(elseCosts, inits, i).forEach((w) => !seen.has(w) && elseOnly.add(w)));
+  elseCosts.nodes.forEach((_, i) =>
+    matrices(elseCosts, inits, i).forEach((w) => !seen.has(w) && elseOnly.add(w)),
+  );
   const total = [...seen, ...elseOnly].reduce((a, w) => a + bytes(w), 0);
   const thenTotal = order.reduce((a, w) => a + bytes(w), 0);
   const budget = pieceBytes * (thenTotal / Math.max(1, total));

@@ -26,14 +26,18 @@ export const DEFAULT_CALIBRATION: Calibration = {
   createFactor: 2.2,
   residentFactor: 1.15,
   activationFactor: 1.7,
-  source: "fitted to probe measurements of the base int8 split (onnxruntime-web 1.30, bench/split/results-base-int8.md)",
+  source:
+    "fitted to probe measurements of the base int8 split (onnxruntime-web 1.30, bench/split/results-base-int8.md)",
 };
 
 export function estimateStage(pieces: PieceCost[], cal: Calibration, extraJs = 0): StageEstimate {
   let before = 0;
   let creation = 0;
   for (const p of pieces) {
-    creation = Math.max(creation, cal.runtimeBytes + cal.residentFactor * before + cal.createFactor * p.weightBytes);
+    creation = Math.max(
+      creation,
+      cal.runtimeBytes + cal.residentFactor * before + cal.createFactor * p.weightBytes,
+    );
     before += p.weightBytes;
   }
   const act = Math.max(0, ...pieces.map((p) => p.activation));
@@ -42,17 +46,34 @@ export function estimateStage(pieces: PieceCost[], cal: Calibration, extraJs = 0
   return {
     weightBytes: before,
     peakBytes: Math.round(Math.max(creation, run)),
-    parts: { runtime: cal.runtimeBytes, weights: before, creation: Math.round(creation), run: Math.round(run), activations: act, io, extraJs },
+    parts: {
+      runtime: cal.runtimeBytes,
+      weights: before,
+      creation: Math.round(creation),
+      run: Math.round(run),
+      activations: act,
+      io,
+      extraJs,
+    },
   };
 }
 
 /** Groups consecutive pieces into stages whose estimate stays within `target` bytes. */
-export function groupPieces(pieces: PieceCost[], cal: Calibration, target: number, extraJs: (from: number, to: number) => number = () => 0): [number, number][] {
+export function groupPieces(
+  pieces: PieceCost[],
+  cal: Calibration,
+  target: number,
+  extraJs: (from: number, to: number) => number = () => 0,
+): [number, number][] {
   const groups: [number, number][] = [];
   let s = 0;
   while (s < pieces.length) {
     let e = s + 1;
-    while (e < pieces.length && estimateStage(pieces.slice(s, e + 1), cal, extraJs(s, e + 1)).peakBytes <= target) e++;
+    while (
+      e < pieces.length &&
+      estimateStage(pieces.slice(s, e + 1), cal, extraJs(s, e + 1)).peakBytes <= target
+    )
+      e++;
     groups.push([s, e]);
     s = e;
   }

@@ -43,12 +43,19 @@ export interface ProbeResult {
 export async function readGraphBytes(model: string): Promise<GraphBytes> {
   const bytes = new Uint8Array(await readFile(model));
   const externalData = await Promise.all(
-    externalDataLocations(bytes).map(async (location) => ({ path: location, data: new Uint8Array(await readFile(join(dirname(model), location))) })),
+    externalDataLocations(bytes).map(async (location) => ({
+      path: location,
+      data: new Uint8Array(await readFile(join(dirname(model), location))),
+    })),
   );
   return { path: model, model: bytes, externalData };
 }
 
-async function runGraphScenario(ort: OrtWeb, s: GraphScenario, mem: MemoryTracker): Promise<Omit<ProbeResult, "samples" | "peak" | "wasmBytes" | "jsPeak">> {
+async function runGraphScenario(
+  ort: OrtWeb,
+  s: GraphScenario,
+  mem: MemoryTracker,
+): Promise<Omit<ProbeResult, "samples" | "peak" | "wasmBytes" | "jsPeak">> {
   let t = performance.now();
   // The bytes are only referenced inside this call: after it they can be collected, as in the Worker.
   const session = await (async () => {
@@ -62,7 +69,9 @@ async function runGraphScenario(ort: OrtWeb, s: GraphScenario, mem: MemoryTracke
   await mem.settled("bytes dropped");
   const runMs: number[] = [];
   for (let r = 0; r < s.runs; r++) {
-    const feeds = Object.fromEntries(s.feeds.map((f) => [f.name, new ort.Tensor(f.type, makeData(f), f.dims)]));
+    const feeds = Object.fromEntries(
+      s.feeds.map((f) => [f.name, new ort.Tensor(f.type, makeData(f), f.dims)]),
+    );
     mem.sample(`run ${r}: feeds built`);
     t = performance.now();
     const outputs = await session.run(feeds);
@@ -87,12 +96,21 @@ async function main(): Promise<void> {
   const ort = (await import("onnxruntime-web/wasm")) as OrtWeb;
   configureOrtWeb(ort, { numThreads: 1, wasmModule });
   mem.sample("start");
-  const r = scenario.kind === "graph" ? await runGraphScenario(ort, scenario, mem) : await runStageScenario(ort, scenario, mem);
+  const r =
+    scenario.kind === "graph"
+      ? await runGraphScenario(ort, scenario, mem)
+      : await runStageScenario(ort, scenario, mem);
   // WASM memory only grows, so its last size is its peak; the JS peak may come earlier. Their sum bounds the
   // stage's peak from above (the figure reported).
   const wasmBytes = Math.max(...mem.samples.map((x) => x.wasm));
   const jsPeak = mem.jsPeak();
-  const result: ProbeResult = { ...r, samples: mem.samples, peak: { label: "WASM peak + JS peak", wasm: wasmBytes, js: jsPeak, total: wasmBytes + jsPeak }, wasmBytes, jsPeak };
+  const result: ProbeResult = {
+    ...r,
+    samples: mem.samples,
+    peak: { label: "WASM peak + JS peak", wasm: wasmBytes, js: jsPeak, total: wasmBytes + jsPeak },
+    wasmBytes,
+    jsPeak,
+  };
   process.stdout.write(`PROBE_RESULT ${JSON.stringify(result)}\n`);
 }
 

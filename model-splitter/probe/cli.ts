@@ -22,12 +22,19 @@ const program = new Command()
   .requiredOption("--dir <dir>", "split folder (with manifest.json)")
   .option("--stage <id...>", "only these stages")
   .option("--prompt <n>", "prompt tokens for the embed stage", "64")
-  .option("--fit <file>", "write the memory model fitted to the measurements (for npm run split -- --calibration)")
+  .option(
+    "--fit <file>",
+    "write the memory model fitted to the measurements (for npm run split -- --calibration)",
+  )
   .option("--measured", "do not probe; use the measurements already in manifest.json", false)
   .action(async (o: CliOptions) => {
     const m = o.measured
       ? (JSON.parse(readFileSync(`${o.dir}/manifest.json`, "utf8")) as SplitManifest)
-      : await probeStages(o.dir, { only: o.stage, promptLength: Number(o.prompt), log: (l) => process.stderr.write(`${l}\n`) });
+      : await probeStages(o.dir, {
+          only: o.stage,
+          promptLength: Number(o.prompt),
+          log: (l) => process.stderr.write(`${l}\n`),
+        });
     if (o.fit) {
       const cal = fitCalibration([m], m.calibration);
       writeFileSync(o.fit, `${JSON.stringify(cal, null, 1)}\n`);

@@ -26,7 +26,9 @@ export function makeData(s: ConcreteSpec): ProbeData {
       return Float32Array.from({ length: n }, (_, i) => fill(i) ?? rand() * 2 - 1);
     case "int64":
       // Masks are ones; ids stay small (valid in every vocabulary).
-      return BigInt64Array.from({ length: n }, (_, i) => BigInt(fill(i) ?? (/mask/.test(s.name) ? 1 : 3 + (i % 200))));
+      return BigInt64Array.from({ length: n }, (_, i) =>
+        BigInt(fill(i) ?? (/mask/.test(s.name) ? 1 : 3 + (i % 200))),
+      );
     case "int32":
       return Int32Array.from({ length: n }, (_, i) => fill(i) ?? 1);
     case "bool":

@@ -59,7 +59,12 @@ export class MemoryTracker {
   }
 
   peak(): MemorySample {
-    return this.samples.reduce((a, b) => (b.total > a.total ? b : a), { label: "none", wasm: 0, js: 0, total: 0 });
+    return this.samples.reduce((a, b) => (b.total > a.total ? b : a), {
+      label: "none",
+      wasm: 0,
+      js: 0,
+      total: 0,
+    });
   }
 
   /** Largest JS sample (the WASM peak is simply the last sample's). */

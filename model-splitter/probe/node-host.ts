@@ -10,6 +10,9 @@ export function nodeSessionHost(splitDir: string, threads = 1): SessionHost {
   return {
     Tensor: ort.Tensor as unknown as TensorConstructor,
     create: async (g) =>
-      (await ort.InferenceSession.create(join(splitDir, g.model.path), { intraOpNumThreads: threads, graphOptimizationLevel: "all" })) as unknown as Awaited<ReturnType<SessionHost["create"]>>,
+      (await ort.InferenceSession.create(join(splitDir, g.model.path), {
+        intraOpNumThreads: threads,
+        graphOptimizationLevel: "all",
+      })) as unknown as Awaited<ReturnType<SessionHost["create"]>>,
   };
 }

@@ -37,7 +37,9 @@ export async function probeStages(splitDir: string, o: ProbeStagesOptions = {}):
       scenario: r.note ?? "",
     };
     s.measured = measured;
-    o.log?.(`${s.id}: peak ${(measured.peakBytes / 2 ** 20).toFixed(1)} MiB (wasm ${(measured.wasmBytes / 2 ** 20).toFixed(1)}, js ${(measured.jsBytes / 2 ** 20).toFixed(1)}), run ${measured.runMs.toFixed(0)} ms, create ${measured.createMs.toFixed(0)} ms — ${measured.scenario}`);
+    o.log?.(
+      `${s.id}: peak ${(measured.peakBytes / 2 ** 20).toFixed(1)} MiB (wasm ${(measured.wasmBytes / 2 ** 20).toFixed(1)}, js ${(measured.jsBytes / 2 ** 20).toFixed(1)}), run ${measured.runMs.toFixed(0)} ms, create ${measured.createMs.toFixed(0)} ms — ${measured.scenario}`,
+    );
     writeManifest(splitDir, m);
   }
   return m;

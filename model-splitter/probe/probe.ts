@@ -12,7 +12,9 @@ const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
 
 export function runProbe(scenario: Scenario, opts: { timeoutMs?: number } = {}): Promise<ProbeResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--expose-gc", "--import", "tsx", CHILD, JSON.stringify(scenario)], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, ["--expose-gc", "--import", "tsx", CHILD, JSON.stringify(scenario)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     const timer = opts.timeoutMs ? setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs) : undefined;
@@ -21,8 +23,16 @@ export function runProbe(scenario: Scenario, opts: { timeoutMs?: number } = {}):
     p.on("close", (code) => {
       if (timer) clearTimeout(timer);
       const line = out.split("\n").find((l) => l.startsWith("PROBE_RESULT "));
-      const why = err.split("\n").filter((l) => /Error|error:/.test(l)).map((l) => l.slice(0, 400));
-      if (code !== 0 || !line) return reject(new Error(`probe failed (exit ${code}): ${why.slice(0, 3).join("\n") || err.trim().split("\n").slice(-5).join("\n")}`));
+      const why = err
+        .split("\n")
+        .filter((l) => /Error|error:/.test(l))
+        .map((l) => l.slice(0, 400));
+      if (code !== 0 || !line)
+        return reject(
+          new Error(
+            `probe failed (exit ${code}): ${why.slice(0, 3).join("\n") || err.trim().split("\n").slice(-5).join("\n")}`,
+          ),
+        );
       resolve(JSON.parse(line.slice("PROBE_RESULT ".length)) as ProbeResult);
     });
   });

@@ -34,8 +34,16 @@ export interface StageScenario {
 const ENC_HIDDEN = "__encoder_hidden";
 const ENC_MASK = "__encoder_mask";
 
-const f32 = (dims: number[], seed = 1): StageTensor => ({ type: "float32", dims, data: makeData({ name: `x${seed}`, type: "float32", dims }) });
-const i64 = (name: string, dims: number[]): StageTensor => ({ type: "int64", dims, data: makeData({ name, type: "int64", dims }) });
+const f32 = (dims: number[], seed = 1): StageTensor => ({
+  type: "float32",
+  dims,
+  data: makeData({ name: `x${seed}`, type: "float32", dims }),
+});
+const i64 = (name: string, dims: number[]): StageTensor => ({
+  type: "int64",
+  dims,
+  data: makeData({ name, type: "int64", dims }),
+});
 
 function readManifest(dir: string): SplitManifest {
   return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as SplitManifest;
@@ -82,7 +90,12 @@ export async function prepareStageInputs(sc: StageScenario, out: string): Promis
     const d = m.engine.dModel;
     const hidden = f32([1, sc.encoderLength, d], 7);
     const mask = i64("encoder_attention_mask", [1, sc.encoderLength]);
-    const records: NamedTensors[] = [new Map([[ENC_HIDDEN, hidden], [ENC_MASK, mask]])];
+    const records: NamedTensors[] = [
+      new Map([
+        [ENC_HIDDEN, hidden],
+        [ENC_MASK, mask],
+      ]),
+    ];
     const ups: DecoderStageSession[] = [];
     for (const s of before) ups.push(await upstream.openDecoder(s, hidden, mask));
     let rows = 1;
@@ -101,11 +114,17 @@ export async function prepareStageInputs(sc: StageScenario, out: string): Promis
 }
 
 /** Second process: the stage alone on onnxruntime-web, fed from the file. */
-export async function runStageScenario(ort: OrtWeb, sc: StageScenario, mem: MemoryTracker): Promise<{ createMs: number; runMs: number[]; note: string }> {
+export async function runStageScenario(
+  ort: OrtWeb,
+  sc: StageScenario,
+  mem: MemoryTracker,
+): Promise<{ createMs: number; runMs: number[]; note: string }> {
   const m = readManifest(sc.splitDir);
   const stage = stageOf(m, sc.stage);
   // Sampled after every step, while the step's input and output are both held (its peak in JS).
-  const measured = new LocalStageRunner(m, webSessionHost(ort, fileLoader(sc.splitDir)), (step) => mem.settled(`after ${step.graph}`).then(() => undefined));
+  const measured = new LocalStageRunner(m, webSessionHost(ort, fileLoader(sc.splitDir)), (step) =>
+    mem.settled(`after ${step.graph}`).then(() => undefined),
+  );
   let t = performance.now();
   mem.sample("before creation");
   await measured.prepare(stage);
@@ -122,7 +141,11 @@ export async function runStageScenario(ort: OrtWeb, sc: StageScenario, mem: Memo
     runMs.push(performance.now() - t);
     await mem.settled("outputs held");
     void out;
-    return { createMs, runMs, note: `${stage.role} inputs ${[...env].map(([k, v]) => `${k}[${v.dims.join("×")}]`).join(", ")}` };
+    return {
+      createMs,
+      runMs,
+      note: `${stage.role} inputs ${[...env].map(([k, v]) => `${k}[${v.dims.join("×")}]`).join(", ")}`,
+    };
   }
   const [enc, ...steps] = records;
   const session = await measured.openDecoder(stage, enc!.get(ENC_HIDDEN)!, enc!.get(ENC_MASK)!);
@@ -138,7 +161,8 @@ export async function runStageScenario(ort: OrtWeb, sc: StageScenario, mem: Memo
       session.reorder(new Array<number>(sc.rows).fill(0));
       rows = sc.rows;
     }
-    if (step === 0 || step === steps.length - 1 || step % 16 === 0) await mem.settled(`step ${step} (${rows} rows)`);
+    if (step === 0 || step === steps.length - 1 || step % 16 === 0)
+      await mem.settled(`step ${step} (${rows} rows)`);
   }
   session.dispose();
   return { createMs, runMs, note: `decoder ${sc.rows} rows, ${steps.length} steps, S = ${sc.encoderLength}` };

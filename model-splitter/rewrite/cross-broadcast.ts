@@ -9,7 +9,11 @@ export function crossBroadcasts(model: ModelProto): boolean {
   if (!then) return false;
   const readers = (v: string) => then.node.filter((n) => n.input.includes(v));
   const ok = (v: string, depth: number): boolean =>
-    depth < 4 && readers(v).length > 0 && readers(v).every((n) => n.opType === "MatMul" || (n.opType === "Transpose" && ok(n.output[0]!, depth + 1)));
+    depth < 4 &&
+    readers(v).length > 0 &&
+    readers(v).every(
+      (n) => n.opType === "MatMul" || (n.opType === "Transpose" && ok(n.output[0]!, depth + 1)),
+    );
   const cross = model.graph!.input.filter((i) => /^past_key_values\.\d+\.encoder\./.test(i.name));
   return cross.length > 0 && cross.every((i) => ok(i.name, 0));
 }

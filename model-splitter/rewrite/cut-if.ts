@@ -73,7 +73,8 @@ function planBranch(graph: GraphProto, cuts: number[], outerInits: Set<string>):
 export function cutMergedDecoder(model: ModelProto, o: IfCutOptions): IfPiece[] {
   const main = model.graph!;
   const ifNode = main.node.find((n) => n.opType === "If");
-  if (!ifNode || main.node.length !== 1) throw new Error("expected a merged decoder: one If node in the main graph");
+  if (!ifNode || main.node.length !== 1)
+    throw new Error("expected a merged decoder: one If node in the main graph");
   const count = o.cuts.then.length + 1;
   if (o.cuts.else.length + 1 !== count) throw new Error("both branches need the same number of cuts");
   const outerInits = new Map(main.initializer.map((t) => [t.name, t]));
@@ -84,7 +85,9 @@ export function cutMergedDecoder(model: ModelProto, o: IfCutOptions): IfPiece[] 
   const names: BranchName[] = ["then", "else"];
   const outputs = branchOf(ifNode, "then").output.map((x, i) => ({ index: i, outer: ifNode.output[i]! }));
   // Piece of each original output: the later of the two branches' makers (statics go anywhere → 0).
-  const outPiece = outputs.map(({ index }) => Math.max(...names.map((b) => plans[b].madeIn.get(plans[b].graph.output[index]!.name) ?? 0)));
+  const outPiece = outputs.map(({ index }) =>
+    Math.max(...names.map((b) => plans[b].madeIn.get(plans[b].graph.output[index]!.name) ?? 0)),
+  );
 
   // Values a branch reads in a later piece than the one that makes them, plus outputs made early.
   const crossing = (b: BranchName, p: number): string[] => {
@@ -104,8 +107,12 @@ export function cutMergedDecoder(model: ModelProto, o: IfCutOptions): IfPiece[] 
 
   const pieces: IfPiece[] = [];
   for (let p = 0; p < count; p++) {
-    const slotsOut = names.flatMap((b) => (p < count - 1 ? crossing(b, p).map((v, i) => ({ b, v, name: slotName(p, b, i) })) : []));
-    const slotsIn = names.flatMap((b) => (p > 0 ? crossing(b, p - 1).map((v, i) => ({ b, v, name: slotName(p - 1, b, i) })) : []));
+    const slotsOut = names.flatMap((b) =>
+      p < count - 1 ? crossing(b, p).map((v, i) => ({ b, v, name: slotName(p, b, i) })) : [],
+    );
+    const slotsIn = names.flatMap((b) =>
+      p > 0 ? crossing(b, p - 1).map((v, i) => ({ b, v, name: slotName(p - 1, b, i) })) : [],
+    );
     const mine = outputs.filter((_, k) => outPiece[k] === p);
     const branches = {} as Record<BranchName, GraphProto>;
     for (const b of names) {
@@ -120,7 +127,14 @@ export function cutMergedDecoder(model: ModelProto, o: IfCutOptions): IfPiece[] 
         const slot = slotsIn.find((s) => s.b === b && s.v === v);
         if (!slot) throw new Error(`${b} branch: ${v} is not available in piece ${p}`);
         const out = `${tag}.pass`;
-        extra.push(create(NodeProtoSchema, { opType: "Identity", name: `${tag}/Identity`, input: [slot.name], output: [out] }));
+        extra.push(
+          create(NodeProtoSchema, {
+            opType: "Identity",
+            name: `${tag}/Identity`,
+            input: [slot.name],
+            output: [out],
+          }),
+        );
         return out;
       };
       for (const { index } of mine) {
@@ -142,14 +156,31 @@ export function cutMergedDecoder(model: ModelProto, o: IfCutOptions): IfPiece[] 
           outNames.push(empty);
         }
       }
-      const statNodes = staticClosure([...reads].filter((r) => plan.statics.values.has(r)), plan.statics, plan.graph);
+      const statNodes = staticClosure(
+        [...reads].filter((r) => plan.statics.values.has(r)),
+        plan.statics,
+        plan.graph,
+      );
       const keep = new Set([...statNodes, ...nodes]);
       const g = create(GraphProtoSchema, {
         name: `${plan.graph.name}_piece${p}`,
         // Copies: the slot renaming below must not touch the original branch's nodes.
-        node: [...plan.graph.node.filter((n) => keep.has(n)).map((n) => create(NodeProtoSchema, { ...n, input: [...n.input], output: [...n.output] })), ...extra],
+        node: [
+          ...plan.graph.node
+            .filter((n) => keep.has(n))
+            .map((n) => create(NodeProtoSchema, { ...n, input: [...n.input], output: [...n.output] })),
+          ...extra,
+        ],
         initializer: plan.graph.initializer,
-        output: outNames.map((n, i) => valueInfo(n, i < mine.length ? elemOf(plan.graph.output[mine[i]!.index]!) : o.typeOf(slotsOut[i - mine.length]!.b, slotsOut[i - mine.length]!.v), null)),
+        output: outNames.map((n, i) =>
+          valueInfo(
+            n,
+            i < mine.length
+              ? elemOf(plan.graph.output[mine[i]!.index]!)
+              : o.typeOf(slotsOut[i - mine.length]!.b, slotsOut[i - mine.length]!.v),
+            null,
+          ),
+        ),
       });
       for (const s of slotsIn) if (s.b === b) renameReferences(g, s.v, s.name);
       branches[b] = g;
@@ -170,9 +201,17 @@ export function cutMergedDecoder(model: ModelProto, o: IfCutOptions): IfPiece[] 
       node: [newIf],
       initializer: [...refs].filter((r) => outerInits.has(r)).map((r) => outerInits.get(r)!) as TensorProto[],
       input: [...inputs, ...slotInputs.map((s) => valueInfo(s.name, o.typeOf(s.b, s.v), null))],
-      output: [...mine.map((x) => main.output.find((mo) => mo.name === x.outer)!), ...slotsOut.map((s) => valueInfo(s.name, o.typeOf(s.b, s.v), null))],
+      output: [
+        ...mine.map((x) => main.output.find((mo) => mo.name === x.outer)!),
+        ...slotsOut.map((s) => valueInfo(s.name, o.typeOf(s.b, s.v), null)),
+      ],
     });
-    pieces.push({ graph, inputs: graph.input.map((i) => i.name), outputs: graph.output.map((x) => x.name), slots: new Map(slotsOut.map((x) => [x.name, { branch: x.b, value: x.v }])) });
+    pieces.push({
+      graph,
+      inputs: graph.input.map((i) => i.name),
+      outputs: graph.output.map((x) => x.name),
+      slots: new Map(slotsOut.map((x) => [x.name, { branch: x.b, value: x.v }])),
+    });
   }
   return pieces;
 }
@@ -184,5 +223,11 @@ function elemOf(vi: ValueInfoProto): DataType {
 
 function constantNode(name: string, t: DataType): NodeProto {
   const info = dtypeInfo(t);
-  return create(NodeProtoSchema, { opType: "Constant", name: `${name}/Constant`, input: [], output: [name], attribute: [makeAttribute("value", makeTensor(name, new info.array(0), [0], t))] });
+  return create(NodeProtoSchema, {
+    opType: "Constant",
+    name: `${name}/Constant`,
+    input: [],
+    output: [name],
+    attribute: [makeAttribute("value", makeTensor(name, new info.array(0), [0], t))],
+  });
 }

@@ -4,7 +4,18 @@
 // graph, decoder_hidden → logits. The decoder stage then keeps its caches and sends only a hidden state per
 // row and step; the lm_head (the largest single weight) lives in a stage of its own.
 import { create } from "@bufbuild/protobuf";
-import { attributeValue, DataType, GraphProtoSchema, subgraphsOf, tensorTypeOf, valueInfo, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from "../../onnx-graph";
+import {
+  attributeValue,
+  DataType,
+  GraphProtoSchema,
+  subgraphsOf,
+  tensorTypeOf,
+  valueInfo,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from "../../onnx-graph";
 
 export const HIDDEN_OUTPUT = "decoder_hidden";
 const WEIGHT_OPS = new Set(["MatMul", "DynamicQuantizeMatMul", "MatMulIntegerToFloat", "Gemm"]);
@@ -27,8 +38,17 @@ function findHead(branch: GraphProto, outerInits: Set<string>): HeadNodes {
     nodes.push(node);
     node = producer.get(act);
   }
-  if (!node || !WEIGHT_OPS.has(node.opType) || !node.input.slice(1).filter((i) => i).every(isStatic)) {
-    throw new Error(`the lm_head is not a weight op reading outer weights (found ${node?.opType ?? "nothing"})`);
+  if (
+    !node ||
+    !WEIGHT_OPS.has(node.opType) ||
+    !node.input
+      .slice(1)
+      .filter((i) => i)
+      .every(isStatic)
+  ) {
+    throw new Error(
+      `the lm_head is not a weight op reading outer weights (found ${node?.opType ?? "nothing"})`,
+    );
   }
   nodes.unshift(node);
   // The head's other readers would lose their input: the hidden state must feed nothing else in between.
@@ -43,12 +63,15 @@ export interface LmHeadSplit {
 export function extractLmHead(model: ModelProto): LmHeadSplit {
   const g = model.graph!;
   const ifNode = g.node.find((n) => n.opType === "If");
-  if (!ifNode || g.node.length !== 1) throw new Error("expected a merged decoder: one If node in the main graph");
+  if (!ifNode || g.node.length !== 1)
+    throw new Error("expected a merged decoder: one If node in the main graph");
   const outerInits = new Set(g.initializer.map((t) => t.name));
   const branches = subgraphsOf(ifNode).map((s) => s.graph);
   const heads = branches.map((b) => findHead(b, outerInits));
-  const sig = (h: HeadNodes) => h.nodes.map((n) => `${n.opType}:${n.input.filter((i) => i !== h.hidden).join(",")}`).join("|");
-  if (new Set(heads.map(sig)).size !== 1) throw new Error("the two decoder branches use different lm_head weights");
+  const sig = (h: HeadNodes) =>
+    h.nodes.map((n) => `${n.opType}:${n.input.filter((i) => i !== h.hidden).join(",")}`).join("|");
+  if (new Set(heads.map(sig)).size !== 1)
+    throw new Error("the two decoder branches use different lm_head weights");
 
   const logitsIndex = g.output.findIndex((o) => o.name === "logits");
   const logitsType = tensorTypeOf(g.output[logitsIndex]!)!;
@@ -65,12 +88,17 @@ export function extractLmHead(model: ModelProto): LmHeadSplit {
   ifNode.output = ifNode.output.map((o) => (o === "logits" ? HIDDEN_OUTPUT : o));
   const coreGraph = create(GraphProtoSchema, {
     ...g,
-    output: g.output.map((o) => (o.name === "logits" ? valueInfo(HIDDEN_OUTPUT, DataType.FLOAT, hiddenDims) : o)),
+    output: g.output.map((o) =>
+      o.name === "logits" ? valueInfo(HIDDEN_OUTPUT, DataType.FLOAT, hiddenDims) : o,
+    ),
     initializer: g.initializer.filter((t) => !headWeights.has(t.name) || stillRead(branches, t.name)),
   });
 
   const src = heads[0]!;
-  const headNodes = src.nodes.map((n) => ({ ...n, input: n.input.map((x) => (x === src.hidden ? HIDDEN_OUTPUT : x)) }));
+  const headNodes = src.nodes.map((n) => ({
+    ...n,
+    input: n.input.map((x) => (x === src.hidden ? HIDDEN_OUTPUT : x)),
+  }));
   const headGraph = create(GraphProtoSchema, {
     name: "lm_head",
     node: headNodes,
@@ -82,7 +110,8 @@ export function extractLmHead(model: ModelProto): LmHeadSplit {
 }
 
 function stillRead(branches: GraphProto[], name: string): boolean {
-  const reads = (gr: GraphProto): boolean => gr.node.some((n) => n.input.includes(name) || subgraphsOf(n).some((s) => reads(s.graph)));
+  const reads = (gr: GraphProto): boolean =>
+    gr.node.some((n) => n.input.includes(name) || subgraphsOf(n).some((s) => reads(s.graph)));
   return branches.some(reads);
 }
 

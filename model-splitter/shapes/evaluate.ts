@@ -25,7 +25,12 @@ export function lookup(g: GraphFacts | undefined, name: string): Facts | undefin
  * Facts for every value of `graph` given its inputs' facts. Initializers need `load` only when small ones are
  * stored externally (writers keep those inline).
  */
-export function evaluateGraph(graph: GraphProto, inputs: Record<string, Facts>, load?: ExternalLoader, parent?: GraphFacts): GraphFacts {
+export function evaluateGraph(
+  graph: GraphProto,
+  inputs: Record<string, Facts>,
+  load?: ExternalLoader,
+  parent?: GraphFacts,
+): GraphFacts {
   const gf: GraphFacts = { graph, values: new Map(), subgraphs: new Map(), parent };
   for (const t of graph.initializer) gf.values.set(t.name, tensorFacts(t, load));
   for (const i of graph.input) {
@@ -39,7 +44,9 @@ export function evaluateGraph(graph: GraphProto, inputs: Record<string, Facts>, 
     try {
       outs = n.opType === "If" ? evaluateIf(n, ins[0], gf, load) : inferNode(n, ins);
     } catch (e) {
-      throw new Error(`shape evaluation failed at ${n.opType} '${n.name}': ${(e as Error).message}`, { cause: e });
+      throw new Error(`shape evaluation failed at ${n.opType} '${n.name}': ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     n.output.forEach((o, i) => {
       const f = outs[i];

@@ -1,6 +1,13 @@
 // What the evaluator knows about one value: element type, concrete dims at the planned input sizes, and the
 // values themselves when the tensor is small (shape arithmetic: Shape → Gather → Concat → Reshape targets).
-import { DataType, dtypeInfo, numel, tensorToArray, type ExternalLoader, type TensorProto } from "../../onnx-graph";
+import {
+  DataType,
+  dtypeInfo,
+  numel,
+  tensorToArray,
+  type ExternalLoader,
+  type TensorProto,
+} from "../../onnx-graph";
 
 export interface Facts {
   type: DataType;
@@ -47,7 +54,8 @@ export function broadcast(a: readonly number[], b: readonly number[]): number[] 
   for (let i = 0; i < n; i++) {
     const x = a[a.length - n + i] ?? 1;
     const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw new Error(`shapes [${a.join(",")}] and [${b.join(",")}] do not broadcast`);
+    if (x !== y && x !== 1 && y !== 1)
+      throw new Error(`shapes [${a.join(",")}] and [${b.join(",")}] do not broadcast`);
     out.push(x === 1 ? y : x);
   }
   return out;

@@ -22,7 +22,15 @@ function needValue(f: Facts | undefined, n: NodeProto, i: number): number[] {
   return v;
 }
 
-const INT_TYPES = new Set([DataType.INT64, DataType.INT32, DataType.INT8, DataType.UINT8, DataType.INT16, DataType.UINT16, DataType.BOOL]);
+const INT_TYPES = new Set([
+  DataType.INT64,
+  DataType.INT32,
+  DataType.INT8,
+  DataType.UINT8,
+  DataType.INT16,
+  DataType.UINT16,
+  DataType.BOOL,
+]);
 
 function binaryValue(op: string, a: number, b: number, type: DataType, fmod: number): number {
   const int = INT_TYPES.has(type);
@@ -64,7 +72,28 @@ function binaryValue(op: string, a: number, b: number, type: DataType, fmod: num
 
 const COMPARE = new Set(["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor"]);
 const BINARY = new Set(["Add", "Sub", "Mul", "Div", "Mod", "Pow", "Max", "Min", ...COMPARE]);
-const UNARY = new Set(["Sqrt", "Erf", "Neg", "Abs", "Relu", "Exp", "Log", "Sigmoid", "Tanh", "Identity", "Not", "Floor", "Ceil", "Round", "Reciprocal", "Softmax", "Gelu", "FastGelu", "LogSoftmax", "Sign"]);
+const UNARY = new Set([
+  "Sqrt",
+  "Erf",
+  "Neg",
+  "Abs",
+  "Relu",
+  "Exp",
+  "Log",
+  "Sigmoid",
+  "Tanh",
+  "Identity",
+  "Not",
+  "Floor",
+  "Ceil",
+  "Round",
+  "Reciprocal",
+  "Softmax",
+  "Gelu",
+  "FastGelu",
+  "LogSoftmax",
+  "Sign",
+]);
 
 function elementwise(n: NodeProto, ins: Inputs): Facts {
   const op = n.opType;
@@ -75,7 +104,15 @@ function elementwise(n: NodeProto, ins: Inputs): Facts {
   let value: number[] | undefined;
   if (a.value && b.value && numel(dims) <= 64) {
     const fmod = attr(n, "fmod", 0);
-    value = Array.from({ length: numel(dims) }, (_, i) => binaryValue(op, a.value![broadcastIndex(i, dims, a.dims)]!, b.value![broadcastIndex(i, dims, b.dims)]!, a.type, fmod));
+    value = Array.from({ length: numel(dims) }, (_, i) =>
+      binaryValue(
+        op,
+        a.value![broadcastIndex(i, dims, a.dims)]!,
+        b.value![broadcastIndex(i, dims, b.dims)]!,
+        a.type,
+        fmod,
+      ),
+    );
   }
   return withValue(type, dims, value);
 }
@@ -84,7 +121,18 @@ function unary(n: NodeProto, ins: Inputs): Facts {
   const a = need(ins[0], n, 0);
   let value: number[] | undefined;
   if (a.value) {
-    const f: Record<string, (x: number) => number> = { Neg: (x) => -x, Identity: (x) => x, Abs: Math.abs, Sqrt: Math.sqrt, Floor: Math.floor, Ceil: Math.ceil, Not: (x) => (x ? 0 : 1), Reciprocal: (x) => 1 / x, Exp: Math.exp, Log: Math.log };
+    const f: Record<string, (x: number) => number> = {
+      Neg: (x) => -x,
+      Identity: (x) => x,
+      Abs: Math.abs,
+      Sqrt: Math.sqrt,
+      Floor: Math.floor,
+      Ceil: Math.ceil,
+      Not: (x) => (x ? 0 : 1),
+      Reciprocal: (x) => 1 / x,
+      Exp: Math.exp,
+      Log: Math.log,
+    };
     const fn = f[n.opType];
     if (fn) value = a.value.map(fn);
   }
@@ -96,14 +144,16 @@ function cast(n: NodeProto, ins: Inputs): Facts {
   const a = need(ins[0], n, 0);
   const to = attr<number>(n, "to", DataType.FLOAT) as DataType;
   let value = a.value;
-  if (value && INT_TYPES.has(to)) value = value.map((x) => (to === DataType.BOOL ? (x ? 1 : 0) : Math.trunc(x)));
+  if (value && INT_TYPES.has(to))
+    value = value.map((x) => (to === DataType.BOOL ? (x ? 1 : 0) : Math.trunc(x)));
   return withValue(to, a.dims, value);
 }
 
 function reduceAxes(n: NodeProto, ins: Inputs, rank: number): number[] {
   const fromInput = ins[1]?.value;
   const axes = fromInput ?? attr<number[] | undefined>(n, "axes", undefined);
-  if (!axes || axes.length === 0) return attr(n, "noop_with_empty_axes", 0) ? [] : Array.from({ length: rank }, (_, i) => i);
+  if (!axes || axes.length === 0)
+    return attr(n, "noop_with_empty_axes", 0) ? [] : Array.from({ length: rank }, (_, i) => i);
   return axes.map((x) => normAxis(x, rank));
 }
 
@@ -118,7 +168,8 @@ function reduce(n: NodeProto, ins: Inputs): Facts {
 function matmulDims(a: number[], b: number[]): number[] {
   const a2 = a.length === 1 ? [1, a[0]!] : a;
   const b2 = b.length === 1 ? [b[0]!, 1] : b;
-  if (a2[a2.length - 1] !== b2[b2.length - 2]) throw new Error(`MatMul [${a.join(",")}]·[${b.join(",")}]: inner dims differ`);
+  if (a2[a2.length - 1] !== b2[b2.length - 2])
+    throw new Error(`MatMul [${a.join(",")}]·[${b.join(",")}]: inner dims differ`);
   const batch = broadcast(a2.slice(0, -2), b2.slice(0, -2));
   const out = [...batch, a2[a2.length - 2]!, b2[b2.length - 1]!];
   if (a.length === 1) out.splice(out.length - 2, 1);
@@ -164,8 +215,14 @@ function unsqueeze(n: NodeProto, ins: Inputs): Facts {
 function squeeze(n: NodeProto, ins: Inputs): Facts {
   const a = need(ins[0], n, 0);
   const given = unsqueezeAxes(n, ins);
-  const axes = given.length ? given.map((x) => normAxis(x, a.dims.length)) : a.dims.flatMap((d, i) => (d === 1 ? [i] : []));
-  return withValue(a.type, a.dims.filter((_, i) => !axes.includes(i)), a.value);
+  const axes = given.length
+    ? given.map((x) => normAxis(x, a.dims.length))
+    : a.dims.flatMap((d, i) => (d === 1 ? [i] : []));
+  return withValue(
+    a.type,
+    a.dims.filter((_, i) => !axes.includes(i)),
+    a.value,
+  );
 }
 
 function concat(n: NodeProto, ins: Inputs): Facts {
@@ -175,7 +232,8 @@ function concat(n: NodeProto, ins: Inputs): Facts {
   const dims = [...first.dims];
   dims[axis] = parts.reduce((s, p) => s + p.dims[axis]!, 0);
   let value: number[] | undefined;
-  if (axis === 0 && first.dims.length === 1 && parts.every((p) => p.value)) value = parts.flatMap((p) => p.value!);
+  if (axis === 0 && first.dims.length === 1 && parts.every((p) => p.value))
+    value = parts.flatMap((p) => p.value!);
   return withValue(first.type, dims, value);
 }
 
@@ -187,13 +245,18 @@ function reshape(n: NodeProto, ins: Inputs): Facts {
   const known = dims.filter((d) => d !== -1).reduce((x, y) => x * y, 1);
   const total = numel(a.dims);
   const out = dims.map((d) => (d === -1 ? total / known : d));
-  if (numel(out) !== total || out.some((d) => !Number.isInteger(d))) throw new Error(`Reshape ${n.name}: [${a.dims.join(",")}] → [${target.join(",")}]`);
+  if (numel(out) !== total || out.some((d) => !Number.isInteger(d)))
+    throw new Error(`Reshape ${n.name}: [${a.dims.join(",")}] → [${target.join(",")}]`);
   return withValue(a.type, out, a.value);
 }
 
 function transpose(n: NodeProto, ins: Inputs): Facts {
   const a = need(ins[0], n, 0);
-  const perm = attr<number[]>(n, "perm", a.dims.map((_, i) => a.dims.length - 1 - i));
+  const perm = attr<number[]>(
+    n,
+    "perm",
+    a.dims.map((_, i) => a.dims.length - 1 - i),
+  );
   return { type: a.type, dims: perm.map((p) => a.dims[p]!) };
 }
 
@@ -226,7 +289,8 @@ function slice(n: NodeProto, ins: Inputs): Facts {
     ranges[axis] = { start: s, step, count };
   });
   let value: number[] | undefined;
-  if (a.value && a.dims.length === 1) value = Array.from({ length: dims[0]! }, (_, i) => a.value![ranges[0]!.start + i * ranges[0]!.step]!);
+  if (a.value && a.dims.length === 1)
+    value = Array.from({ length: dims[0]! }, (_, i) => a.value![ranges[0]!.start + i * ranges[0]!.step]!);
   return withValue(a.type, dims, value);
 }
 
@@ -238,7 +302,8 @@ function conv(n: NodeProto, ins: Inputs): Facts {
   const strides_ = attr<number[]>(n, "strides", new Array(spatial).fill(1));
   const dil = attr<number[]>(n, "dilations", new Array(spatial).fill(1));
   const pads = attr<number[]>(n, "pads", new Array(2 * spatial).fill(0));
-  if (attr(n, "auto_pad", "NOTSET") !== "NOTSET") throw new Error(`Conv ${n.name}: auto_pad is not supported`);
+  if (attr(n, "auto_pad", "NOTSET") !== "NOTSET")
+    throw new Error(`Conv ${n.name}: auto_pad is not supported`);
   const out = [x.dims[0]!, w.dims[0]!];
   for (let i = 0; i < spatial; i++) {
     const eff = (kernel[i]! - 1) * dil[i]! + 1;
@@ -278,7 +343,11 @@ function where(n: NodeProto, ins: Inputs): Facts {
   const dims = broadcast(broadcast(c!.dims, x!.dims), y!.dims);
   let value: number[] | undefined;
   if (c!.value && x!.value && y!.value && numel(dims) <= 64) {
-    value = Array.from({ length: numel(dims) }, (_, i) => (c!.value![broadcastIndex(i, dims, c!.dims)] ? x!.value![broadcastIndex(i, dims, x!.dims)]! : y!.value![broadcastIndex(i, dims, y!.dims)]!));
+    value = Array.from({ length: numel(dims) }, (_, i) =>
+      c!.value![broadcastIndex(i, dims, c!.dims)]
+        ? x!.value![broadcastIndex(i, dims, x!.dims)]!
+        : y!.value![broadcastIndex(i, dims, y!.dims)]!,
+    );
   }
   return withValue(x!.type, dims, value);
 }
@@ -286,7 +355,10 @@ function where(n: NodeProto, ins: Inputs): Facts {
 function split(n: NodeProto, ins: Inputs): Facts[] {
   const a = need(ins[0], n, 0);
   const axis = normAxis(attr(n, "axis", 0), a.dims.length);
-  const parts = ins[1]?.value ?? attr<number[] | undefined>(n, "split", undefined) ?? new Array(n.output.length).fill(a.dims[axis]! / n.output.length);
+  const parts =
+    ins[1]?.value ??
+    attr<number[] | undefined>(n, "split", undefined) ??
+    new Array(n.output.length).fill(a.dims[axis]! / n.output.length);
   return parts.map((p) => {
     const dims = [...a.dims];
     dims[axis] = p;
@@ -364,7 +436,9 @@ export function inferNode(n: NodeProto, ins: Inputs): Facts[] {
     case "ReduceL2":
       return [reduce(n, ins)];
     case "MatMul":
-      return [{ type: need(ins[0], n, 0).type, dims: matmulDims(need(ins[0], n, 0).dims, need(ins[1], n, 1).dims) }];
+      return [
+        { type: need(ins[0], n, 0).type, dims: matmulDims(need(ins[0], n, 0).dims, need(ins[1], n, 1).dims) },
+      ];
     case "MatMulInteger":
       return [{ type: DataType.INT32, dims: matmulDims(need(ins[0], n, 0).dims, need(ins[1], n, 1).dims) }];
     case "DynamicQuantizeMatMul":
@@ -411,20 +485,27 @@ export function inferNode(n: NodeProto, ins: Inputs): Facts[] {
     }
     case "LayerNormalization": {
       const a = need(ins[0], n, 0);
-      return [a, { type: DataType.FLOAT, dims: a.dims.map((d, i) => (i === a.dims.length - 1 ? 1 : d)) }, { type: DataType.FLOAT, dims: a.dims.map((d, i) => (i === a.dims.length - 1 ? 1 : d)) }].slice(0, n.output.length);
+      return [
+        a,
+        { type: DataType.FLOAT, dims: a.dims.map((d, i) => (i === a.dims.length - 1 ? 1 : d)) },
+        { type: DataType.FLOAT, dims: a.dims.map((d, i) => (i === a.dims.length - 1 ? 1 : d)) },
+      ].slice(0, n.output.length);
     }
     case "ArgMax": {
       const a = need(ins[0], n, 0);
       const axis = normAxis(attr(n, "axis", 0), a.dims.length);
       const keep = attr(n, "keepdims", 1);
-      return [{ type: DataType.INT64, dims: a.dims.flatMap((d, i) => (i === axis ? (keep ? [1] : []) : [d])) }];
+      return [
+        { type: DataType.INT64, dims: a.dims.flatMap((d, i) => (i === axis ? (keep ? [1] : []) : [d])) },
+      ];
     }
     default:
-      throw new Error(`the planner has no shape rule for ${n.domain ? n.domain + "::" : ""}${op} (node ${n.name})`);
+      throw new Error(
+        `the planner has no shape rule for ${n.domain ? n.domain + "::" : ""}${op} (node ${n.name})`,
+      );
   }
 }
 
 function normAxisClamp(axis: number, rank: number): number {
   return Math.min(Math.max(axis < 0 ? axis + rank : axis, 0), rank);
 }
-

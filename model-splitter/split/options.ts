@@ -49,6 +49,14 @@ export function parseBytes(s: string): number {
   const m = /^\s*([\d.]+)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$/i.exec(s);
   if (!m) throw new Error(`not a size: ${s}`);
   const unit = (m[2] ?? "b").toLowerCase();
-  const mult: Record<string, number> = { b: 1, kb: 1e3, kib: 2 ** 10, mb: 1e6, mib: 2 ** 20, gb: 1e9, gib: 2 ** 30 };
+  const mult: Record<string, number> = {
+    b: 1,
+    kb: 1e3,
+    kib: 2 ** 10,
+    mb: 1e6,
+    mib: 2 ** 20,
+    gb: 1e9,
+    gib: 2 ** 30,
+  };
   return Math.round(Number(m[1]) * mult[unit]!);
 }

@@ -27,23 +27,53 @@ export interface PlannedRole {
   scenarios: string[];
 }
 
-export function planRole(r: RoleGraph, o: SplitOptions, dims: ModelDims, root: string, firstIndex = 0): PlannedRole {
+export function planRole(
+  r: RoleGraph,
+  o: SplitOptions,
+  dims: ModelDims,
+  root: string,
+  firstIndex = 0,
+): PlannedRole {
   if (r.role === "decoder") return planDecoder(r, o, dims, root);
   if (r.role === "vision" && firstIndex === 0 && o.bandStages !== 0) {
     const inits = new Map(r.model.graph!.initializer.map((t) => [t.name, t]));
-    const bv = planBandedVision(r.model.graph!, r.scenarios[0]!.inputs, inits, dims.vision, { calibration: o.calibration, target: o.target, stages: o.bandStages, bandRows: o.bandRows });
+    const bv = planBandedVision(r.model.graph!, r.scenarios[0]!.inputs, inits, dims.vision, {
+      calibration: o.calibration,
+      target: o.target,
+      stages: o.bandStages,
+      bandRows: o.bandRows,
+    });
     if (bv) {
-      const banded = bandedStages(bv, { root, chunkBytes: o.chunkBytes, calibration: o.calibration, target: o.target, source: r.model, load: r.load });
+      const banded = bandedStages(bv, {
+        root,
+        chunkBytes: o.chunkBytes,
+        calibration: o.calibration,
+        target: o.target,
+        source: r.model,
+        load: r.load,
+      });
       const boundary = banded.at(-1)!.outputs[0]!;
       const rest = planRole(
-        { ...r, model: { ...r.model, graph: bv.remainder }, scenarios: [{ name: `${r.scenarios[0]!.name}, after DaViT stage ${bv.stages - 1}`, inputs: { [boundary.name]: { type: 1, dims: boundary.dims as number[] } } }] },
+        {
+          ...r,
+          model: { ...r.model, graph: bv.remainder },
+          scenarios: [
+            {
+              name: `${r.scenarios[0]!.name}, after DaViT stage ${bv.stages - 1}`,
+              inputs: { [boundary.name]: { type: 1, dims: boundary.dims as number[] } },
+            },
+          ],
+        },
         o,
         dims,
         root,
         banded.length,
       );
       const note = `${r.scenarios[0]!.name}, bands of ${[...new Set(bv.passes.map((p) => p.bandRows))].join("/")} rows`;
-      return { stages: [...banded, ...rest.stages], scenarios: [...banded.map(() => note), ...rest.scenarios] };
+      return {
+        stages: [...banded, ...rest.stages],
+        scenarios: [...banded.map(() => note), ...rest.scenarios],
+      };
     }
   }
   const plan = choosePieceSize(o, (pieceBytes) => planSequencePieces(r, pieceBytes));
@@ -68,7 +98,9 @@ function choosePieceSize(o: SplitOptions, plan: (pieceBytes: number) => RolePlan
   for (const div of [1, 2, 4, 8]) {
     const p = plan(o.pieceBytes / div);
     const groups = groupPieces(p.costs, o.calibration, o.target, p.extraJs);
-    const worst = Math.max(...groups.map(([s, e]) => estimateStage(p.costs.slice(s, e), o.calibration, p.extraJs(s, e)).peakBytes));
+    const worst = Math.max(
+      ...groups.map(([s, e]) => estimateStage(p.costs.slice(s, e), o.calibration, p.extraJs(s, e)).peakBytes),
+    );
     if (worst <= o.target) return p;
     if (!best || worst < best.worst - 4 * 2 ** 20) best = { plan: p, worst };
   }
@@ -77,7 +109,9 @@ function choosePieceSize(o: SplitOptions, plan: (pieceBytes: number) => RolePlan
 
 function planSequencePieces(r: RoleGraph, pieceBytes: number): RolePlan {
   const graph = r.model.graph!;
-  const costs: GraphCosts[] = r.scenarios.map((s) => graphCosts(graph, evaluateGraph(graph, s.inputs, r.load), new Map<string, TensorProto>()));
+  const costs: GraphCosts[] = r.scenarios.map((s) =>
+    graphCosts(graph, evaluateGraph(graph, s.inputs, r.load), new Map<string, TensorProto>()),
+  );
   const base = costs[0]!;
   const ranges: PieceRange[] = planPieces(base, pieceBytes);
   const pieceCosts: PieceCost[] = ranges.map(({ from, to }) => {
@@ -89,7 +123,9 @@ function planSequencePieces(r: RoleGraph, pieceBytes: number): RolePlan {
     };
   });
   // Cut once into all pieces; names are kept, so pieces chain by name within and across stages.
-  const pieceOfNode = new Map(base.nodes.flatMap((c, i) => [[c.node, ranges.findIndex((p) => i >= p.from && i < p.to)] as const]));
+  const pieceOfNode = new Map(
+    base.nodes.flatMap((c, i) => [[c.node, ranges.findIndex((p) => i >= p.from && i < p.to)] as const]),
+  );
   const typeOf = (name: string) => {
     const f = lookup(base.facts, name);
     if (!f) throw new Error(`no facts for ${name}`);
@@ -124,26 +160,42 @@ function planDecoderPieces(r: RoleGraph, pieceBytes: number): RolePlan {
       return f.type;
     },
   });
-  const positions = (c: GraphCosts, raw: number[]) => [0, ...raw.map((x) => c.nodes.filter((n) => c.graph.node.indexOf(n.node) < x).length), c.nodes.length];
+  const positions = (c: GraphCosts, raw: number[]) => [
+    0,
+    ...raw.map((x) => c.nodes.filter((n) => c.graph.node.indexOf(n.node) < x).length),
+    c.nodes.length,
+  ];
   const tp = positions(thenCosts, cuts.then);
   const ep = positions(elseCosts, cuts.else);
   const slots = new Map(pieces.flatMap((p) => [...p.slots]));
   const facts = (name: string): Facts | undefined => {
     const slot = slots.get(name);
-    return slot ? lookup(branchFacts[slot.branch], slot.value) : (lookup(full!, name) ?? lookup(first!, name));
+    return slot
+      ? lookup(branchFacts[slot.branch], slot.value)
+      : (lookup(full!, name) ?? lookup(first!, name));
   };
   const cacheBytes = pieces.map((p) =>
-    [...p.inputs, ...p.outputs].filter((n) => CACHE.test(n)).reduce((a, n) => a + bytesOf(lookup(full!, n) ?? lookup(first!, n) ?? { type: 1, dims: [] }), 0),
+    [...p.inputs, ...p.outputs]
+      .filter((n) => CACHE.test(n))
+      .reduce((a, n) => a + bytesOf(lookup(full!, n) ?? lookup(first!, n) ?? { type: 1, dims: [] }), 0),
   );
   const pieceCosts: PieceCost[] = pieces.map((p, i) => {
-    const live = [activationPeak(thenCosts, tp[i]!, tp[i + 1]!), activationPeak(elseCosts, ep[i]!, ep[i + 1]!)];
+    const live = [
+      activationPeak(thenCosts, tp[i]!, tp[i + 1]!),
+      activationPeak(elseCosts, ep[i]!, ep[i + 1]!),
+    ];
     return {
       weightBytes: [...cuts.weights[i]!].reduce((a, w) => a + (thenCosts.weightBytes.get(w) ?? 0), 0),
       activation: Math.max(...live.map((l) => l.peak)),
       ioBytes: Math.max(...live.map((l) => l.inputBytes + l.outputBytes)) - cacheBytes[i]! / 2,
     };
   });
-  return { pieces, costs: pieceCosts, extraJs: (s, e) => cacheBytes.slice(s, e).reduce((a, b) => a + b, 0), facts };
+  return {
+    pieces,
+    costs: pieceCosts,
+    extraJs: (s, e) => cacheBytes.slice(s, e).reduce((a, b) => a + b, 0),
+    facts,
+  };
 }
 
 function buildStages(
@@ -167,7 +219,19 @@ function buildStages(
   const stages: Stage[] = [];
   groups.forEach(([s, e], k) => {
     const id = `${r.role}-${k + firstIndex}`;
-    const entries = pieces.slice(s, e).map((p, i) => writePiece(p.graph, { root, dir: `stages/${id}`, id: `p${s + i}`, chunkBytes: o.chunkBytes, source: r.model, load: r.load, dimsOf }));
+    const entries = pieces
+      .slice(s, e)
+      .map((p, i) =>
+        writePiece(p.graph, {
+          root,
+          dir: `stages/${id}`,
+          id: `p${s + i}`,
+          chunkBytes: o.chunkBytes,
+          source: r.model,
+          load: r.load,
+          dimsOf,
+        }),
+      );
     const made = new Set(pieces.slice(s, e).flatMap((p) => p.outputs));
     const later = new Set(pieces.slice(e).flatMap((p) => p.inputs));
     const roleOutputs = new Set(graph.output.map((x) => x.name));
@@ -177,7 +241,14 @@ function buildStages(
     if (r.role === "decoder") {
       inputs = inputs.filter((n) => !CACHE.test(n) && !DECODER_FED.has(n));
       outputs = outputs.filter((n) => !CACHE.test(n));
-      program = { kind: "decoder", graphs: entries.map((g) => g.id), heads: dims.heads, headDim: dims.headDim, dModel: dims.dModel, sharedCross: crossBroadcasts(r.model) };
+      program = {
+        kind: "decoder",
+        graphs: entries.map((g) => g.id),
+        heads: dims.heads,
+        headDim: dims.headDim,
+        dModel: dims.dModel,
+        sharedCross: crossBroadcasts(r.model),
+      };
     } else {
       program = {
         kind: "sequence",
@@ -202,7 +273,14 @@ function buildStages(
 }
 
 function elemName(t: number): TensorSpec["type"] {
-  const names: Record<number, TensorSpec["type"]> = { 1: "float32", 7: "int64", 6: "int32", 9: "bool", 2: "uint8", 3: "int8" };
+  const names: Record<number, TensorSpec["type"]> = {
+    1: "float32",
+    7: "int64",
+    6: "int32",
+    9: "bool",
+    2: "uint8",
+    3: "int8",
+  };
   const n = names[t];
   if (!n) throw new Error(`unsupported element type ${t} at a stage boundary`);
   return n;

@@ -35,7 +35,11 @@ export interface ModelDims {
 const f32 = (dims: number[]): Facts => ({ type: DataType.FLOAT, dims });
 const i64 = (dims: number[]): Facts => ({ type: DataType.INT64, dims });
 
-function readDims(decoder: ModelProto, config: Record<string, unknown>, preprocessor: Record<string, unknown>): ModelDims {
+function readDims(
+  decoder: ModelProto,
+  config: Record<string, unknown>,
+  preprocessor: Record<string, unknown>,
+): ModelDims {
   const g = decoder.graph!;
   const past = g.input.find((i) => i.name === "past_key_values.0.decoder.key");
   const pd = past && tensorTypeOf(past)?.dims;
@@ -61,7 +65,12 @@ function readDims(decoder: ModelProto, config: Record<string, unknown>, preproce
   };
 }
 
-export function loadRoles(dir: string, config: Record<string, unknown>, preprocessor: Record<string, unknown>, o: SplitOptions): { roles: RoleGraph[]; dims: ModelDims; splits: SplitReport[] } {
+export function loadRoles(
+  dir: string,
+  config: Record<string, unknown>,
+  preprocessor: Record<string, unknown>,
+  o: SplitOptions,
+): { roles: RoleGraph[]; dims: ModelDims; splits: SplitReport[] } {
   const read = (name: string) => readModel(join(dir, "onnx", `${name}.onnx`));
   const vision = read("vision_encoder");
   const embed = read("embed_tokens");
@@ -86,7 +95,16 @@ export function loadRoles(dir: string, config: Record<string, unknown>, preproce
       ]).flat(),
     );
   const roles: RoleGraph[] = [
-    { role: "vision", ...vision, scenarios: [{ name: `image ${dims.imageSize}²`, inputs: { pixel_values: f32([1, 3, dims.imageSize, dims.imageSize]) } }] },
+    {
+      role: "vision",
+      ...vision,
+      scenarios: [
+        {
+          name: `image ${dims.imageSize}²`,
+          inputs: { pixel_values: f32([1, 3, dims.imageSize, dims.imageSize]) },
+        },
+      ],
+    },
     {
       role: "embed",
       ...embed,
@@ -95,7 +113,13 @@ export function loadRoles(dir: string, config: Record<string, unknown>, preproce
         { name: `${R} rows × 1 token`, inputs: { input_ids: i64([R, 1]) } },
       ],
     },
-    { role: "encoder", ...encoder, scenarios: [{ name: `S = ${S}`, inputs: { inputs_embeds: f32([1, S, d]), attention_mask: i64([1, S]) } }] },
+    {
+      role: "encoder",
+      ...encoder,
+      scenarios: [
+        { name: `S = ${S}`, inputs: { inputs_embeds: f32([1, S, d]), attention_mask: i64([1, S]) } },
+      ],
+    },
     {
       role: "decoder",
       model: core,
@@ -103,15 +127,32 @@ export function loadRoles(dir: string, config: Record<string, unknown>, preproce
       scenarios: [
         {
           name: `first step, S = ${S}`,
-          inputs: { inputs_embeds: f32([1, 1, d]), encoder_hidden_states: f32([1, S, d]), encoder_attention_mask: i64([1, S]), use_cache_branch: { type: DataType.BOOL, dims: [1], value: [0] }, ...pasts(1, 0, 0) },
+          inputs: {
+            inputs_embeds: f32([1, 1, d]),
+            encoder_hidden_states: f32([1, S, d]),
+            encoder_attention_mask: i64([1, S]),
+            use_cache_branch: { type: DataType.BOOL, dims: [1], value: [0] },
+            ...pasts(1, 0, 0),
+          },
         },
         {
           name: `${R} rows, cache ${L - 1}, S = ${S}`,
-          inputs: { inputs_embeds: f32([R, 1, d]), encoder_hidden_states: f32([1, S, d]), encoder_attention_mask: i64([R, S]), use_cache_branch: { type: DataType.BOOL, dims: [1], value: [1] }, ...pasts(R, L - 1, S, shared) },
+          inputs: {
+            inputs_embeds: f32([R, 1, d]),
+            encoder_hidden_states: f32([1, S, d]),
+            encoder_attention_mask: i64([R, S]),
+            use_cache_branch: { type: DataType.BOOL, dims: [1], value: [1] },
+            ...pasts(R, L - 1, S, shared),
+          },
         },
       ],
     },
-    { role: "lm_head", model: head, load: decoder.load, scenarios: [{ name: `${R} rows`, inputs: { [HIDDEN_OUTPUT]: f32([R, 1, d]) } }] },
+    {
+      role: "lm_head",
+      model: head,
+      load: decoder.load,
+      scenarios: [{ name: `${R} rows`, inputs: { [HIDDEN_OUTPUT]: f32([R, 1, d]) } }],
+    },
   ];
   for (const r of roles) pruneDeadNodes(r.model.graph!);
   // Weights larger than one stored file are split into blocks by rewriting their readers.

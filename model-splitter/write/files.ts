@@ -22,7 +22,11 @@ export function sha256File(path: string): string {
 
 /** Entry of a file under `root` (path relative to it, forward slashes). */
 export function fileEntry(root: string, path: string): FileEntry {
-  return { path: relative(root, path).split("\\").join("/"), bytes: statSync(path).size, sha256: sha256File(path) };
+  return {
+    path: relative(root, path).split("\\").join("/"),
+    bytes: statSync(path).size,
+    sha256: sha256File(path),
+  };
 }
 
 export function entryFor(root: string, rel: string): FileEntry {

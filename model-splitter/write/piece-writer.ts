@@ -3,7 +3,17 @@
 // split-tensors.ts before planning). Returns the manifest's GraphEntry.
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { dtypeName, makeModel, tensorByteLength, tensorTypeOf, writeModel, type ExternalLoader, type GraphProto, type ModelProto, type ValueInfoProto } from "../../onnx-graph";
+import {
+  dtypeName,
+  makeModel,
+  tensorByteLength,
+  tensorTypeOf,
+  writeModel,
+  type ExternalLoader,
+  type GraphProto,
+  type ModelProto,
+  type ValueInfoProto,
+} from "../../onnx-graph";
 import type { ElemType, GraphEntry, TensorSpec } from "../manifest";
 import { fileEntry } from "./files";
 
@@ -36,7 +46,10 @@ export function writePiece(graph: GraphProto, o: PieceWriteOptions): GraphEntry 
   });
   const path = join(o.root, o.dir, `${o.id}.onnx`);
   mkdirSync(dirname(path), { recursive: true });
-  const written = writeModel(path, model, { externalData: { maxFileBytes: o.chunkBytes, location: `${o.id}.onnx.data`, threshold: 1024 }, load: o.load });
+  const written = writeModel(path, model, {
+    externalData: { maxFileBytes: o.chunkBytes, location: `${o.id}.onnx.data`, threshold: 1024 },
+    load: o.load,
+  });
   const [main, ...chunks] = written;
   return {
     id: o.id,

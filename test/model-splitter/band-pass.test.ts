@@ -28,7 +28,8 @@ function pass(over: Partial<BandPass>): BandPass {
 /** Map value = 100·row + 10·column + channel (tokens layout [H·W, C]). */
 function tokensMap(H: number, W: number, C: number): Float32Array {
   const m = new Float32Array(H * W * C);
-  for (let r = 0; r < H; r++) for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) m[(r * W + w) * C + c] = 100 * r + 10 * w + c;
+  for (let r = 0; r < H; r++)
+    for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) m[(r * W + w) * C + c] = 100 * r + 10 * w + c;
   return m;
 }
 
@@ -58,7 +59,10 @@ describe("band pass", () => {
   it("NCHW bands take the rows of every channel", () => {
     const p = pass({ layout: "nchw", inChannels: 2, inHeight: 3, inWidth: 2 });
     // [1, C=2, H=3, W=2]: value = 100·c + 10·row + col
-    const map = Float32Array.from({ length: 12 }, (_, i) => 100 * Math.floor(i / 6) + 10 * Math.floor((i % 6) / 2) + (i % 2));
+    const map = Float32Array.from(
+      { length: 12 },
+      (_, i) => 100 * Math.floor(i / 6) + 10 * Math.floor((i % 6) / 2) + (i % 2),
+    );
     const { band, mask } = extractBand(p, map, 2, 4);
     expect(band.dims).toEqual([1, 2, 2, 2]);
     expect(Array.from(band.data as Float32Array)).toEqual([20, 21, 0, 0, 120, 121, 0, 0]);
@@ -83,19 +87,62 @@ describe("band pass", () => {
           const rows = feeds.band_mask!.dims[0]!;
           calls.push([rows]);
           const inner = x.subarray(6, x.length - 6); // drop one halo row (W·C = 6) each side
-          if (out === "map") return { band_out: { type: "float32", dims: [1, inner.length / 3, 3], data: inner.map((v) => 2 * v) } };
-          if (out === "minmax") return { s: { type: "float32", dims: [2], data: Float32Array.of(Math.min(...inner), Math.max(...inner)) } };
+          if (out === "map")
+            return {
+              band_out: { type: "float32", dims: [1, inner.length / 3, 3], data: inner.map((v) => 2 * v) },
+            };
+          if (out === "minmax")
+            return {
+              s: {
+                type: "float32",
+                dims: [2],
+                data: Float32Array.of(Math.min(...inner), Math.max(...inner)),
+              },
+            };
           return { s: { type: "float32", dims: [2, 1], data: Float32Array.of(inner[0]!, 0.1) } };
         },
       }) as unknown as InferenceSession;
     const map = tokensMap(4, 2, 3);
     const env = new Map([["x", { type: "float32" as const, dims: [1, 8, 3], data: map }]]);
-    await runBandPass(pass({ bands: [[0, 2], [2, 4]] }), env, session("map"), Tensor);
+    await runBandPass(
+      pass({
+        bands: [
+          [0, 2],
+          [2, 4],
+        ],
+      }),
+      env,
+      session("map"),
+      Tensor,
+    );
     expect(Array.from(env.get("y")!.data as Float32Array)).toEqual(Array.from(map, (v) => 2 * v));
     expect(calls).toEqual([[4], [4]]);
-    await runBandPass(pass({ bands: [[0, 1], [1, 3], [3, 4]], output: { kind: "stat", name: "s", reduce: "minmax", dims: [2] } }), env, session("minmax"), Tensor);
+    await runBandPass(
+      pass({
+        bands: [
+          [0, 1],
+          [1, 3],
+          [3, 4],
+        ],
+        output: { kind: "stat", name: "s", reduce: "minmax", dims: [2] },
+      }),
+      env,
+      session("minmax"),
+      Tensor,
+    );
     expect(Array.from(env.get("s")!.data as Float32Array)).toEqual([0, 312]);
-    await runBandPass(pass({ bands: [[0, 2], [2, 4]], output: { kind: "stat", name: "s", reduce: "sum", dims: [1] } }), env, session("sum"), Tensor);
+    await runBandPass(
+      pass({
+        bands: [
+          [0, 2],
+          [2, 4],
+        ],
+        output: { kind: "stat", name: "s", reduce: "sum", dims: [1] },
+      }),
+      env,
+      session("sum"),
+      Tensor,
+    );
     // Blocks added in order in float32: ((0 + 0) + 0.1) + 200 + 0.1.
     expect(env.get("s")!.data[0]).toBe(Math.fround(Math.fround(Math.fround(0.1) + 200) + Math.fround(0.1)));
   });

@@ -5,7 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
-import { DataType, GraphBuilder, makeModel, tensorByteLength, writeModel, type GraphProto } from "../../onnx-graph";
+import {
+  DataType,
+  GraphBuilder,
+  makeModel,
+  tensorByteLength,
+  writeModel,
+  type GraphProto,
+} from "../../onnx-graph";
 import { splitLargeTensors } from "../../model-splitter/rewrite/split-tensors";
 
 const dir = mkdtempSync(join(tmpdir(), "split-tensors-"));
@@ -23,7 +30,10 @@ async function run(graph: GraphProto, name: string, feeds: Record<string, ort.Te
 function gatherGraph(rows: number, cols: number, type: DataType): GraphProto {
   const g = new GraphBuilder("gather");
   g.input("ids", DataType.INT64, [2, "n"]);
-  const data = type === DataType.INT8 ? Int8Array.from({ length: rows * cols }, (_, i) => ((i * 37) % 255) - 127) : Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i));
+  const data =
+    type === DataType.INT8
+      ? Int8Array.from({ length: rows * cols }, (_, i) => ((i * 37) % 255) - 127)
+      : Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i));
   g.op("Gather", [g.initializer("table", data, [rows, cols], type), "ids"], { axis: 0 }, { output: "rows" });
   g.output("rows", type, [2, "n", cols]);
   return g.build();
@@ -53,12 +63,33 @@ describe("splitLargeTensors", () => {
       const g = new GraphBuilder("mm");
       g.input("x", DataType.FLOAT, [3, 16]);
       const w = quant
-        ? g.initializer("w", Int8Array.from({ length: 16 * 900 }, (_, i) => ((i * 31) % 255) - 127), [16, 900])
-        : g.initializer("w", Float32Array.from({ length: 16 * 900 }, (_, i) => Math.cos(i)), [16, 900]);
+        ? g.initializer(
+            "w",
+            Int8Array.from({ length: 16 * 900 }, (_, i) => ((i * 31) % 255) - 127),
+            [16, 900],
+          )
+        : g.initializer(
+            "w",
+            Float32Array.from({ length: 16 * 900 }, (_, i) => Math.cos(i)),
+            [16, 900],
+          );
       if (quant) {
-        const scale = g.initializer("scale", Float32Array.from({ length: 900 }, (_, i) => 0.001 + i * 1e-5), [900]);
-        const bias = g.initializer("bias", Float32Array.from({ length: 900 }, (_, i) => i / 900), [900]);
-        g.op("DynamicQuantizeMatMul", ["x", w, scale, "", bias], {}, { output: "y", domain: "com.microsoft" });
+        const scale = g.initializer(
+          "scale",
+          Float32Array.from({ length: 900 }, (_, i) => 0.001 + i * 1e-5),
+          [900],
+        );
+        const bias = g.initializer(
+          "bias",
+          Float32Array.from({ length: 900 }, (_, i) => i / 900),
+          [900],
+        );
+        g.op(
+          "DynamicQuantizeMatMul",
+          ["x", w, scale, "", bias],
+          {},
+          { output: "y", domain: "com.microsoft" },
+        );
       } else g.op("MatMul", ["x", w], {}, { output: "y" });
       g.output("y", DataType.FLOAT, [3, 900]);
       return g.build();

@@ -67,10 +67,27 @@ for (const c of CASES) {
       out = join(tmp, `${c.name}-split`);
       // fp32 tiny weights reach 295 KB (stage-3 conv); int8 ones 74 KB.
       const chunkBytes = c.name === "fp32" ? 300 * KiB : CHUNK;
-      manifest = splitModel(src, out, defaultOptions({ budget: 24 * 2 ** 20, chunkBytes, pieceBytes: 40 * KiB, bandStages: 2, bandRows: 12, maxRows: 3, maxDecoderLength: 32 })).manifest;
+      manifest = splitModel(
+        src,
+        out,
+        defaultOptions({
+          budget: 24 * 2 ** 20,
+          chunkBytes,
+          pieceBytes: 40 * KiB,
+          bandStages: 2,
+          bandRows: 12,
+          maxRows: 3,
+          maxDecoderLength: 32,
+        }),
+      ).manifest;
       const ort = await loadOrtWeb("wasm");
       const wasmModule = await compileOrtWasm();
-      whole = await createOrtWebNodeEngine({ modelDir: src, build: "wasm", precompiled: true, numThreads: 1 });
+      whole = await createOrtWebNodeEngine({
+        modelDir: src,
+        build: "wasm",
+        precompiled: true,
+        numThreads: 1,
+      });
       staged = await createStagedWebEngine({ loadFile: fileLoader(out), ort, wasmModule, numThreads: 1 });
     });
 
@@ -84,11 +101,18 @@ for (const c of CASES) {
       expect(roles("vision")).toBeGreaterThan(2);
       expect(roles("encoder")).toBeGreaterThan(1);
       expect(roles("decoder")).toBeGreaterThan(1);
-      const bands = manifest.stages.flatMap((s) => (s.program.kind === "sequence" ? s.program.steps : [])).filter((s) => s.kind === "band");
+      const bands = manifest.stages
+        .flatMap((s) => (s.program.kind === "sequence" ? s.program.steps : []))
+        .filter((s) => s.kind === "band");
       expect(bands.length).toBeGreaterThan(10);
       expect(bands.some((b) => b.kind === "band" && b.bands.length > 1)).toBe(true);
-      expect(bands.some((b) => b.kind === "band" && b.output.kind === "stat" && b.output.reduce === "sum")).toBe(true);
-      if (c.name === "int8") expect(bands.some((b) => b.kind === "band" && b.output.kind === "stat" && b.output.reduce === "minmax")).toBe(true);
+      expect(
+        bands.some((b) => b.kind === "band" && b.output.kind === "stat" && b.output.reduce === "sum"),
+      ).toBe(true);
+      if (c.name === "int8")
+        expect(
+          bands.some((b) => b.kind === "band" && b.output.kind === "stat" && b.output.reduce === "minmax"),
+        ).toBe(true);
       // The token embedding and the lm_head exceed a chunk: they must have been split into blocks.
       const names = manifest.stages.flatMap((s) => s.graphs).length;
       expect(names).toBeGreaterThan(20);
@@ -99,14 +123,18 @@ for (const c of CASES) {
         const bytes = readFileSync(join(out, f.path));
         expect(bytes.length, f.path).toBe(f.bytes);
         // Config files are copied as they are (tokenizer.json is 2 MB for base, far below a KV value).
-        if (f.path.startsWith("stages/")) expect(f.bytes, f.path).toBeLessThanOrEqual(manifest.budget.chunkBytes);
+        if (f.path.startsWith("stages/"))
+          expect(f.bytes, f.path).toBeLessThanOrEqual(manifest.budget.chunkBytes);
         expect(createHash("sha256").update(bytes).digest("hex"), f.path).toBe(f.sha256);
       }
     });
 
     it("image features, embeddings and encoder states equal the unsplit model", async () => {
       const px = normalizeToChw(testPicture(768, 768), 768);
-      const [fa, fb] = [await whole.encodeImage(px, [1, 3, 768, 768]), await staged.encodeImage(px, [1, 3, 768, 768])];
+      const [fa, fb] = [
+        await whole.encodeImage(px, [1, 3, 768, 768]),
+        await staged.encodeImage(px, [1, 3, 768, 768]),
+      ];
       expect(maxDiff(fa, fb)).toBeLessThanOrEqual(1e-5);
       const ids = [0, 100, 2000 % whole.info.vocabSize, 50, 2];
       const [ea, eb] = [await whole.embedTokens(ids), await staged.embedTokens(ids)];
@@ -117,7 +145,9 @@ for (const c of CASES) {
       inputs.set(fa);
       inputs.set(ea, 577 * d);
       const mask = new BigInt64Array(S).fill(1n);
-      expect(maxDiff(await whole.encode(inputs, mask, S), await staged.encode(inputs, mask, S))).toBeLessThanOrEqual(1e-5);
+      expect(
+        maxDiff(await whole.encode(inputs, mask, S), await staged.encode(inputs, mask, S)),
+      ).toBeLessThanOrEqual(1e-5);
     });
 
     it("greedy and beam-search tokens equal the unsplit model's", async () => {
@@ -127,7 +157,10 @@ for (const c of CASES) {
       const mask = new BigInt64Array(S).fill(1n);
       for (const numBeams of [1, 3]) {
         const config = { ...FLORENCE2_GENERATION_CONFIG, numBeams, maxNewTokens: 24 };
-        const [a, b] = [await whole.startDecoder(hidden, mask, S), await staged.startDecoder(hidden, mask, S)];
+        const [a, b] = [
+          await whole.startDecoder(hidden, mask, S),
+          await staged.startDecoder(hidden, mask, S),
+        ];
         const [ga, gb] = [await generate(a, config), await generate(b, config)];
         a.dispose();
         b.dispose();
@@ -139,9 +172,15 @@ for (const c of CASES) {
     it("the pipeline gives the same answer on the split model", async () => {
       installPhoton(photonWasmModule);
       const image = readFileSync(join(__dirname, "../fixtures/images/skimage/coins.png"));
-      const [fa, fb] = [new Florence2(whole, await readModelFolder(fileLoader(src))), new Florence2(staged, await readModelFolder(fileLoader(out)))];
+      const [fa, fb] = [
+        new Florence2(whole, await readModelFolder(fileLoader(src))),
+        new Florence2(staged, await readModelFolder(fileLoader(out))),
+      ];
       for (const task of ["<OD>", "<CAPTION>"]) {
-        const [ra, rb] = [await fa.run(image, { task, maxNewTokens: 16 }), await fb.run(image, { task, maxNewTokens: 16 })];
+        const [ra, rb] = [
+          await fa.run(image, { task, maxNewTokens: 16 }),
+          await fb.run(image, { task, maxNewTokens: 16 }),
+        ];
         expect(rb.tokens).toEqual(ra.tokens);
         expect(rb.result).toEqual(ra.result);
       }

@@ -15,8 +15,23 @@ import { TINY_MODEL } from "../engine/models";
 runEngineConformance("staged engine (split tiny model, onnxruntime-web)", {
   makeEngine: async (modelDir) => {
     const out = join(mkdtempSync(join(tmpdir(), "staged-conformance-")), "split");
-    splitModel(modelDir, out, defaultOptions({ budget: 24 * 2 ** 20, chunkBytes: 300 * 1024, pieceBytes: 60 * 1024, bandStages: 2, maxDecoderLength: 64 }));
-    return createStagedWebEngine({ loadFile: fileLoader(out), ort: await loadOrtWeb("wasm"), wasmModule: await compileOrtWasm(), numThreads: 1 });
+    splitModel(
+      modelDir,
+      out,
+      defaultOptions({
+        budget: 24 * 2 ** 20,
+        chunkBytes: 300 * 1024,
+        pieceBytes: 60 * 1024,
+        bandStages: 2,
+        maxDecoderLength: 64,
+      }),
+    );
+    return createStagedWebEngine({
+      loadFile: fileLoader(out),
+      ort: await loadOrtWeb("wasm"),
+      wasmModule: await compileOrtWasm(),
+      numThreads: 1,
+    });
   },
   models: [TINY_MODEL],
   tolerance: 1e-4,

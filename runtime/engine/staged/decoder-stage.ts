@@ -41,7 +41,8 @@ export class LocalDecoderStageSession implements DecoderStageSession {
   async step(inputs: NamedTensors, rows: number): Promise<NamedTensors> {
     if (this.disposed) throw new Error("decoder stage session is disposed");
     const first = this.pastLength === 0;
-    if (!first && rows !== this.rowCount) throw new Error(`step for ${rows} rows, the caches hold ${this.rowCount}`);
+    if (!first && rows !== this.rowCount)
+      throw new Error(`step for ${rows} rows, the caches hold ${this.rowCount}`);
     const { heads, headDim } = this.program;
     const T = this.Tensor;
     const env: NamedTensors = new Map(inputs);
@@ -55,7 +56,8 @@ export class LocalDecoderStageSession implements DecoderStageSession {
         const m = PAST.exec(name);
         if (m) {
           if (first) feeds[name] = empty;
-          else if (m[2] === "decoder") feeds[name] = new T("float32", this.self.get(name)!, [rows, heads, this.pastLength, headDim]);
+          else if (m[2] === "decoder")
+            feeds[name] = new T("float32", this.self.get(name)!, [rows, heads, this.pastLength, headDim]);
           else feeds[name] = tiled.cross.get(name) ?? missing(name);
         } else if (name === "use_cache_branch") feeds[name] = flag;
         else if (name === "encoder_hidden_states") feeds[name] = tiled.hidden;
@@ -110,13 +112,28 @@ export class LocalDecoderStageSession implements DecoderStageSession {
     // When the graph only multiplies the cross K/V (batch-broadcasting MatMul), every row reads the same batch-1
     // copy: 1/rows of the memory in JS and in WASM. Otherwise they are tiled per row.
     const shared = this.program.sharedCross === true;
-    for (const [k, v] of this.cross) cross.set(k, shared ? new T("float32", v, [1, heads, this.seqLen, headDim]) : new T("float32", tile(v), [rows, heads, this.seqLen, headDim]));
+    for (const [k, v] of this.cross)
+      cross.set(
+        k,
+        shared
+          ? new T("float32", v, [1, heads, this.seqLen, headDim])
+          : new T("float32", tile(v), [rows, heads, this.seqLen, headDim]),
+      );
     this.tiled = {
       rows,
       cross,
       mask: new T("int64", tile(this.encoderMask.data as BigInt64Array), [rows, this.seqLen]),
       // Only the first step reads the encoder states; later steps get the batch-1 tensor (never read).
-      hidden: toOrt(T, this.pastLength === 0 ? { ...this.encoderHidden, dims: [rows, this.seqLen, dModel], data: tile(this.encoderHidden.data as Float32Array) } : this.encoderHidden),
+      hidden: toOrt(
+        T,
+        this.pastLength === 0
+          ? {
+              ...this.encoderHidden,
+              dims: [rows, this.seqLen, dModel],
+              data: tile(this.encoderHidden.data as Float32Array),
+            }
+          : this.encoderHidden,
+      ),
     };
     return this.tiled;
   }

@@ -22,8 +22,16 @@ export class StagedEngine implements Florence2Engine {
   }
 
   encodeImage(pixelValues: Float32Array, dims: readonly [1, 3, number, number]): Promise<Float32Array> {
-    if (pixelValues.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`pixel_values has ${pixelValues.length} values for dims [${dims.join(", ")}]`);
-    return this.serial(async () => floatsOf((await this.runRole("vision", new Map([["pixel_values", floatTensor(pixelValues, [...dims])]]))).get("image_features"), "image_features"));
+    if (pixelValues.length !== dims.reduce((a, b) => a * b, 1))
+      throw new Error(`pixel_values has ${pixelValues.length} values for dims [${dims.join(", ")}]`);
+    return this.serial(async () =>
+      floatsOf(
+        (await this.runRole("vision", new Map([["pixel_values", floatTensor(pixelValues, [...dims])]]))).get(
+          "image_features",
+        ),
+        "image_features",
+      ),
+    );
   }
 
   embedTokens(ids: readonly number[] | BigInt64Array): Promise<Float32Array> {
@@ -33,26 +41,38 @@ export class StagedEngine implements Florence2Engine {
 
   encode(inputsEmbeds: Float32Array, attentionMask: BigInt64Array, seqLen: number): Promise<Float32Array> {
     const d = this.info.dModel;
-    if (inputsEmbeds.length !== seqLen * d) throw new Error(`inputs_embeds has ${inputsEmbeds.length} values, expected ${seqLen}×${d}`);
-    if (attentionMask.length !== seqLen) throw new Error(`attention_mask has ${attentionMask.length} entries, expected ${seqLen}`);
+    if (inputsEmbeds.length !== seqLen * d)
+      throw new Error(`inputs_embeds has ${inputsEmbeds.length} values, expected ${seqLen}×${d}`);
+    if (attentionMask.length !== seqLen)
+      throw new Error(`attention_mask has ${attentionMask.length} entries, expected ${seqLen}`);
     this.checkLength(seqLen);
     const env: NamedTensors = new Map([
       ["inputs_embeds", floatTensor(inputsEmbeds, [1, seqLen, d])],
       ["attention_mask", int64Tensor(attentionMask, [1, seqLen])],
     ]);
-    return this.serial(async () => floatsOf((await this.runRole("encoder", env)).get("last_hidden_state"), "last_hidden_state"));
+    return this.serial(async () =>
+      floatsOf((await this.runRole("encoder", env)).get("last_hidden_state"), "last_hidden_state"),
+    );
   }
 
-  async startDecoder(encoderHidden: Float32Array, encoderMask: BigInt64Array, seqLen: number): Promise<DecoderSession> {
+  async startDecoder(
+    encoderHidden: Float32Array,
+    encoderMask: BigInt64Array,
+    seqLen: number,
+  ): Promise<DecoderSession> {
     const d = this.info.dModel;
-    if (encoderHidden.length !== seqLen * d) throw new Error(`encoder states hold ${encoderHidden.length} values, expected ${seqLen}×${d}`);
-    if (encoderMask.length !== seqLen) throw new Error(`encoder mask has ${encoderMask.length} entries, expected ${seqLen}`);
+    if (encoderHidden.length !== seqLen * d)
+      throw new Error(`encoder states hold ${encoderHidden.length} values, expected ${seqLen}×${d}`);
+    if (encoderMask.length !== seqLen)
+      throw new Error(`encoder mask has ${encoderMask.length} entries, expected ${seqLen}`);
     this.checkLength(seqLen);
     const hidden = floatTensor(encoderHidden, [1, seqLen, d]);
     const mask = int64Tensor(encoderMask, [1, seqLen]);
     const stages = stagesOf(this.manifest, "decoder");
     if (stages.length === 0) throw new Error("the split model has no decoder stage");
-    const sessions = await this.serial(() => Promise.all(stages.map((s) => this.runner.openDecoder(s, hidden, mask))));
+    const sessions = await this.serial(() =>
+      Promise.all(stages.map((s) => this.runner.openDecoder(s, hidden, mask))),
+    );
     return new StagedDecoderSession(
       this,
       sessions,
@@ -70,12 +90,17 @@ export class StagedEngine implements Florence2Engine {
   /** The stages were planned for inputs up to this length; longer ones could exceed a stage's memory. */
   private checkLength(seqLen: number): void {
     const max = this.manifest.limits.maxEncoderLength;
-    if (seqLen > max) throw new RangeError(`the encoder input has ${seqLen} tokens; this split model was planned for at most ${max} (image tokens + prompt)`);
+    if (seqLen > max)
+      throw new RangeError(
+        `the encoder input has ${seqLen} tokens; this split model was planned for at most ${max} (image tokens + prompt)`,
+      );
   }
 
   /** Embeds ids [rows, n] (not queued: callers hold the queue). */
   embed(ids: BigInt64Array, dims: number[]): Promise<Float32Array> {
-    return this.runRole("embed", new Map([["input_ids", int64Tensor(ids, dims)]])).then((env) => floatsOf(env.get("inputs_embeds"), "inputs_embeds"));
+    return this.runRole("embed", new Map([["input_ids", int64Tensor(ids, dims)]])).then((env) =>
+      floatsOf(env.get("inputs_embeds"), "inputs_embeds"),
+    );
   }
 
   /** Runs every stage of a role in order; each takes its inputs from the values so far. */
@@ -84,7 +109,14 @@ export class StagedEngine implements Florence2Engine {
     const stages = stagesOf(this.manifest, role);
     if (stages.length === 0) throw new Error(`the split model has no ${role} stage`);
     for (const stage of stages) {
-      const out = await this.runner.run(stage, pick(env, stage.inputs.map((i) => i.name), `stage ${stage.id}`));
+      const out = await this.runner.run(
+        stage,
+        pick(
+          env,
+          stage.inputs.map((i) => i.name),
+          `stage ${stage.id}`,
+        ),
+      );
       for (const [k, v] of out) env.set(k, v);
     }
     return env;
@@ -124,13 +156,18 @@ class StagedDecoderSession implements DecoderSession {
     if (this.disposed) return Promise.reject(new Error("decoder session is disposed"));
     const n = tokens.length;
     if (n === 0) return Promise.reject(new Error("step needs at least one token"));
-    if (this.length > 0 && n !== this.rowCount) return Promise.reject(new Error(`step got ${n} tokens for ${this.rowCount} rows`));
+    if (this.length > 0 && n !== this.rowCount)
+      return Promise.reject(new Error(`step got ${n} tokens for ${this.rowCount} rows`));
     return this.engine.serial(async () => {
       const ids = BigInt64Array.from({ length: n }, (_, i) => BigInt(tokens[i]!));
-      const env: NamedTensors = new Map([["inputs_embeds", floatTensor(await this.engine.embed(ids, [n, 1]), [n, 1, this.engine.info.dModel])]]);
-      for (const [i, s] of this.stages.entries()) for (const [k, v] of await s.step(pick(env, this.inputs[i]!, `decoder stage ${i}`), n)) env.set(k, v);
+      const env: NamedTensors = new Map([
+        ["inputs_embeds", floatTensor(await this.engine.embed(ids, [n, 1]), [n, 1, this.engine.info.dModel])],
+      ]);
+      for (const [i, s] of this.stages.entries())
+        for (const [k, v] of await s.step(pick(env, this.inputs[i]!, `decoder stage ${i}`), n)) env.set(k, v);
       const logits = floatsOf((await this.engine.runRole("lm_head", env)).get("logits"), "logits");
-      if (logits.length !== n * this.vocabSize) throw new Error(`lm_head returned ${logits.length} scores for ${n} rows of ${this.vocabSize}`);
+      if (logits.length !== n * this.vocabSize)
+        throw new Error(`lm_head returned ${logits.length} scores for ${n} rows of ${this.vocabSize}`);
       this.rowCount = n;
       return logits;
     });

@@ -24,7 +24,8 @@ export class LocalStageRunner implements StageRunner {
     let p = this.pending.get(stage.id);
     if (!p) {
       p = (async () => {
-        for (const g of stage.graphs) if (!this.sessions.has(key(stage, g))) this.sessions.set(key(stage, g), await this.host.create(g));
+        for (const g of stage.graphs)
+          if (!this.sessions.has(key(stage, g))) this.sessions.set(key(stage, g), await this.host.create(g));
       })();
       this.pending.set(stage.id, p);
     }
@@ -36,14 +37,28 @@ export class LocalStageRunner implements StageRunner {
     await this.prepare(stage);
     const env: NamedTensors = new Map(inputs);
     await runSequence(stage.program, env, (g) => this.session(stage, g), this.host.Tensor, this.observe);
-    return pick(env, stage.outputs.map((o) => o.name), `stage ${stage.id}`);
+    return pick(
+      env,
+      stage.outputs.map((o) => o.name),
+      `stage ${stage.id}`,
+    );
   }
 
-  async openDecoder(stage: Stage, encoderHidden: StageTensor, encoderMask: StageTensor): Promise<DecoderStageSession> {
+  async openDecoder(
+    stage: Stage,
+    encoderHidden: StageTensor,
+    encoderMask: StageTensor,
+  ): Promise<DecoderStageSession> {
     const program = stage.program;
     if (program.kind !== "decoder") throw new Error(`stage ${stage.id} is not a decoder stage`);
     await this.prepare(stage);
-    return new LocalDecoderStageSession(program, program.graphs.map((g) => this.session(stage, g)), this.host.Tensor, encoderHidden, encoderMask);
+    return new LocalDecoderStageSession(
+      program,
+      program.graphs.map((g) => this.session(stage, g)),
+      this.host.Tensor,
+      encoderHidden,
+      encoderMask,
+    );
   }
 
   async release(): Promise<void> {

@@ -19,6 +19,10 @@ export interface StageRunner {
   /** Runs a sequence stage on its inputs; resolves to its outputs. */
   run(stage: Stage, inputs: NamedTensors): Promise<NamedTensors>;
   /** Opens a request's decoder session on a decoder stage, over encoder states [1, S, d] and mask [1, S]. */
-  openDecoder(stage: Stage, encoderHidden: StageTensor, encoderMask: StageTensor): Promise<DecoderStageSession>;
+  openDecoder(
+    stage: Stage,
+    encoderHidden: StageTensor,
+    encoderMask: StageTensor,
+  ): Promise<DecoderStageSession>;
   release(): Promise<void>;
 }

@@ -8,7 +8,13 @@ import { fromOrt, toOrt, type NamedTensors } from "./tensors";
 /** Called after each step, before its values are dropped (the probe samples memory there). */
 export type StepObserver = (step: Step, env: NamedTensors) => void | Promise<void>;
 
-export async function runSequence(program: SequenceProgram, env: NamedTensors, session: (graph: string) => InferenceSession, Tensor: TensorConstructor, observe?: StepObserver): Promise<void> {
+export async function runSequence(
+  program: SequenceProgram,
+  env: NamedTensors,
+  session: (graph: string) => InferenceSession,
+  Tensor: TensorConstructor,
+  observe?: StepObserver,
+): Promise<void> {
   for (const step of program.steps) {
     const s = session(step.graph);
     if (step.kind === "band") {

@@ -24,7 +24,8 @@ export function webSessionHost(ort: OrtWeb, loadFile: LoadFile): SessionHost {
     async create(graph: GraphEntry): Promise<InferenceSession> {
       const model = await loadFile(graph.model.path);
       const externalData = [];
-      for (const chunk of graph.externalData) externalData.push({ path: basename(chunk.path), data: await loadFile(chunk.path) });
+      for (const chunk of graph.externalData)
+        externalData.push({ path: basename(chunk.path), data: await loadFile(chunk.path) });
       return createWebSession(ort, { path: graph.model.path, model, externalData });
     },
   };

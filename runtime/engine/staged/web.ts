@@ -16,7 +16,8 @@ export interface StagedWebEngineOptions extends OrtWebSettings {
 
 export async function readManifest(loadFile: LoadFile): Promise<SplitManifest> {
   const m = JSON.parse(new TextDecoder().decode(await loadFile("manifest.json"))) as SplitManifest;
-  if (m.format !== SPLIT_FORMAT) throw new Error(`manifest.json has format ${String(m.format)}, expected ${SPLIT_FORMAT}`);
+  if (m.format !== SPLIT_FORMAT)
+    throw new Error(`manifest.json has format ${String(m.format)}, expected ${SPLIT_FORMAT}`);
   return m;
 }
 
@@ -24,5 +25,9 @@ export async function createStagedWebEngine(opts: StagedWebEngineOptions): Promi
   const ort = opts.ort ?? ortWasm;
   const threads = configureOrtWeb(ort, opts);
   const manifest = opts.manifest ?? (await readManifest(opts.loadFile));
-  return new StagedEngine(manifest, new LocalStageRunner(manifest, webSessionHost(ort, opts.loadFile)), threads);
+  return new StagedEngine(
+    manifest,
+    new LocalStageRunner(manifest, webSessionHost(ort, opts.loadFile)),
+    threads,
+  );
 }
