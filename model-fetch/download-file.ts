@@ -114,7 +114,9 @@ async function receive(url: string, file: RemoteFile, sink: PartialFile, ctx: Do
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, watchdog.signal]) : watchdog.signal;
   const headers: Record<string, string> = {};
   if (sink.offset > 0) headers.Range = `bytes=${sink.offset}-`;
-  if (ctx.accessToken) headers.Authorization = `Bearer ${ctx.accessToken}`;
+  // The token is for the Hub itself: the URL a file resolves to may be another origin (the Hub's CDN, with a
+  // signed URL of its own), which must not receive it.
+  if (ctx.accessToken && new URL(url).origin === new URL(ctx.hubUrl).origin) headers.Authorization = `Bearer ${ctx.accessToken}`;
   const res = await ctx.fetch(url, { headers, signal });
   if (!res.ok) {
     await res.body?.cancel().catch(() => {});

@@ -38,7 +38,10 @@ export function apiKeyAuth(keys: readonly string[]): MiddlewareHandler<AppEnv> {
         });
       }
     }
-    c.set("clientKey", given !== undefined ? `key:${given}` : `ip:${c.req.header("cf-connecting-ip") ?? c.req.header("x-forwarded-for") ?? "anonymous"}`);
+    // A key names the rate-limit bucket only once it has been verified: without configured keys anyone can
+    // send a fresh made-up key per request, and a bucket keyed by it would give them a fresh budget each time.
+    const verified = keys.length > 0 && given !== undefined;
+    c.set("clientKey", verified ? `key:${given}` : `ip:${c.req.header("cf-connecting-ip") ?? c.req.header("x-forwarded-for") ?? "anonymous"}`);
     await next();
   };
 }

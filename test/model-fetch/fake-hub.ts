@@ -32,6 +32,8 @@ export interface FakeHubOptions {
   /** Require `Authorization: Bearer <token>`: none → 401; `forbiddenToken` → 403 (gated, not accepted). */
   token?: string;
   forbiddenToken?: string;
+  /** Host name the LFS redirect points at (same port; default 127.0.0.1): "localhost" makes the CDN another origin. */
+  cdnHost?: string;
   /** Tree entries per page (the Hub pages its tree listing; default: all on one page). */
   pageSize?: number;
 }
@@ -233,7 +235,7 @@ export class FakeHub {
     if (file.lfs) {
       res
         .writeHead(302, {
-          location: `${this.url}/cdn-lfs/${file.sha256}?filename=${encodeURIComponent(file.path)}`,
+          location: `http://${this.opts.cdnHost ?? "127.0.0.1"}:${this.port}/cdn-lfs/${file.sha256}?filename=${encodeURIComponent(file.path)}`,
           "x-linked-size": String(file.size),
           "x-linked-etag": `"${file.sha256}"`,
           "x-repo-commit": "0".repeat(40),

@@ -162,4 +162,16 @@ describe("Hub answers that name the problem", () => {
     const toHub = hub.requests.filter((r) => !r.path.startsWith("/cdn-lfs/"));
     expect(toHub.every((r) => r.authorization === "Bearer hf_secret")).toBe(true);
   });
+
+  it("HF_TOKEN is not sent to a CDN on another origin", async () => {
+    vi.stubEnv("HF_TOKEN", "hf_secret");
+    // The same server under another host name is another origin, as cdn-lfs.hf.co is for huggingface.co.
+    const hub = await startHub({ token: "hf_secret", cdnHost: "localhost" });
+    const result = await fetchInto({ hubUrl: hub.url });
+    expect(result.downloaded.length).toBe(10);
+    const toCdn = hub.requests.filter((r) => r.path.startsWith("/cdn-lfs/"));
+    expect(toCdn.length).toBeGreaterThan(0);
+    expect(toCdn.every((r) => r.authorization === undefined)).toBe(true);
+    expect(hub.requests.filter((r) => !r.path.startsWith("/cdn-lfs/")).every((r) => r.authorization === "Bearer hf_secret")).toBe(true);
+  });
 });

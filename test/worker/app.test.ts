@@ -103,13 +103,23 @@ describe("the app in Node", () => {
     expect(text).not.toMatch(/secret|\/srv|onnx|at /);
   });
 
-  it("consults an external rate limiter per client key before reading the body", async () => {
+  it("consults an external rate limiter per verified client key before reading the body", async () => {
     const seen: string[] = [];
-    const app = makeApp({}, { rateLimit: async (key) => (seen.push(key), !key.endsWith("blocked")) });
+    const app = makeApp({ API_KEYS: "good,blocked" }, { rateLimit: async (key) => (seen.push(key), !key.endsWith("blocked")) });
     const r = await app.request("/v1/alt-text", post("/v1/alt-text", PNG as BodyInit, { "content-type": "image/png", "x-api-key": "blocked" }));
     expect(r.status).toBe(429);
     expect(await r.json()).toMatchObject({ code: "rate_limited" });
     expect(seen).toEqual(["key:blocked"]);
+  });
+
+  it("without configured keys, a made-up key does not buy a fresh rate-limit bucket", async () => {
+    const seen: string[] = [];
+    const app = makeApp({}, { rateLimit: async (key) => (seen.push(key), false) });
+    for (const key of ["made-up-1", "made-up-2"]) {
+      const r = await app.request("/v1/alt-text", post("/v1/alt-text", PNG as BodyInit, { "content-type": "image/png", "x-api-key": key, "cf-connecting-ip": "203.0.113.7" }));
+      expect(r.status).toBe(429);
+    }
+    expect(seen).toEqual(["ip:203.0.113.7", "ip:203.0.113.7"]);
   });
 
   it("reports the model state, limits and counters at /healthz", async () => {
