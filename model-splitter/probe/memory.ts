@@ -21,8 +21,24 @@ export function installWasmMemoryHook(): void {
   });
 }
 
+/** Bytes of the largest WebAssembly memory created since the hook was installed (0 if none yet). */
 export function wasmBytes(): number {
   return memories.reduce((a, m) => Math.max(a, m.buffer.byteLength), 0);
+}
+
+/**
+ * Grows the (largest) WebAssembly memory to at least `bytes`. Emscripten grows memory by at least 20% at a
+ * time, so the size after a session is created overshoots what the session needed by up to that much; growing
+ * first to a chosen size and checking that creation did not grow it further measures the real peak.
+ */
+export function growWasmMemoryTo(bytes: number): void {
+  const m = memories.reduce<WebAssembly.Memory | undefined>(
+    (a, x) => (!a || x.buffer.byteLength > a.buffer.byteLength ? x : a),
+    undefined,
+  );
+  if (!m) throw new Error("no WebAssembly memory yet: create a session first");
+  const pages = Math.ceil((bytes - m.buffer.byteLength) / 65536);
+  if (pages > 0) m.grow(pages);
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
