@@ -67,6 +67,18 @@ const COMMON_VISION = {
   maxTemporalEmbeddings: 100,
 } as const satisfies Partial<VisionDims>;
 
+/** A preset's vision dims: the per-stage widths, depths and heads on the shared DaViT layout (fresh arrays). */
+function visionDims(stages: Pick<VisionDims, "dims" | "depths" | "heads">): VisionDims {
+  return {
+    ...COMMON_VISION,
+    patchSize: [...COMMON_VISION.patchSize],
+    patchStride: [...COMMON_VISION.patchStride],
+    patchPadding: [...COMMON_VISION.patchPadding],
+    patchPrenorm: [...COMMON_VISION.patchPrenorm],
+    ...stages,
+  };
+}
+
 // Scales are per preset: random BART graphs behave differently at different widths and depths, and what
 // makes greedy decoding varied at one size makes it degenerate at the other (REFERENCE.md §2). Measured with
 // scripts/tune-scales/ (greedy, 60 new tokens, fixture images × tasks); numbers in the commit message.
@@ -115,32 +127,14 @@ export const PRESETS: Record<Preset["name"], Preset> = {
   base: {
     name: "base",
     imageSize: 768,
-    vision: {
-      ...COMMON_VISION,
-      patchSize: [...COMMON_VISION.patchSize],
-      patchStride: [...COMMON_VISION.patchStride],
-      patchPadding: [...COMMON_VISION.patchPadding],
-      patchPrenorm: [...COMMON_VISION.patchPrenorm],
-      dims: [128, 256, 512, 1024],
-      depths: [1, 1, 9, 1],
-      heads: [4, 8, 16, 32],
-    },
+    vision: visionDims({ dims: [128, 256, 512, 1024], depths: [1, 1, 9, 1], heads: [4, 8, 16, 32] }),
     text: { dModel: 768, encoderLayers: 6, decoderLayers: 6, heads: 12, ffn: 3072, maxPositions: 1024, vocabSize: 51289 },
     scales: BASE_SCALES,
   },
   tiny: {
     name: "tiny",
     imageSize: 768,
-    vision: {
-      ...COMMON_VISION,
-      patchSize: [...COMMON_VISION.patchSize],
-      patchStride: [...COMMON_VISION.patchStride],
-      patchPadding: [...COMMON_VISION.patchPadding],
-      patchPrenorm: [...COMMON_VISION.patchPrenorm],
-      dims: [16, 32, 64, 128],
-      depths: [1, 1, 2, 1],
-      heads: [1, 1, 2, 4],
-    },
+    vision: visionDims({ dims: [16, 32, 64, 128], depths: [1, 1, 2, 1], heads: [1, 1, 2, 4] }),
     // Vocabulary: 4 specials + 256 byte tokens + 504 merges + <mask> = 765 base entries, then the 1024 added.
     text: { dModel: 64, encoderLayers: 2, decoderLayers: 2, heads: 4, ffn: 256, maxPositions: 1024, vocabSize: 765 + ADDED_TOKENS },
     scales: TINY_SCALES,
