@@ -7,21 +7,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { fetchModel, HubUnreachableError, IntegrityError, readState, type FetchEvent, type FetchModelOptions } from "../../model-fetch";
 import { tinyModelDir } from "../helpers/tiny-model";
 import { FakeHub } from "./fake-hub";
+import { MODEL_FOLDER_FILES } from "./model-folder-files";
 
 const REPO = "onnx-community/Florence-2-base-ft";
 const BIG = "onnx/vision_encoder.onnx";
-const WANTED = [
-  "added_tokens.json",
-  "config.json",
-  "generation_config.json",
-  "preprocessor_config.json",
-  "tokenizer.json",
-  "tokenizer_config.json",
-  "onnx/vision_encoder.onnx",
-  "onnx/embed_tokens.onnx",
-  "onnx/encoder_model.onnx",
-  "onnx/decoder_model_merged.onnx",
-];
 
 let source: string;
 let scratch: string;
@@ -60,7 +49,7 @@ async function fetchFrom(hub: FakeHub, dest: string, extra: Partial<FetchModelOp
   return { run, events };
 }
 
-function expectSameAsSource(dest: string, paths: string[] = WANTED, from = source): void {
+function expectSameAsSource(dest: string, paths: string[] = MODEL_FOLDER_FILES, from = source): void {
   for (const p of paths) expect(readFileSync(join(dest, p)).equals(readFileSync(join(from, p))), p).toBe(true);
 }
 
@@ -71,7 +60,7 @@ describe("fetchModel against a fake Hub", () => {
     const { run, events } = await fetchFrom(hub, dest);
     const result = await run;
     expectSameAsSource(dest);
-    expect([...result.downloaded].sort()).toEqual([...WANTED].sort());
+    expect([...result.downloaded].sort()).toEqual([...MODEL_FOLDER_FILES].sort());
     expect(result.offline).toBe(false);
     expect(result.missingOptional).toEqual([]);
     // florence_edge.json is in the repo but is not part of the model folder.
@@ -96,7 +85,7 @@ describe("fetchModel against a fake Hub", () => {
     expect(result.downloadedBytes).toBe(0);
     expect(hub.requests.every((r) => r.path.startsWith("/api/models/"))).toBe(true);
     const skips = events.filter((e) => e.type === "file-skip");
-    expect(skips.map((e) => (e.type === "file-skip" ? e.why : ""))).toEqual(WANTED.map(() => "verified earlier"));
+    expect(skips.map((e) => (e.type === "file-skip" ? e.why : ""))).toEqual(MODEL_FOLDER_FILES.map(() => "verified earlier"));
   });
 
   it("resumes a dropped transfer with a Range request from the byte where it stopped", async () => {
@@ -232,7 +221,7 @@ describe("fetchModel against a fake Hub", () => {
     });
     const dest = freshDest();
     const result = await (await fetchFrom(hub, dest)).run;
-    expect([...result.downloaded].sort()).toEqual([...WANTED, "onnx/decoder_model_merged.onnx_data"].sort());
+    expect([...result.downloaded].sort()).toEqual([...MODEL_FOLDER_FILES, "onnx/decoder_model_merged.onnx_data"].sort());
     expect(readFileSync(join(dest, "onnx/decoder_model_merged.onnx_data")).equals(data)).toBe(true);
     expect(hub.requests.filter((r) => r.path.startsWith("/api/")).length).toBeGreaterThan(3);
   });
@@ -254,7 +243,7 @@ describe("fetchModel against a fake Hub", () => {
     const events: FetchEvent[] = [];
     const result = await fetchModel({ hubUrl: url, dest, onEvent: (e) => events.push(e) });
     expect(result.offline).toBe(true);
-    expect(result.files.map((f) => f.path).sort()).toEqual([...WANTED].sort());
+    expect(result.files.map((f) => f.path).sort()).toEqual([...MODEL_FOLDER_FILES].sort());
     expect(events[0]).toMatchObject({ type: "offline" });
   });
 

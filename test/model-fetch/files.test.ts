@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { createProgressLog, HubNotFoundError, isWanted, planFiles, type FetchEvent, type RemoteFile } from "../../model-fetch";
 import { toRemoteFile } from "../../model-fetch/files";
+import { MODEL_FOLDER_FILES } from "./model-folder-files";
 
 /** Paths as transformers.js names variants (REFERENCE.md §2) plus optimum's unmerged decoders. */
 const VARIANTS = ["", "_fp16", "_quantized", "_int8", "_uint8", "_q4", "_q4f16", "_bnb4"];
@@ -16,20 +17,7 @@ function listing(extra: string[] = []): RemoteFile[] {
 describe("planFiles", () => {
   it("takes the configs, the tokenizer and the four fp32 graphs, not the variants or unmerged decoders", () => {
     const plan = planFiles(listing(), "r", "main");
-    expect(plan.files.map((f) => f.path).sort()).toEqual(
-      [
-        "added_tokens.json",
-        "config.json",
-        "generation_config.json",
-        "preprocessor_config.json",
-        "tokenizer.json",
-        "tokenizer_config.json",
-        "onnx/vision_encoder.onnx",
-        "onnx/embed_tokens.onnx",
-        "onnx/encoder_model.onnx",
-        "onnx/decoder_model_merged.onnx",
-      ].sort(),
-    );
+    expect(plan.files.map((f) => f.path).sort()).toEqual([...MODEL_FOLDER_FILES].sort());
     expect(plan.missingOptional).toEqual([]);
   });
 
