@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  PromptError,
   TASKS,
   TASK_TOKENS,
   buildPrompt,
@@ -9,20 +8,11 @@ import {
   quantizeBox,
 } from "../../runtime/prompt";
 import { referenceCases } from "../fixtures/reference-postprocess/cases";
+import { codeOf } from "./code-of";
 
 // Expected prompts and bins come from Microsoft's processing_florence2.py (_construct_prompts and
 // BoxQuantizer.quantize) run by scripts/reference-postprocess/generate_cases.py.
 const { tables, prompts, quantize } = referenceCases;
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PromptError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe("prompt table matches the reference", () => {
   it("prompts without input", () => {

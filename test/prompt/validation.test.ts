@@ -1,23 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  PromptError,
-  TASKS,
-  TASK_TOKENS,
-  buildPrompt,
-  resolveTask,
-  slugOf,
-  type PixelBox,
-} from "../../runtime/prompt";
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PromptError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+import { TASKS, TASK_TOKENS, buildPrompt, resolveTask, slugOf, type PixelBox } from "../../runtime/prompt";
+import { codeOf } from "./code-of";
 
 describe("resolveTask", () => {
   it("accepts every token and every slug, and they agree", () => {
