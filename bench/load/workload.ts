@@ -3,6 +3,7 @@
 // multipart, base64 JSON), drawn with a skewed distribution so that many requests repeat an earlier one
 // (result-cache hits, shared features, identical requests in flight at the same time).
 import { createHash } from "node:crypto";
+import { mulberry32 } from "../../test/helpers/mulberry32";
 import { encodeImage, type EncodedFormat } from "../../test/reliability/corpus-images";
 
 export type Form = "raw" | "multipart" | "json";
@@ -22,18 +23,6 @@ export interface LoadRequest {
 export interface Workload {
   images: { bytes: Uint8Array; sha256: string; format: EncodedFormat; width: number; height: number }[];
   requests: LoadRequest[];
-}
-
-/** mulberry32: a small seeded PRNG, so a workload is reproducible from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TASKS: { task: string; textInput?: string }[] = [
@@ -56,7 +45,7 @@ export interface WorkloadOptions {
 }
 
 export function buildWorkload(o: WorkloadOptions): Workload {
-  const random = rng(o.seed);
+  const random = mulberry32(o.seed); // a workload is reproducible from its seed
   const formats: EncodedFormat[] = ["png", "jpeg", "webp"];
   const images = Array.from({ length: o.images }, (_, i) => {
     const format = formats[i % formats.length]!;

@@ -1,4 +1,5 @@
 import type { DecoderStepper } from "../../runtime/generate";
+import { mulberry32 } from "../helpers/mulberry32";
 
 /** A toy language model: raw next-token logits as a function of the whole prefix (decoder start included). */
 export type ToyModel = (prefix: readonly number[]) => Float32Array;
@@ -41,17 +42,6 @@ export function randomModel(vocabSize: number, seed: number, spread = 3): ToyMod
     for (const t of prefix) h = Math.imul(h ^ (t + 1), 16777619) >>> 0;
     const next = mulberry32(h);
     return Float32Array.from({ length: vocabSize }, () => (next() * 2 - 1) * spread);
-  };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
