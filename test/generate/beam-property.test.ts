@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { generate } from "../../runtime/generate";
 import type { Rules } from "./brute-force";
-import { enumerateSequences, scoreOf } from "./brute-force";
+import { enumerateSequences, florenceRules, generateOptionsOf, scoreOf } from "./brute-force";
 import { EOS, randomModel, ToyStepper } from "./toy-model";
 
 /** Random tiny problems: vocabulary, length limit, processors and length penalty. */
@@ -19,16 +19,12 @@ const problems = fc.record({
 type Problem = typeof problems extends fc.Arbitrary<infer T> ? T : never;
 
 function rulesOf(p: Problem): Rules {
-  return {
-    vocabSize: p.vocabSize,
-    start: 2,
-    eos: EOS,
+  return florenceRules(p.vocabSize, p.maxNewTokens, {
     forcedBos: p.forced ? 0 : null,
     forcedEos: p.forced ? EOS : null,
     ngram: p.ngram,
-    maxNewTokens: p.maxNewTokens,
     lengthPenalty: p.lengthPenalty,
-  };
+  });
 }
 
 async function run(p: Problem, numBeams: number, earlyStopping: boolean | "never") {
@@ -37,11 +33,7 @@ async function run(p: Problem, numBeams: number, earlyStopping: boolean | "never
   const out = await generate(new ToyStepper(model, p.vocabSize), {
     numBeams,
     earlyStopping,
-    maxNewTokens: rules.maxNewTokens,
-    lengthPenalty: rules.lengthPenalty,
-    noRepeatNgramSize: rules.ngram,
-    forcedBosTokenId: rules.forcedBos,
-    forcedEosTokenId: rules.forcedEos,
+    ...generateOptionsOf(rules),
   });
   return { out, ranked: enumerateSequences(model, rules), score: scoreOf(model, rules, out.tokens) };
 }

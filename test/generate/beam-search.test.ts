@@ -2,32 +2,16 @@ import { describe, expect, it } from "vitest";
 import type { GenerateOptions } from "../../runtime/generate";
 import { generate } from "../../runtime/generate";
 import type { Rules } from "./brute-force";
-import { enumerateSequences, greedyPath, scoreOf } from "./brute-force";
+import { enumerateSequences, florenceRules, generateOptionsOf, greedyPath, scoreOf } from "./brute-force";
 import type { ToyModel } from "./toy-model";
 import { A, B, C, D, EOS, randomModel, tableModel, ToyStepper } from "./toy-model";
 
 const V = 7;
-const baseRules: Rules = {
-  vocabSize: V,
-  start: 2,
-  eos: EOS,
-  forcedBos: 0,
-  forcedEos: EOS,
-  ngram: 3,
-  maxNewTokens: 5,
-  lengthPenalty: 1,
-};
+const baseRules: Rules = florenceRules(V, 5);
 
 async function beam(model: ToyModel, options: GenerateOptions, rules: Rules = baseRules) {
   const stepper = new ToyStepper(model, rules.vocabSize);
-  const out = await generate(stepper, {
-    maxNewTokens: rules.maxNewTokens,
-    lengthPenalty: rules.lengthPenalty,
-    forcedBosTokenId: rules.forcedBos,
-    forcedEosTokenId: rules.forcedEos,
-    noRepeatNgramSize: rules.ngram,
-    ...options,
-  });
+  const out = await generate(stepper, { ...generateOptionsOf(rules), ...options });
   // Whatever wins, its reported score is the rules' score of the returned tokens.
   expect(out.score).toBeCloseTo(scoreOf(model, rules, out.tokens), 5);
   return { out, stepper };

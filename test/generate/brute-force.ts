@@ -9,7 +9,8 @@
  * A finished sequence ends with EOS or has max_length tokens; its beam score is
  * sum(token scores) / (length - 1) ** length_penalty (the length after the decoder start, EOS included).
  */
-import type { ToyModel } from "./toy-model";
+import type { GenerateOptions } from "../../runtime/generate";
+import { EOS, type ToyModel } from "./toy-model";
 
 export interface Rules {
   vocabSize: number;
@@ -20,6 +21,32 @@ export interface Rules {
   ngram: number;
   maxNewTokens: number;
   lengthPenalty: number;
+}
+
+/** Florence-2's rules on a toy vocabulary: decoder start 2, forced BOS 0 and EOS, no repeated 3-gram, length penalty 1. */
+export function florenceRules(vocabSize: number, maxNewTokens: number, over: Partial<Rules> = {}): Rules {
+  return {
+    vocabSize,
+    start: 2,
+    eos: EOS,
+    forcedBos: 0,
+    forcedEos: EOS,
+    ngram: 3,
+    maxNewTokens,
+    lengthPenalty: 1,
+    ...over,
+  };
+}
+
+/** The generate() options that apply `rules` (the search itself, numBeams and earlyStopping, is the caller's). */
+export function generateOptionsOf(rules: Rules): GenerateOptions {
+  return {
+    maxNewTokens: rules.maxNewTokens,
+    lengthPenalty: rules.lengthPenalty,
+    forcedBosTokenId: rules.forcedBos,
+    forcedEosTokenId: rules.forcedEos,
+    noRepeatNgramSize: rules.ngram,
+  };
 }
 
 export function repeatsNgram(sequence: readonly number[], n: number): boolean {

@@ -2,28 +2,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { generate } from "../../runtime/generate";
 import type { Rules } from "./brute-force";
-import { greedyPath } from "./brute-force";
+import { florenceRules, generateOptionsOf, greedyPath } from "./brute-force";
 import { A, B, C, EOS, randomModel, tableModel, ToyStepper } from "./toy-model";
 
 const V = 7;
-const rules = (over: Partial<Rules> = {}): Rules => ({
-  vocabSize: V,
-  start: 2,
-  eos: EOS,
-  forcedBos: 0,
-  forcedEos: EOS,
-  ngram: 3,
-  maxNewTokens: 8,
-  lengthPenalty: 1,
-  ...over,
-});
-const optionsOf = (r: Rules) => ({
-  numBeams: 1,
-  maxNewTokens: r.maxNewTokens,
-  noRepeatNgramSize: r.ngram,
-  forcedBosTokenId: r.forcedBos,
-  forcedEosTokenId: r.forcedEos,
-});
+const rules = (over: Partial<Rules> = {}): Rules => florenceRules(V, 8, over);
+const optionsOf = (r: Rules) => ({ numBeams: 1, ...generateOptionsOf(r) });
 
 describe("greedy search", () => {
   it("follows the argmax path of the processed scores (random toy models)", async () => {
