@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { imageToPixelValues, imageToResizedRgb, installPhoton } from "../../runtime/pixels";
+import { absDiff } from "../../test/pixels/abs-diff";
 
 installPhoton(photonWasmModule);
 
@@ -38,17 +39,6 @@ function py(...a: string[]): string {
     encoding: "utf8",
     env: { ...process.env, SHARED_IMAGES: SHARED },
   });
-}
-
-function stats(a: ArrayLike<number>, b: ArrayLike<number>): { mean: number; max: number } {
-  let sum = 0;
-  let max = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    sum += d;
-    if (d > max) max = d;
-  }
-  return { mean: sum / a.length, max };
 }
 
 const isLossy = (name: string): boolean => /\.jpe?g$/i.test(name) || /q\d+\.webp$|lossy.*\.webp$/i.test(name);
@@ -92,8 +82,8 @@ for (const path of inputs) {
   const ours = await imageToPixelValues(bytes, { minSide: 1 });
   const ms = performance.now() - t0;
   const rgb = imageToResizedRgb(bytes, { minSide: 1 }).rgb;
-  const r = stats(rgb, refRgb);
-  const t = stats(ours.pixelValues, refF32);
+  const r = absDiff(rgb, refRgb);
+  const t = absDiff(ours.pixelValues, refF32);
   const sizeOk = ours.width === ref.width && ours.height === ref.height;
   const exact = r.max === 0 && t.max === 0 && sizeOk;
   let verdict = exact ? "exact" : r.mean <= GOAL.mean && r.max <= GOAL.max ? "within goal" : "OVER GOAL";

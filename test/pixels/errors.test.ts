@@ -11,7 +11,7 @@ import {
   probeImage,
   type ImageDecodeErrorCode,
 } from "../../runtime/pixels";
-import { fixture } from "./helpers";
+import { fixture, PNG_SIGNATURE } from "./helpers";
 
 function codeOf(f: () => unknown): ImageDecodeErrorCode | "no error" {
   try {
@@ -28,14 +28,7 @@ const be32 = (n: number): number[] => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>
 /** A PNG whose IHDR claims w×h, followed by no image data at all. */
 function pngHeader(w: number, h: number): Uint8Array {
   return new Uint8Array([
-    0x89,
-    0x50,
-    0x4e,
-    0x47,
-    0x0d,
-    0x0a,
-    0x1a,
-    0x0a,
+    ...PNG_SIGNATURE,
     0,
     0,
     0,

@@ -53,17 +53,10 @@ export function sha256(a: ArrayBufferView): string {
     .digest("hex");
 }
 
-export function absDiff(a: Uint8Array, b: Uint8Array): { mean: number; max: number } {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let sum = 0;
-  let max = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    sum += d;
-    if (d > max) max = d;
-  }
-  return { mean: sum / a.length, max };
-}
+export { absDiff } from "./abs-diff";
+
+/** The 8-byte signature every PNG starts with. */
+export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 export function channelSums(rgb: Uint8Array): [number, number, number] {
   const s: [number, number, number] = [0, 0, 0];

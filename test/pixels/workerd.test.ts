@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixture, golden } from "./helpers";
+import { fixture, golden, PNG_SIGNATURE } from "./helpers";
 
 let mf: Miniflare;
 let bundle: string;
@@ -77,17 +77,7 @@ describe("pixel path in workerd", () => {
       status: 422,
       body: { code: "unsupported_media_type" },
     });
-    const junkPng = new Uint8Array([
-      0x89,
-      0x50,
-      0x4e,
-      0x47,
-      0x0d,
-      0x0a,
-      0x1a,
-      0x0a,
-      ...new Array(40).fill(7),
-    ]);
+    const junkPng = new Uint8Array([...PNG_SIGNATURE, ...new Array(40).fill(7)]);
     expect((await post(junkPng)).status).toBe(422);
   });
 });
