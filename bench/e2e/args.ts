@@ -8,6 +8,8 @@ export interface Args {
   model: string;
   int8: boolean;
   tag?: string;
+  /** A split model folder for the edge job (default: the cached split of the fp32 model, prep-split.ts). */
+  split?: string;
 }
 
 export function parseArgs(argv: readonly string[]): Args {
@@ -25,6 +27,7 @@ export function parseArgs(argv: readonly string[]): Args {
     else if (v === "--model") a.model = next();
     else if (v === "--no-int8") a.int8 = false;
     else if (v === "--tag") a.tag = next();
+    else if (v === "--split") a.split = next();
     else throw new Error(`unknown argument ${v}`);
   }
   if (!Number.isInteger(a.tokens) || a.tokens < 2) throw new Error("--tokens must be an integer ≥ 2");

@@ -26,7 +26,7 @@ async function run(spec: ChildSpec): Promise<JobResult> {
     case "matmul-peak":
       return runMatMulPeak({ threads: job.threads, when: job.when, shapes: spec.matmulShapes, quick: spec.quick });
     case "edge":
-      return runEdge(job.weights, tokens);
+      return runEdge({ splitDir: modelDir, weights: job.weights, tokens, misses: repeats.misses, repeats: repeats.httpRepeats });
   }
 }
 

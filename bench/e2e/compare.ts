@@ -45,6 +45,19 @@ export function ratioPairs(): { question: string; ours: string; peer: string }[]
     for (const w of ["fp32", "int8"]) {
       pairs.push({ question: `${t} new image, self-host in Node: ours vs transformers.js, both onnxruntime-node, ${w}`, ours: `ours/ort-node/2/${w}/${t}/miss`, peer: `tjs-node/${w}/${t}/miss` });
     }
+    // The edge shape runs one WASM thread per isolate and its stages one after another: the peer at 1 thread.
+    for (const w of ["fp32", "int8"]) {
+      const files = w === "fp32" ? "ours int8 / peer fp32" : "same int8 files";
+      pairs.push(
+        { question: `${t} feature hit vs transformers.js-WASM (its full request), edge (staged Workers, 1t per isolate) / peer 1t, ${files}`, ours: `edge/int8/${t}/hit`, peer: `tjs-web/1/${w}/${t}/miss` },
+        { question: `${t} new image vs transformers.js-WASM, edge (staged Workers, 1t per isolate) / peer 1t, ${files}`, ours: `edge/int8/${t}/miss`, peer: `tjs-web/1/${w}/${t}/miss` },
+      );
+    }
+    pairs.push(
+      { question: `${t} new image, edge (staged Workers) / ours in one process, WASM 1t (int8)`, ours: `edge/int8/${t}/miss`, peer: `ours/ort-web/1/int8/${t}/miss` },
+      { question: `${t} new image, edge (staged Workers) / ours in one process, WASM 2t (int8)`, ours: `edge/int8/${t}/miss`, peer: `ours/ort-web/2/int8/${t}/miss` },
+      { question: `${t} result hit over HTTP, edge (staged Workers) / server-node (int8)`, ours: `edge/int8/${t}/repeat`, peer: `ours/http/2/int8/${t}/repeat` },
+    );
     pairs.push(
       { question: `${t} new image, ours WASM 2t / ours onnxruntime-node 2t (int8)`, ours: `ours/ort-web/2/int8/${t}/miss`, peer: `ours/ort-node/2/int8/${t}/miss` },
       { question: `${t} new image, ours WASM 2 threads / 1 thread (int8)`, ours: `ours/ort-web/2/int8/${t}/miss`, peer: `ours/ort-web/1/int8/${t}/miss` },

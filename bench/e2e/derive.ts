@@ -7,6 +7,7 @@ import { judgeGoals, type Goal } from "./goals";
 import type { MachineInfo } from "./machine";
 import type { Args } from "./args";
 import type { ModelPrep } from "./prep";
+import type { SplitPrep } from "./prep-split";
 import { renderReport } from "./report";
 import { peaks as bestPeaks } from "./run-matmul-peak";
 import type { JobInfo, MatMulPeak, Row } from "./types";
@@ -19,7 +20,7 @@ export interface StoredRun {
   machine: MachineInfo;
   load: { min: number; median: number; max: number; samples?: number };
   seconds: { wall: number; prep: number; jobs: number };
-  models: { fp32: ModelPrep; int8: ModelPrep };
+  models: { fp32: ModelPrep; int8: ModelPrep; split?: SplitPrep };
   macs: { preset: "base" | "tiny"; encoderTokens: Record<string, number> };
   jobs: JobInfo[];
   rows: Row[];

@@ -62,7 +62,7 @@ export function prepareFp32(dir: string, log: (s: string) => void): ModelPrep {
   };
 }
 
-function sourceHash(dirs: string[]): string {
+export function sourceHash(dirs: string[]): string {
   const h = createHash("sha256");
   const walk = (d: string): string[] =>
     readdirSync(d, { withFileTypes: true })

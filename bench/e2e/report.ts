@@ -4,6 +4,8 @@ import type { Efficiency, Ratio } from "./compare";
 import type { Goal } from "./goals";
 import type { MachineInfo } from "./machine";
 import type { ModelPrep } from "./prep";
+import type { SplitPrep } from "./prep-split";
+import { edgeStagesSection } from "./report-edge";
 import { fmtMiB, fmtMs, fmtPct, fmtRate, fmtRatio, mdTable } from "./table";
 import type { JobInfo, MatMulPeak, Row } from "./types";
 
@@ -14,7 +16,7 @@ export interface ReportInput {
   tokens: number;
   machine: MachineInfo;
   load: { min: number; median: number; max: number };
-  models: { fp32: ModelPrep; int8: ModelPrep };
+  models: { fp32: ModelPrep; int8: ModelPrep; split?: SplitPrep };
   rows: Row[];
   jobs: JobInfo[];
   ratios: Ratio[];
@@ -93,6 +95,7 @@ export function renderReport(x: ReportInput): string {
     `- packages: ${pk}`,
     `- load average (1 min) during the run: min ${x.load.min.toFixed(1)}, median ${x.load.median.toFixed(1)}, max ${x.load.max.toFixed(1)} on ${m.cores} cores (shared machine: above ${m.cores} other processes competed for the CPU)`,
     `- model: synthetic Florence-2-base (random weights, real shapes); ${model("fp32", x.models.fp32)}; ${model("int8", x.models.int8)}`,
+    ...(x.models.split?.dir ? [`- edge (staged) model: \`${x.models.split.dir.replace(/^.*\/models\//, "models/")}\` (int8, lm_head in one MatMul, split into ≤ 128 MiB stages with files ≤ 25 MiB)`] : []),
     `- every request: one 1024×768 JPEG, greedy, exactly ${x.tokens} new tokens (EOS suppressed until the length limit; see bench/README.md)`,
     ...(x.skipped.length ? [`- not run: ${x.skipped.join("; ")}`] : []),
     "",
@@ -152,6 +155,7 @@ export function renderReport(x: ReportInput): string {
     "",
     jobsTable(x.jobs),
     "",
+    ...edgeStagesSection(x.jobs),
     "## Goals (issue 8)",
     "",
     mdTable(["goal", "target", "measured", "status"], x.goals.map((g) => [g.goal, g.target, g.measured, g.status])),

@@ -78,7 +78,30 @@ export interface JobInfo {
   /** Load average (1 min) at the start and end of the job: the machine is shared. */
   loadAvg?: [number, number];
   extra?: Record<string, unknown>;
+  /** Edge job: the staged deployment's stages (cold start, peak memory) and where those numbers come from. */
+  stages?: EdgeStage[];
+  stagesSource?: string;
   error?: string;
+}
+
+/** One stage of the staged deployment (one Worker isolate, one WASM thread). */
+export interface EdgeStage {
+  id: string;
+  role: string;
+  /** Initializer bytes of its graphs. */
+  weightBytes: number;
+  /** The splitter's planned peak (bytes). */
+  estimatedPeakBytes: number;
+  /** Chunk load + session creation (ms). */
+  coldStartMs?: number;
+  /** One run of the stage on its largest planned input (ms). */
+  runMs?: number;
+  /** WASM memory + JS heap at their peaks (bytes): the 128 MiB per-isolate limit applies to this. */
+  peakBytes?: number;
+  wasmBytes?: number;
+  jsBytes?: number;
+  /** What the measured run did. */
+  scenario?: string;
 }
 
 export interface MatMulPeak {
