@@ -5,118 +5,95 @@
 //   - StageObject (a Durable Object): decoder-side stages (embed, decoder-k, lm_head), called once per token.
 //     Durable Object calls do not count as Worker invocations, and an instance stays where it was created, so
 //     a request's decoder caches (LocalDecoderStageSession) stay in the instance between steps.
-// Errors reach the caller as "stage <id> could not load: …" or "stage <id> failed: …" (errors.ts).
+// The work itself is service.ts. Errors reach the caller as "stage <id> could not load: …" or
+// "stage <id> failed: …" (errors.ts).
 import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
 import * as ortWeb from "onnxruntime-web/wasm";
 // A relative path, as in worker/index.ts: wrangler's module collector cannot follow package-exported .wasm.
 import ortWasm from "../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm";
-import { pick } from "../runtime/engine/staged/tensors";
-import { DecoderSessions } from "./decoder-sessions";
-import { stageError } from "./errors";
-import { StageHost, type LoadedStage, type StageEnv, type StageLoadInfo } from "./stage-host";
-import { assertWithinRpcLimit, fromWire, fromWireTensor, toWire, type WireTensor, type WireTensors } from "./wire";
+import { StageService } from "./service";
+import { StageHost, type StageEnv, type StageLoadInfo } from "./stage-host";
+import type { WireTensor, WireTensors } from "./wire";
 
 export type { WireTensor, WireTensors } from "./wire";
 export type { StageLoadInfo } from "./stage-host";
 
-/** One per isolate: every entrypoint and Durable Object instance of this script shares the loaded stage. */
+/**
+ * One per isolate: every entrypoint and Durable Object instance of this script in the isolate shares the
+ * loaded stage. (On Cloudflare a script's Durable Objects may run in other isolates than its stateless
+ * entrypoint: each loads the stage once.)
+ */
 const host = new StageHost(ortWeb, ortWasm);
 
-async function runSequenceStage(env: StageEnv, inputs: WireTensors): Promise<WireTensors> {
-  return host.use(env, async ({ stage, runner }: LoadedStage) => {
-    if (stage.program.kind !== "sequence") throw new Error(`${stage.role} stage is not a sequence stage`);
-    const out = toWire(await runner.run(stage, fromWire(inputs)));
-    assertWithinRpcLimit(out, `the result of stage ${stage.id}`);
-    return out;
-  });
-}
-
-/** What the stage reports about itself (load figures once loaded). */
+/** What GET / on a stage Worker reports. */
 export interface StageStatus {
   stageId: string | undefined;
   loaded: boolean;
+  /** Load attempts in this isolate (failed ones included). */
+  attempts: number;
   info?: StageLoadInfo;
+  error?: string;
 }
 
 export default class StageEntrypoint extends WorkerEntrypoint<StageEnv> {
   /** Runs this sequence stage: its declared inputs in, its declared outputs out. */
   run(inputs: WireTensors): Promise<WireTensors> {
-    return runSequenceStage(this.env, inputs);
+    return new StageService(host, this.env).run(inputs);
   }
 
   /** Loads the stage now (a warm-up; also what a deploy check calls) and reports the cold-start figures. */
-  async prepare(): Promise<StageLoadInfo> {
-    return (await host.load(this.env)).info;
+  prepare(): Promise<StageLoadInfo> {
+    return new StageService(host, this.env).prepare();
   }
 
-  /** GET / → the stage's status as JSON (loads it first, so a failure is visible as a 503). */
-  override async fetch(): Promise<Response> {
+  /**
+   * GET / → the stage's status as JSON, loading it first (a failure answers 503 with the cause);
+   * GET /?load=0 → the status as it is, without loading.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const stageId = this.env.STAGE_ID;
+    if (new URL(request.url).searchParams.get("load") === "0") {
+      const info = host.current?.info;
+      return Response.json({ stageId, loaded: info !== undefined, attempts: host.attempts, info } satisfies StageStatus);
+    }
     try {
       const { info } = await host.load(this.env);
-      return Response.json({ stageId: this.env.STAGE_ID, loaded: true, info } satisfies StageStatus);
+      return Response.json({ stageId, loaded: true, attempts: host.attempts, info } satisfies StageStatus);
     } catch (err) {
-      return Response.json({ stageId: this.env.STAGE_ID, loaded: false, error: String(err) }, { status: 503 });
+      const status: StageStatus = { stageId, loaded: false, attempts: host.attempts, error: String(err) };
+      return Response.json(status, { status: 503 });
     }
   }
 }
 
 export class StageObject extends DurableObject<StageEnv> {
-  private readonly sessions = new DecoderSessions();
+  private readonly service = new StageService(host, this.env);
 
   /** Stateless run of a decoder-side sequence stage (embed, lm_head). */
   run(inputs: WireTensors): Promise<WireTensors> {
-    return runSequenceStage(this.env, inputs);
+    return this.service.run(inputs);
   }
 
-  async prepare(): Promise<StageLoadInfo> {
-    return (await host.load(this.env)).info;
+  prepare(): Promise<StageLoadInfo> {
+    return this.service.prepare();
   }
 
-  /** Opens a request's decoder session over the encoder states [1, S, d] and mask [1, S]. */
+  /** Opens a request's decoder session (decoder stages) over the encoder states and mask. */
   open(sessionId: string, encoderHidden: WireTensor, encoderMask: WireTensor): Promise<void> {
-    return host.use(this.env, async ({ stage, runner }) => {
-      const session = await runner.openDecoder(
-        stage,
-        fromWireTensor(encoderHidden, "encoder_hidden_states"),
-        fromWireTensor(encoderMask, "encoder_attention_mask"),
-      );
-      this.sessions.add(sessionId, session);
-    });
+    return this.service.open(sessionId, encoderHidden, encoderMask);
   }
 
-  /**
-   * One decoding step for `rows` rows. `reorder` (new row i continues old row reorder[i]) is the beam
-   * reordering the API decided since the last step, applied first: it rides on the step instead of costing a
-   * call of its own. Returns the stage's declared outputs.
-   */
+  /** One decoding step; `reorder` is the beam reordering since the last step (see StageService.step). */
   step(sessionId: string, inputs: WireTensors, rows: number, reorder: number[] | null): Promise<WireTensors> {
-    return host.use(this.env, async ({ stage }) => {
-      const session = this.sessions.get(sessionId);
-      if (reorder) session.reorder(reorder);
-      const env = await session.step(fromWire(inputs), rows);
-      const out = toWire(
-        pick(
-          env,
-          stage.outputs.map((o) => o.name),
-          `stage ${stage.id}`,
-        ),
-      );
-      assertWithinRpcLimit(out, `the result of stage ${stage.id}`);
-      return out;
-    });
+    return this.service.step(sessionId, inputs, rows, reorder);
   }
 
-  /** Drops a request's decoder session (its caches). Unknown ids are fine: closing twice is not an error. */
-  async close(sessionId: string): Promise<boolean> {
-    try {
-      return this.sessions.close(sessionId);
-    } catch (err) {
-      throw stageError(this.env.STAGE_ID ?? "?", "run", err);
-    }
+  close(sessionId: string): Promise<boolean> {
+    return this.service.close(sessionId);
   }
 
-  /** Open sessions in this instance (for tests and operators). */
+  /** Open decoder sessions in this instance (for tests and operators). */
   async sessionCount(): Promise<number> {
-    return this.sessions.size;
+    return this.service.openSessions;
   }
 }

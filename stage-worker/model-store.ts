@@ -2,8 +2,7 @@
 // under MODEL_PREFIX (manifest at `${MODEL_PREFIX}manifest.json`, files at `${MODEL_PREFIX}${file.path}`).
 // Every graph and chunk is checked against the manifest (size and sha256) before onnxruntime sees it: a
 // corrupt or stale object fails the load with its path named, instead of a model that computes garbage.
-import type { FileEntry, SplitManifest } from "../model-splitter/manifest";
-import { SPLIT_FORMAT } from "../model-splitter/manifest";
+import type { FileEntry } from "../model-splitter/manifest";
 import type { LoadFile } from "../runtime/engine/model-files";
 import { FileCheckError } from "./errors";
 
@@ -42,13 +41,6 @@ export function storeReader(env: StoreEnv): LoadFile {
     if (!object) throw new FileCheckError(`file ${prefix + path} is not in the MODEL bucket`);
     return new Uint8Array(await object.arrayBuffer());
   };
-}
-
-export async function readManifestFrom(read: LoadFile): Promise<SplitManifest> {
-  const m = JSON.parse(new TextDecoder().decode(await read("manifest.json"))) as SplitManifest;
-  if (m.format !== SPLIT_FORMAT)
-    throw new Error(`manifest.json has format ${String(m.format)}, expected ${SPLIT_FORMAT}`);
-  return m;
 }
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {

@@ -7,8 +7,9 @@ import type { SplitManifest, Stage } from "../model-splitter/manifest";
 import { configureOrtWeb, type OrtWeb } from "../runtime/ort-env";
 import { LocalStageRunner } from "../runtime/engine/staged/local-runner";
 import { webSessionHost } from "../runtime/engine/staged/session-host";
+import { readManifest } from "../runtime/engine/staged/web";
 import { stageError } from "./errors";
-import { readManifestFrom, storeReader, verifiedLoader, type LoadCounters, type StoreEnv } from "./model-store";
+import { storeReader, verifiedLoader, type LoadCounters, type StoreEnv } from "./model-store";
 
 export interface StageEnv extends StoreEnv {
   /** The manifest stage id this Worker serves, e.g. "vision-3". */
@@ -41,6 +42,10 @@ export interface LoadedStage {
 
 export class StageHost {
   private loading?: Promise<LoadedStage>;
+  /** The loaded stage, once its load succeeded. */
+  current?: LoadedStage;
+  /** Load attempts in this isolate (1 once loaded, whatever the number of concurrent first calls). */
+  attempts = 0;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -50,7 +55,7 @@ export class StageHost {
 
   /** The loaded stage (loading it on first use). Errors name the stage: "stage <id> could not load: …". */
   load(env: StageEnv): Promise<LoadedStage> {
-    this.loading ??= this.doLoad(env).catch((err: unknown) => {
+    this.loading ??= this.attempt(env).catch((err: unknown) => {
       this.loading = undefined;
       throw stageError(env.STAGE_ID ?? "?", "load", err);
     });
@@ -69,13 +74,18 @@ export class StageHost {
     }
   }
 
+  private attempt(env: StageEnv): Promise<LoadedStage> {
+    this.attempts++;
+    return this.doLoad(env).then((loaded) => (this.current = loaded));
+  }
+
   private async doLoad(env: StageEnv): Promise<LoadedStage> {
     const t0 = performance.now();
     const stageId = env.STAGE_ID;
     if (!stageId) throw new Error("the stage Worker has no STAGE_ID");
     configureOrtWeb(this.ort, { numThreads: 1, wasmModule: this.wasmModule });
     const read = storeReader(env);
-    const manifest = await readManifestFrom(read);
+    const manifest = await readManifest(read);
     const stage = manifest.stages.find((s) => s.id === stageId);
     if (!stage) throw new Error(`the manifest has no stage ${stageId}`);
     const t1 = performance.now();

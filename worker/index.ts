@@ -19,6 +19,9 @@ import { CacheApiStore, defaultEdgeCache } from "./cache/cache-api-store";
 import { KvStore, type KvNamespaceLike } from "./cache/kv-store";
 import { configFromVars } from "./config";
 import { ModelFileMissing, ModelProvider } from "./model-provider";
+import { createRpcStagedEngine } from "./staged/engine";
+import { StageCallReporter } from "./staged/report";
+import type { RpcStageRunner } from "./staged/rpc-runner";
 
 /** The parts of the R2 and rate-limit bindings used here (no workers-types needed). */
 interface R2BucketLike {
@@ -36,6 +39,14 @@ export interface Env {
   MODEL_PREFIX?: string;
   /** Graph file variant, as transformers.js names them: "" (fp32), "_quantized", "_fp16"... */
   MODEL_SUFFIX?: string;
+  /**
+   * "single" (default): the four graphs in this Worker. "staged": MODEL_PREFIX holds a split model
+   * (model-splitter/), whose stages run in stage Workers reached through the bindings STAGE_<ID> and
+   * STAGE_OBJ_<ID> (stage-worker/, worker/staged/).
+   */
+  MODEL_LAYOUT?: string;
+  /** Durable Object instances per decoder-side stage (staged layout; default 8). */
+  STAGE_OBJECT_POOL?: string;
   /** Limits, defaults, CORS and cache settings: see worker/config.ts and worker/README.md. */
   [variable: string]: unknown;
 }
@@ -53,10 +64,18 @@ function buildApp(env: Env): AppType {
   const config = configFromVars(env);
   const prefix = typeof env.MODEL_PREFIX === "string" ? env.MODEL_PREFIX : "";
   const loadFile = r2Loader(env.MODEL, prefix);
+  const staged = env.MODEL_LAYOUT === "staged";
+  if (staged) reporter = new StageCallReporter(() => stageRunner?.calls);
   const model = new ModelProvider({
     loadFolder: () => readModelFolder(loadFile, prefix.replace(/\/$/, "") || "florence-2"),
-    // workerd has no Web Workers, hence one WASM thread.
-    loadEngine: () => createOrtWebEngine({ loadFile, numThreads: 1, wasmModule: ortWasm, suffix: env.MODEL_SUFFIX ?? "" }),
+    loadEngine: staged
+      ? async () => {
+          const s = await createRpcStagedEngine(env, loadFile, Number(env.STAGE_OBJECT_POOL ?? 8));
+          stageRunner = s.runner;
+          return s.engine;
+        }
+      : // workerd has no Web Workers, hence one WASM thread.
+        () => createOrtWebEngine({ loadFile, numThreads: 1, wasmModule: ortWasm, suffix: env.MODEL_SUFFIX ?? "" }),
   });
   const levels: ByteStore[] = [];
   const edge = defaultEdgeCache();
@@ -74,10 +93,14 @@ function buildApp(env: Env): AppType {
 }
 
 let app: AppType | undefined;
+/** Staged layout only: the runner (once the engine is loaded) and the per-request report of its calls. */
+let stageRunner: RpcStageRunner | undefined;
+let reporter: StageCallReporter | undefined;
 
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
-    app ??= buildApp(env);
-    return app.fetch(request, env, ctx);
+    const current = (app ??= buildApp(env));
+    if (reporter) return reporter.wrap(request, async () => current.fetch(request, env, ctx));
+    return current.fetch(request, env, ctx);
   },
 };
