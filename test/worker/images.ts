@@ -1,23 +1,9 @@
-// Test images made here (PNG/JPEG through photon's encoder) and hand-built headers for the limit checks.
-import { PhotonImage } from "@cf-wasm/photon/node";
-import { testPicture } from "../helpers/test-image";
+// Test images (PNG through photon's encoder, by the reliability corpus) and hand-built headers for the limit checks.
+import { encodeImage } from "../reliability/corpus-images";
 
-/** An RGB test picture (test/helpers/test-image.ts) as PNG; `shift` varies the content so hashes differ. */
+/** The shared test picture (test/helpers/test-image.ts) as PNG; `shift` varies the content so hashes differ. */
 export function picturePng(width: number, height: number, shift = 0): Uint8Array {
-  const rgb = testPicture(width, height);
-  const rgba = new Uint8Array(width * height * 4);
-  for (let p = 0; p < width * height; p++) {
-    rgba[p * 4] = (rgb[p * 3]! + shift) & 255;
-    rgba[p * 4 + 1] = rgb[p * 3 + 1]!;
-    rgba[p * 4 + 2] = rgb[p * 3 + 2]!;
-    rgba[p * 4 + 3] = 255;
-  }
-  const img = new PhotonImage(rgba, width, height);
-  try {
-    return img.get_bytes();
-  } finally {
-    img.free();
-  }
+  return encodeImage("png", width, height, shift);
 }
 
 /** A PNG signature and IHDR claiming width × height, and nothing else: enough for the header check. */
