@@ -6,15 +6,35 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "./paths";
 
+/** A stage's cold start inside workerd, as its Worker reports it (GET / on the stage Worker). */
+export interface WorkerdStageLoad {
+  stageId: string;
+  bytes?: number;
+  /** Reading its graphs and chunks from the local R2 bucket, their sha256 checks, session creation, total. */
+  readMs?: number;
+  hashMs?: number;
+  sessionMs?: number;
+  totalMs?: number;
+}
+
 export interface EdgeDeployment {
   url: string;
   dispose(): Promise<void>;
+  /** Each stage's load figures in its isolate (loads it if it was not yet). */
+  stageLoads(): Promise<WorkerdStageLoad[]>;
   /** What the deployment reports about itself (Workers, bindings), kept in the job's facts. */
   facts: Record<string, unknown>;
 }
 
 interface StagedModule {
-  startStagedDeployment(o: { splitDir: string }): Promise<{ url: string | URL; dispose(): Promise<void> } & Record<string, unknown>>;
+  startStagedDeployment(o: { splitDir: string }): Promise<
+    {
+      url: string | URL;
+      dispose(): Promise<void>;
+      manifest?: { stages: { id: string }[] };
+      fetchStage?(stageId: string, path?: string): Promise<Response>;
+    } & Record<string, unknown>
+  >;
 }
 
 const MODULE = join(REPO_ROOT, "stage-worker", "dev", "miniflare.ts");
@@ -32,7 +52,17 @@ export async function edgeDeployment(): Promise<{ start(splitDir: string): Promi
     async start(splitDir) {
       const d = await mod.startStagedDeployment({ splitDir });
       const facts = Object.fromEntries(Object.entries(d).filter(([, v]) => typeof v === "number" || typeof v === "string" || Array.isArray(v)));
-      return { url: String(d.url).replace(/\/$/, ""), dispose: () => d.dispose(), facts };
+      const stageLoads = async (): Promise<WorkerdStageLoad[]> => {
+        if (!d.fetchStage || !d.manifest) return [];
+        const out: WorkerdStageLoad[] = [];
+        for (const s of d.manifest.stages) {
+          const res = await d.fetchStage(s.id, "/");
+          const body = (await res.json()) as { info?: Omit<WorkerdStageLoad, "stageId"> };
+          if (body.info) out.push({ ...body.info, stageId: s.id });
+        }
+        return out;
+      };
+      return { url: String(d.url).replace(/\/$/, ""), dispose: () => d.dispose(), stageLoads, facts };
     },
   };
 }

@@ -130,6 +130,12 @@ export async function runEdge(p: EdgePlan): Promise<JobResult> {
   try {
     const { rows, extra } = await measureEdge(d, p);
     info.firstRequestMs = extra.firstRequestMs as number;
+    // Every stage loaded during the first request; its Worker reports what that load cost inside workerd.
+    const loads = new Map((await d.stageLoads()).map((l) => [l.stageId, l]));
+    for (const s of info.stages) {
+      const l = loads.get(s.id);
+      if (l) s.workerd = { readMs: l.readMs, hashMs: l.hashMs, sessionMs: l.sessionMs, totalMs: l.totalMs };
+    }
     info.extra = { ...info.extra, ...extra, ...d.facts };
     return { info, rows };
   } finally {

@@ -102,6 +102,8 @@ export interface EdgeStage {
   jsBytes?: number;
   /** What the measured run did. */
   scenario?: string;
+  /** The same stage's cold start inside workerd, as its Worker reported it after the run's first request. */
+  workerd?: { readMs?: number; hashMs?: number; sessionMs?: number; totalMs?: number };
 }
 
 export interface MatMulPeak {
