@@ -119,7 +119,12 @@ describe("generateConfigs on the tiny split", () => {
     expect(paths.stages).toHaveLength(split.manifest.stages.length);
     const text = readFileSync(paths.api, "utf8");
     expect(text).toContain("nodejs_compat becomes the default");
-    const api = unstable_readConfig({ config: paths.api });
+    // wrangler's published types leave these loosely typed: name what is read.
+    const api = unstable_readConfig({ config: paths.api }) as unknown as {
+      name: string;
+      services?: { binding: string }[];
+      durable_objects: { bindings: { script_name?: string }[] };
+    };
     expect(api.name).toBe("fe-test-api");
     expect(api.services?.map((s) => s.binding)).toEqual(
       workers.at(-1)!.config.services!.map((s) => s.binding),
@@ -128,7 +133,7 @@ describe("generateConfigs on the tiny split", () => {
       workers.at(-1)!.config.durable_objects!.bindings.map((b) => b.script_name),
     );
     expect(resolve(dirname(paths.api), workers.at(-1)!.config.main)).toBe(resolve("worker/index.ts"));
-    const stage = unstable_readConfig({ config: paths.stages[0]! });
+    const stage = unstable_readConfig({ config: paths.stages[0]! }) as unknown as { vars: Record<string, unknown> };
     expect(stage.vars.STAGE_ID).toBe(split.manifest.stages[0]!.id);
     expect(existsSync(resolve(dirname(paths.stages[0]!), workers[0]!.config.main))).toBe(true);
     expect(resolve(dirname(paths.stages[0]!), workers[0]!.config.main)).toBe(
