@@ -26,7 +26,15 @@ export interface BaseConfig {
 export const BASE_CONFIG_PATH = join(REPO_ROOT, "wrangler.toml");
 
 export function readBaseConfig(path: string = BASE_CONFIG_PATH): BaseConfig {
-  const c = unstable_readConfig({ config: path });
+  // wrangler's published types leave these arrays loosely typed: name what is read.
+  const c = unstable_readConfig({ config: path }) as unknown as {
+    compatibility_date?: string;
+    r2_buckets: { binding: string; bucket_name?: string }[];
+    kv_namespaces: { binding: string; id?: string }[];
+    rules: ModuleRule[];
+    vars: Record<string, unknown>;
+    limits?: { cpu_ms?: number };
+  };
   if (!c.compatibility_date) throw new Error(`${path} has no compatibility_date`);
   const bucket = c.r2_buckets.find((b) => b.binding === "MODEL")?.bucket_name;
   if (!bucket) throw new Error(`${path} has no R2 bucket bound as MODEL`);

@@ -53,8 +53,11 @@ export interface GenerateOptions {
   base: BaseConfig;
   /** Folder the configs are written to: `main` paths are relative to it. */
   configDir: string;
-  /** KV namespace for the API's feature/result cache; omitted binding = no KV level (the Cache API stays). */
-  featuresKvId?: string;
+  /**
+   * KV namespace of the API's feature/result cache; default the one in wrangler.toml (a local placeholder);
+   * null: no FEATURES binding (the app then caches in the Cache API only).
+   */
+  featuresKvId?: string | null;
   /** Extra or overriding API vars (e.g. DEFAULT_MAX_NEW_TOKENS for a synthetic model). */
   apiVars?: Record<string, string>;
   /** CPU limit per invocation; default the base config's (wrangler.toml) for every Worker. */
@@ -99,7 +102,7 @@ function apiConfig(
   o: GenerateOptions,
   cpuMs: number,
 ): GeneratedWorker {
-  const featuresKvId = o.featuresKvId ?? o.base.featuresKvId;
+  const featuresKvId = o.featuresKvId === undefined ? o.base.featuresKvId : o.featuresKvId;
   const kv = storeBindings(o.store).kv_namespaces ?? [];
   if (featuresKvId) kv.push({ binding: "FEATURES", id: featuresKvId });
   const byId = new Map(stages.map((s) => [s.stageId, s]));

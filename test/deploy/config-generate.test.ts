@@ -133,7 +133,9 @@ describe("generateConfigs on the tiny split", () => {
       workers.at(-1)!.config.durable_objects!.bindings.map((b) => b.script_name),
     );
     expect(resolve(dirname(paths.api), workers.at(-1)!.config.main)).toBe(resolve("worker/index.ts"));
-    const stage = unstable_readConfig({ config: paths.stages[0]! }) as unknown as { vars: Record<string, unknown> };
+    const stage = unstable_readConfig({ config: paths.stages[0]! }) as unknown as {
+      vars: Record<string, unknown>;
+    };
     expect(stage.vars.STAGE_ID).toBe(split.manifest.stages[0]!.id);
     expect(existsSync(resolve(dirname(paths.stages[0]!), workers[0]!.config.main))).toBe(true);
     expect(resolve(dirname(paths.stages[0]!), workers[0]!.config.main)).toBe(

@@ -35,12 +35,17 @@ function fakeWrangler(failAt: number[] = [], inspect?: (args: string[]) => void)
     calls.push(args);
     inspect?.(args);
     const fail = failAt.includes(calls.length);
-    return { code: fail ? 1 : 0, stdout: "", stderr: fail ? "simulated failure" : "" } satisfies WranglerResult;
+    return {
+      code: fail ? 1 : 0,
+      stdout: "",
+      stderr: fail ? "simulated failure" : "",
+    } satisfies WranglerResult;
   };
   return { runner, calls };
 }
 
-const putKey = (args: string[]) => (args[0] === "r2" && args[2] === "put" ? args[3]!.slice("bkt/".length) : undefined);
+const putKey = (args: string[]) =>
+  args[0] === "r2" && args[2] === "put" ? args[3]!.slice("bkt/".length) : undefined;
 
 beforeAll(() => {
   split = makeTinySplit();
@@ -77,7 +82,12 @@ describe("deploy plan and run (fake wrangler)", () => {
     const p = plan(ledgerPath);
     expect(p.uploads.upload).toHaveLength(split.manifest.files.length + 1);
     const fake = fakeWrangler();
-    const report = await runDeployment(p, { runner: fake.runner, ledger: readLedger(ledgerPath), ledgerPath, tmpDir: work });
+    const report = await runDeployment(p, {
+      runner: fake.runner,
+      ledger: readLedger(ledgerPath),
+      ledgerPath,
+      tmpDir: work,
+    });
     const puts = fake.calls.map(putKey).filter((k) => k !== undefined);
     expect(new Set(puts).size).toBe(puts.length);
     expect(puts.sort()).toEqual(objects.map((o) => o.key).sort());
@@ -95,12 +105,22 @@ describe("deploy plan and run (fake wrangler)", () => {
 
   it("uploads nothing on a rerun, and only a changed file after a change", async () => {
     const ledgerPath = join(work, "l2.json");
-    await runDeployment(plan(ledgerPath), { runner: fakeWrangler().runner, ledger: readLedger(ledgerPath), ledgerPath, tmpDir: work });
+    await runDeployment(plan(ledgerPath), {
+      runner: fakeWrangler().runner,
+      ledger: readLedger(ledgerPath),
+      ledgerPath,
+      tmpDir: work,
+    });
     const again = plan(ledgerPath);
     expect(again.uploads.upload).toEqual([]);
     expect(again.uploads.unchanged).toHaveLength(objects.length);
     const fake = fakeWrangler();
-    await runDeployment(again, { runner: fake.runner, ledger: readLedger(ledgerPath), ledgerPath, tmpDir: work });
+    await runDeployment(again, {
+      runner: fake.runner,
+      ledger: readLedger(ledgerPath),
+      ledgerPath,
+      tmpDir: work,
+    });
     expect(fake.calls.filter((c) => c[0] === "r2")).toEqual([]);
     expect(fake.calls.filter((c) => c[0] === "deploy")).toHaveLength(workers.length);
 
@@ -113,7 +133,13 @@ describe("deploy plan and run (fake wrangler)", () => {
     const ledgerPath = join(work, "l3.json");
     const failing = fakeWrangler([5]);
     await expect(
-      runDeployment(plan(ledgerPath), { runner: failing.runner, ledger: readLedger(ledgerPath), ledgerPath, tmpDir: work, concurrency: 1 }),
+      runDeployment(plan(ledgerPath), {
+        runner: failing.runner,
+        ledger: readLedger(ledgerPath),
+        ledgerPath,
+        tmpDir: work,
+        concurrency: 1,
+      }),
     ).rejects.toBeInstanceOf(WranglerError);
     expect(failing.calls.filter((c) => c[0] === "deploy")).toEqual([]);
     const done = Object.keys(readLedger(ledgerPath).stores["r2:bkt"] ?? {});
@@ -121,7 +147,12 @@ describe("deploy plan and run (fake wrangler)", () => {
     const rest = plan(ledgerPath);
     expect(rest.uploads.upload).toHaveLength(objects.length - 4);
     const ok = fakeWrangler();
-    await runDeployment(rest, { runner: ok.runner, ledger: readLedger(ledgerPath), ledgerPath, tmpDir: work });
+    await runDeployment(rest, {
+      runner: ok.runner,
+      ledger: readLedger(ledgerPath),
+      ledgerPath,
+      tmpDir: work,
+    });
     expect(ok.calls.map(putKey).filter(Boolean).sort()).toEqual(rest.uploads.upload.map((o) => o.key).sort());
   });
 
@@ -133,11 +164,20 @@ describe("deploy plan and run (fake wrangler)", () => {
       expect(args.slice(0, 3)).toEqual(["kv", "bulk", "put"]);
       expect(args).toContain("--remote");
       expect(args[args.indexOf("--namespace-id") + 1]).toBe("ns1");
-      const pairs = JSON.parse(readFileSync(args[3]!, "utf8")) as { key: string; value: string; base64: boolean }[];
+      const pairs = JSON.parse(readFileSync(args[3]!, "utf8")) as {
+        key: string;
+        value: string;
+        base64: boolean;
+      }[];
       for (const p of pairs) seen.set(p.key, Buffer.from(p.value, "base64"));
     });
     const kv: ModelStore = { kind: "kv", namespaceId: "ns1" };
-    await runDeployment(plan(ledgerPath, objects, kv), { runner: fake.runner, ledger: readLedger(ledgerPath), ledgerPath, tmpDir: work });
+    await runDeployment(plan(ledgerPath, objects, kv), {
+      runner: fake.runner,
+      ledger: readLedger(ledgerPath),
+      ledgerPath,
+      tmpDir: work,
+    });
     expect(seen.size).toBe(objects.length);
     for (const o of objects) expect(seen.get(o.key)?.equals(readFileSync(o.file))).toBe(true);
     expect(plan(ledgerPath, objects, kv).uploads.upload).toEqual([]);
