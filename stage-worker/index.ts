@@ -13,10 +13,12 @@ import * as ortWeb from "onnxruntime-web/wasm";
 import ortWasm from "../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm";
 import { StageService } from "./service";
 import { StageHost, type StageEnv, type StageLoadInfo } from "./stage-host";
+import type { StageStatus } from "./status";
 import type { WireTensor, WireTensors } from "./wire";
 
 export type { WireTensor, WireTensors } from "./wire";
 export type { StageLoadInfo } from "./stage-host";
+export type { StageStatus } from "./status";
 
 /**
  * One per isolate: every entrypoint and Durable Object instance of this script in the isolate shares the
@@ -24,16 +26,6 @@ export type { StageLoadInfo } from "./stage-host";
  * entrypoint: each loads the stage once.)
  */
 const host = new StageHost(ortWeb, ortWasm);
-
-/** What GET / on a stage Worker reports. */
-export interface StageStatus {
-  stageId: string | undefined;
-  loaded: boolean;
-  /** Load attempts in this isolate (failed ones included). */
-  attempts: number;
-  info?: StageLoadInfo;
-  error?: string;
-}
 
 export default class StageEntrypoint extends WorkerEntrypoint<StageEnv> {
   /** Runs this sequence stage: its declared inputs in, its declared outputs out. */

@@ -78,9 +78,8 @@ describe("RpcStageRunner over the stage service (loopback bindings)", () => {
   it("a chunk failing its sha256 check → 503 naming the stage; the next call after the fix loads", async () => {
     const stage = manifest.stages.find((s) => s.role === "vision" && s.graphs.some((g) => g.externalData.length > 0))!;
     const chunk = stage.graphs.flatMap((g) => g.externalData)[0]!;
-    const good = new Uint8Array(readFileSync(join(dir, chunk.path)));
-    const bad = good.slice();
-    bad[bad.length >> 1] ^= 0xff;
+    const bad = new Uint8Array(readFileSync(join(dir, chunk.path)));
+    bad[bad.length >> 1] = bad[bad.length >> 1]! ^ 0xff;
     const override = new Map([[chunk.path, bad]]);
     const { env, hosts } = loopbackEnv(manifest, dir, ort, wasmModule, folderBucket(dir, override));
     const rpc = new StagedEngine(manifest, new RpcStageRunner(manifest, env));

@@ -1,7 +1,8 @@
 // Tiny-model splits for the deployment tests, made with the splitter as test/model-splitter/split-tiny.test.ts
 // does (small budget, small chunks and pieces, DaViT stage 0 in bands), cached per budget in models/cache/ so
 // the test files of this folder split once. The budget sets the stage count:
-//   64 MiB → 7 stages (3 vision, embed, encoder, decoder, lm_head): few Workers, a fast workerd start;
+//   80 MiB → 6 stages (2 vision, the first banded; embed, encoder, decoder, lm_head): few Workers, so a
+//            workerd start that compiles onnxruntime's 14 MB WebAssembly once per Worker stays short;
 //   30 MiB → 23 stages, the decoder over 2 stages (16 vision, 3 encoder).
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";

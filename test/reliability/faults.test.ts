@@ -7,6 +7,8 @@
 //     the files are right (the load is retried);
 //   - onnxruntime throwing at run time, in the vision encoder and mid-generation (poisoned-model.ts): 500
 //     naming the step, and the next request is answered correctly by the same sessions;
+//   - the staged deployment (issue 7): a stage Worker's Durable Object throwing mid-generation → 500 naming
+//     the stage, and the next request is answered correctly;
 //   - overload: MAX_IN_FLIGHT and MAX_QUEUE answer 429 with Retry-After, and the refused requests succeed later.
 // Two Miniflare instances, started together; each loads the model once (the model-file one after its faults).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +20,9 @@ import { encodeImage, samePixelsOtherBytes, solidPng } from "./corpus-images";
 import { endlessBody } from "./hostile-cases";
 import { DECODER_TRIGGER_STEP, poisonModelObjects } from "./poisoned-model";
 import { startReliabilityWorker, type ReliabilityWorker } from "./reliability-worker";
+import { startStagedDeployment } from "../../stage-worker/dev/miniflare";
+import { poisonedSplitObjects } from "../deploy/poisoned-split";
+import { tinySplitDir } from "../deploy/split-fixture";
 
 const CACHE_TIMEOUT_MS = 300;
 const MAX_IN_FLIGHT = 3;
@@ -46,7 +51,7 @@ interface Answer {
 }
 
 async function analyze(
-  w: ReliabilityWorker,
+  w: Pick<ReliabilityWorker, "fetch">,
   image: Uint8Array,
   query: Record<string, string> = {},
 ): Promise<Answer> {
@@ -372,5 +377,38 @@ describe("onnxruntime throws at run time (graphs poisoned for chosen inputs): 50
     expect(short.body.result).toEqual(reference.body.result);
   });
 
-  it.todo("a stage's RPC throwing mid-generation (the staged deployment of issue 7 is not built yet)");
+  it("a stage's RPC throwing mid-generation (staged deployment): 500 naming the stage, then correct answers", async () => {
+    // The split model's first decoder stage carries the same guard as the poisoned decoder above; the API
+    // Worker drives it through its Durable Object binding (stage-worker/dev/miniflare.ts).
+    const splitDir = tinySplitDir(80);
+    const poisonedSplit = poisonedSplitObjects(splitDir);
+    const staged = await startStagedDeployment({
+      splitDir,
+      vars: { DEFAULT_NUM_BEAMS: "1", FEATURE_DTYPE: "fp32" },
+    });
+    try {
+      for (const [path, bytes] of poisonedSplit.objects) await staged.putModelFile(path, bytes);
+      const { image, twin } = freshPair();
+      const long = await analyze(staged, image, {
+        task: "<CAPTION>",
+        max_new_tokens: String(DECODER_TRIGGER_STEP + 6),
+      });
+      expectProblem(long, 500, "internal_error");
+      expect(long.body.step).toBe("language model");
+      expect(long.body.stage).toBe(poisonedSplit.stageId);
+      expect(long.body.detail).toContain(`stage ${poisonedSplit.stageId}`);
+      const short = await analyze(staged, image, {
+        task: "<CAPTION>",
+        max_new_tokens: String(DECODER_TRIGGER_STEP),
+      });
+      const reference = await analyze(bindings, twin, {
+        task: "<CAPTION>",
+        max_new_tokens: String(DECODER_TRIGGER_STEP),
+      });
+      expect(short.status, JSON.stringify(short.body)).toBe(200);
+      expect(short.body.result).toEqual(reference.body.result);
+    } finally {
+      await staged.dispose();
+    }
+  }, 240_000);
 });
