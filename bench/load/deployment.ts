@@ -2,15 +2,10 @@
 // listening on 127.0.0.1 only, R2 seeded with a model folder (the tiny synthetic model by default: it is what
 // runs fast enough locally; its answers are noise, but deterministic noise, which is all a correctness check
 // needs), local KV and the Cache API. Or an existing server given by URL, which must be on loopback.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { cachedModelDir } from "../../synthetic-model/cache";
-import { bundleWorker, folderObjects, type WorkerBundle } from "../../test/workerd/harness";
-
-const WORKER_ENTRY = join(import.meta.dirname, "..", "..", "worker", "index.ts");
-/** workerd 1.20260426 supports dates up to its release; before 2026-08-04 nodejs_compat is off (see test/workerd/harness.ts). */
-const COMPATIBILITY_DATE = "2026-04-01";
+import { apiBundle } from "../../test/worker/miniflare-worker";
+import { bundleModules, COMPATIBILITY_DATE, uploadFolder } from "../../test/workerd/harness";
 
 export interface Deployment {
   url: string;
@@ -23,21 +18,11 @@ export function tinyModelDir(): string {
   return cachedModelDir({ preset: "tiny", seed: 0 });
 }
 
-let bundled: Promise<WorkerBundle> | undefined;
-
 /** A fresh Worker in workerd (empty caches) on 127.0.0.1, with the model folder in R2 and `vars` as its vars. */
 export async function startLocalWorker(modelDir: string, vars: Record<string, string>): Promise<Deployment> {
-  bundled ??= bundleWorker(WORKER_ENTRY);
-  const bundle = await bundled;
+  const bundle = await apiBundle();
   const mf = new Miniflare({
-    modules: [
-      { type: "ESModule", path: "worker.js", contents: bundle.js },
-      ...bundle.wasm.map((w) => ({
-        type: "CompiledWasm" as const,
-        path: w.name,
-        contents: new Uint8Array(readFileSync(w.path)),
-      })),
-    ],
+    modules: bundleModules(bundle),
     compatibilityDate: COMPATIBILITY_DATE,
     host: "127.0.0.1",
     port: 0,
@@ -50,8 +35,7 @@ export async function startLocalWorker(modelDir: string, vars: Record<string, st
   });
   const url = await mf.ready;
   const bucket = await mf.getR2Bucket("MODEL");
-  for (const [key, bytes] of Object.entries(folderObjects(modelDir, "root")))
-    await bucket.put(key.slice("root/".length), bytes);
+  await uploadFolder(bucket, modelDir);
   const shown = Object.entries(vars)
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");

@@ -6,14 +6,18 @@
 //   - optionally FEATURES as a service binding to fault-bindings-worker.ts (KV get/put that throw or hang);
 //   - optionally the V8 inspector, to read the isolate's JS heap after a full GC;
 //   - R2 MODEL seeded with a model folder, the Cache API, a stand-in internet (outboundService).
-import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { Miniflare, type WorkerOptions } from "miniflare";
 import { WebSocket } from "undici";
-import { COMPATIBILITY_DATE } from "../worker/miniflare-worker";
-import { bundleWorker, folderObjects, type WorkerBundle } from "../workerd/harness";
+import {
+  bundleModules,
+  bundleWorker,
+  COMPATIBILITY_DATE,
+  uploadFolder,
+  type WorkerBundle,
+} from "../workerd/harness";
 import type { Faults } from "./fault-bindings-worker";
 
 const PROBE_ENTRY = join(import.meta.dirname, "probe-entry.ts");
@@ -154,14 +158,7 @@ export async function startReliabilityWorker(
   const inspectorPort = opts.inspector ? await freePort() : undefined;
   const api: WorkerOptions = {
     name: API,
-    modules: [
-      { type: "ESModule", path: "worker.js", contents: bundle.js },
-      ...bundle.wasm.map((w) => ({
-        type: "CompiledWasm" as const,
-        path: w.name,
-        contents: new Uint8Array(readFileSync(w.path)),
-      })),
-    ],
+    modules: bundleModules(bundle),
     compatibilityDate: COMPATIBILITY_DATE,
     r2Buckets: ["MODEL"],
     cache: true,
@@ -189,8 +186,7 @@ export async function startReliabilityWorker(
     await mf.ready;
     if (opts.modelDir) {
       const bucket = await mf.getR2Bucket("MODEL", API);
-      for (const [key, bytes] of Object.entries(folderObjects(opts.modelDir, "root")))
-        await bucket.put(key.slice("root/".length), bytes);
+      await uploadFolder(bucket, opts.modelDir);
     }
     if (inspectorPort !== undefined) inspector = await Inspector.connect(inspectorPort, API);
   } catch (err) {

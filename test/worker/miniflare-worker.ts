@@ -2,14 +2,11 @@
 // R2 MODEL seeded with a model folder, KV FEATURES, the Cache API, optional rate limiter, vars/secrets, and a
 // stand-in for the internet (outboundService) so image_url tests never leave the machine. Bundling is the
 // shared harness's (test/workerd/harness.ts); only the Miniflare options differ.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
-import { bundleWorker, folderObjects, type WorkerBundle } from "../workerd/harness";
+import { bundleModules, bundleWorker, COMPATIBILITY_DATE, uploadFolder, type WorkerBundle } from "../workerd/harness";
 
 export const WORKER_ENTRY = join(import.meta.dirname, "..", "..", "worker", "index.ts");
-/** workerd 1.20260426 supports dates up to its release; before 2026-08-04 nodejs_compat is off (see harness). */
-export const COMPATIBILITY_DATE = "2026-04-01";
 
 export interface ApiWorkerOptions {
   /** Model folder on disk, uploaded into R2 under `modelPrefix` (omit for an empty bucket). */
@@ -41,10 +38,7 @@ export async function startApiWorker(opts: ApiWorkerOptions = {}): Promise<ApiWo
   const bundle = opts.bundle ?? (await apiBundle());
   const prefix = opts.modelPrefix ?? "";
   const mf = new Miniflare({
-    modules: [
-      { type: "ESModule", path: "worker.js", contents: bundle.js },
-      ...bundle.wasm.map((w) => ({ type: "CompiledWasm" as const, path: w.name, contents: new Uint8Array(readFileSync(w.path)) })),
-    ],
+    modules: bundleModules(bundle),
     compatibilityDate: COMPATIBILITY_DATE,
     r2Buckets: ["MODEL"],
     kvNamespaces: ["FEATURES"],
@@ -57,9 +51,7 @@ export async function startApiWorker(opts: ApiWorkerOptions = {}): Promise<ApiWo
     await mf.ready;
     if (opts.modelDir) {
       const bucket = await mf.getR2Bucket("MODEL");
-      for (const [key, bytes] of Object.entries(folderObjects(opts.modelDir, "root"))) {
-        await bucket.put(prefix + key.slice("root/".length), bytes);
-      }
+      await uploadFolder(bucket, opts.modelDir, prefix);
     }
   } catch (err) {
     await mf.dispose();

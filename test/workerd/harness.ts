@@ -57,6 +57,25 @@ export async function bundleWorker(entry: string): Promise<WorkerBundle> {
   return { js, wasm, sizes: { js: jsBytes, wasm: wasmBytes, total: jsBytes + wasmBytes } };
 }
 
+/**
+ * Before 2026-08-04, so nodejs_compat is not on by default: onnxruntime-web's glue takes its Node path when
+ * it sees `process.versions.node`, and that path cannot work in workerd. workerd 1.20260426 supports dates up
+ * to its release.
+ */
+export const COMPATIBILITY_DATE = "2026-04-01";
+
+/** Miniflare's module list for a bundle: the JS as worker.js, every .wasm as a CompiledWasm module. */
+export function bundleModules(bundle: WorkerBundle) {
+  return [
+    { type: "ESModule" as const, path: "worker.js", contents: bundle.js },
+    ...bundle.wasm.map((w) => ({
+      type: "CompiledWasm" as const,
+      path: w.name,
+      contents: new Uint8Array(readFileSync(w.path)),
+    })),
+  ];
+}
+
 export interface StartWorkerOptions {
   /** The Worker's entry module (TypeScript or JS). */
   entry: string;
@@ -64,10 +83,7 @@ export interface StartWorkerOptions {
   r2?: Record<string, Record<string, Uint8Array>>;
   /** Plain text bindings. */
   vars?: Record<string, string>;
-  /**
-   * Before 2026-08-04, so nodejs_compat is not on by default: onnxruntime-web's glue takes its Node path when
-   * it sees `process.versions.node`, and that path cannot work in workerd.
-   */
+  /** Default COMPATIBILITY_DATE. */
   compatibilityDate?: string;
 }
 
@@ -83,11 +99,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const bundle = await bundleWorker(opts.entry);
   const t0 = performance.now();
   const mf = new Miniflare({
-    modules: [
-      { type: "ESModule", path: "worker.js", contents: bundle.js },
-      ...bundle.wasm.map((w) => ({ type: "CompiledWasm" as const, path: w.name, contents: new Uint8Array(readFileSync(w.path)) })),
-    ],
-    compatibilityDate: opts.compatibilityDate ?? "2026-04-01",
+    modules: bundleModules(bundle),
+    compatibilityDate: opts.compatibilityDate ?? COMPATIBILITY_DATE,
     r2Buckets: Object.keys(opts.r2 ?? {}),
     bindings: opts.vars ?? {},
   });
@@ -123,4 +136,14 @@ export function folderObjects(dir: string, prefix: string): Record<string, Uint8
   };
   walk(dir);
   return out;
+}
+
+/** Uploads every file under `dir` into an R2 bucket, keyed `<prefix><relative path>`. */
+export async function uploadFolder(
+  bucket: { put(key: string, value: Uint8Array): Promise<unknown> },
+  dir: string,
+  prefix = "",
+): Promise<void> {
+  for (const [key, bytes] of Object.entries(folderObjects(dir, "root")))
+    await bucket.put(prefix + key.slice("root/".length), bytes);
 }
