@@ -51,7 +51,10 @@ const program = new Command()
   )
   .option("--name <deployment>", "deployment name, prefix of every Worker name", "florence-edge")
   .addOption(new Option("--store <kind>", "where the model's files live").choices(["r2", "kv"]).default("r2"))
-  .option("--bucket <name>", "R2 bucket (default: the MODEL bucket of wrangler.toml)")
+  .option(
+    "--bucket <name>",
+    "R2 bucket (default: the MODEL bucket of wrangler.toml); with --store kv it holds the API's files",
+  )
   .option("--kv-namespace-id <id>", "KV namespace for the model (with --store kv)")
   .option(
     "--features-kv-id <id>",
@@ -81,7 +84,7 @@ function chooseStore(o: Options, bucketDefault: string): ModelStore {
   if (o.store === "r2") return { kind: "r2", bucket: o.bucket ?? bucketDefault };
   if (!o.kvNamespaceId)
     throw new Error("--store kv needs --kv-namespace-id (npx wrangler kv namespace create NAME)");
-  return { kind: "kv", namespaceId: o.kvNamespaceId };
+  return { kind: "kv", namespaceId: o.kvNamespaceId, bucket: o.bucket ?? bucketDefault };
 }
 
 async function preflight(runner: WranglerRunner, o: Options, store: ModelStore): Promise<void> {
@@ -91,7 +94,7 @@ async function preflight(runner: WranglerRunner, o: Options, store: ModelStore):
       "wrangler is not logged in: run `npx wrangler login`, or set CLOUDFLARE_API_TOKEN (deploy/README.md)",
     );
   }
-  if (o.createBucket && store.kind === "r2") {
+  if (o.createBucket) {
     const r = await runner(["r2", "bucket", "create", store.bucket]);
     if (r.code !== 0 && !/already exists|already own/i.test(r.stdout + r.stderr)) {
       throw new WranglerError(["r2", "bucket", "create", store.bucket], r);
@@ -125,6 +128,7 @@ async function main(o: Options): Promise<void> {
     deployment: o.name,
     store,
     prefix,
+    manifest,
     objects: modelObjects(splitDir, manifest, prefix),
     ledger,
     workers,

@@ -57,3 +57,11 @@ export function modelObjects(splitDir: string, m: SplitManifest, prefix: string)
   });
   return files;
 }
+
+/** The objects the API Worker reads itself (manifest, tokenizer, configs): everything no stage graph lists. */
+export function apiObjects(m: SplitManifest, objects: ModelObject[], prefix: string): ModelObject[] {
+  const stageFiles = new Set(
+    m.stages.flatMap((s) => s.graphs.flatMap((g) => [g.model.path, ...g.externalData.map((f) => f.path)])),
+  );
+  return objects.filter((o) => !stageFiles.has(o.key.slice(prefix.length)));
+}

@@ -3,7 +3,7 @@
 // plan's order. The first failure stops the run; a rerun skips what the ledger already holds.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { DeployPlan } from "./deploy-plan";
+import type { DeployPlan, UploadTarget } from "./deploy-plan";
 import { recordUpload, writeLedger, type Ledger } from "./ledger";
 import type { ModelObject } from "./model-objects";
 import type { WranglerResult, WranglerRunner } from "./wrangler-runner";
@@ -83,23 +83,37 @@ function kvBatches(objects: ModelObject[]): ModelObject[][] {
   return batches;
 }
 
-async function upload(plan: DeployPlan, o: RunOptions, log: (l: string) => void): Promise<number> {
-  const manifestKey = `${plan.prefix}manifest.json`;
-  const body = plan.uploads.upload.filter((x) => x.key !== manifestKey);
-  const last = plan.uploads.upload.filter((x) => x.key === manifestKey);
+async function upload(
+  target: UploadTarget,
+  prefix: string,
+  o: RunOptions,
+  log: (l: string) => void,
+): Promise<number> {
+  const manifestKey = `${prefix}manifest.json`;
+  const todo = target.plan.upload;
+  const body = todo.filter((x) => x.key !== manifestKey);
+  const last = todo.filter((x) => x.key === manifestKey);
   let done = 0;
-  const total = plan.uploads.upload.length;
   const record = (x: ModelObject) => {
-    recordUpload(o.ledger, plan.storeId, x.key, x.sha256, x.bytes);
+    recordUpload(o.ledger, target.storeId, x.key, x.sha256, x.bytes);
     writeLedger(o.ledgerPath, o.ledger);
     done++;
   };
-  const store = plan.store;
-  if (store.kind === "r2") {
+  if (target.kind === "r2") {
     const put = async (x: ModelObject) => {
-      await call(o.runner, ["r2", "object", "put", `${store.bucket}/${x.key}`, "--file", x.file, "--remote"]);
+      await call(o.runner, [
+        "r2",
+        "object",
+        "put",
+        `${target.bucket}/${x.key}`,
+        "--file",
+        x.file,
+        "--remote",
+      ]);
       record(x);
-      log(`[${done}/${total}] put ${x.key} (${(x.bytes / 2 ** 20).toFixed(1)} MiB)`);
+      log(
+        `[${done}/${todo.length}] put ${x.key} (${(x.bytes / 2 ** 20).toFixed(1)} MiB) to R2 ${target.bucket}`,
+      );
     };
     await pool(body, o.concurrency ?? 4, put);
     await pool(last, 1, put);
@@ -114,12 +128,12 @@ async function upload(plan: DeployPlan, o: RunOptions, log: (l: string) => void)
       }));
       writeFileSync(file, JSON.stringify(pairs));
       try {
-        await call(o.runner, ["kv", "bulk", "put", file, "--namespace-id", store.namespaceId, "--remote"]);
+        await call(o.runner, ["kv", "bulk", "put", file, "--namespace-id", target.namespaceId, "--remote"]);
       } finally {
         rmSync(file, { force: true });
       }
       batch.forEach(record);
-      log(`[${done}/${total}] KV bulk put of ${batch.length} keys`);
+      log(`[${done}/${todo.length}] KV bulk put of ${batch.length} keys to ${target.namespaceId}`);
     }
   }
   return done;
@@ -128,7 +142,14 @@ async function upload(plan: DeployPlan, o: RunOptions, log: (l: string) => void)
 export async function runDeployment(plan: DeployPlan, o: RunOptions): Promise<DeployReport> {
   const t0 = performance.now();
   const log = o.log ?? (() => {});
-  const uploaded = o.skipUploads ? 0 : await upload(plan, o, log);
+  let uploaded = 0;
+  let uploadedBytes = 0;
+  if (!o.skipUploads) {
+    for (const target of plan.uploads) {
+      uploaded += await upload(target, plan.prefix, o, log);
+      uploadedBytes += target.plan.uploadBytes;
+    }
+  }
   const deployed: string[] = [];
   if (!o.skipWorkers) {
     for (const w of plan.workers) {
@@ -139,8 +160,8 @@ export async function runDeployment(plan: DeployPlan, o: RunOptions): Promise<De
   }
   return {
     uploaded,
-    uploadedBytes: o.skipUploads ? 0 : plan.uploads.uploadBytes,
-    unchanged: plan.uploads.unchanged.length,
+    uploadedBytes,
+    unchanged: plan.uploads.reduce((n, u) => n + u.plan.unchanged.length, 0),
     deployed,
     seconds: (performance.now() - t0) / 1000,
   };

@@ -14,8 +14,11 @@ import { REPO_ROOT } from "../../synthetic-model/generate";
 import { apiWorkerName, checkDeploymentName, isValidWorkerName, stageWorkerName } from "../names";
 import type { BaseConfig, ModuleRule } from "./base-config";
 
-/** Where the split model's files are stored: an R2 bucket (default) or a KV namespace. */
-export type ModelStore = { kind: "r2"; bucket: string } | { kind: "kv"; namespaceId: string };
+/**
+ * Where the stage Workers read the split model: an R2 bucket (default) or a KV namespace. The API Worker reads
+ * the manifest, tokenizer and configs from the R2 bucket in both cases (worker/index.ts).
+ */
+export type ModelStore = { kind: "r2"; bucket: string } | { kind: "kv"; namespaceId: string; bucket: string };
 
 /** The subset of wrangler's config format these configs use (field names as wrangler spells them). */
 export interface WranglerConfig {
@@ -103,8 +106,6 @@ function apiConfig(
   cpuMs: number,
 ): GeneratedWorker {
   const featuresKvId = o.featuresKvId === undefined ? o.base.featuresKvId : o.featuresKvId;
-  const kv = storeBindings(o.store).kv_namespaces ?? [];
-  if (featuresKvId) kv.push({ binding: "FEATURES", id: featuresKvId });
   const byId = new Map(stages.map((s) => [s.stageId, s]));
   const objects = m.stages
     .filter((s) => byId.get(s.id)?.durableObject)
@@ -118,21 +119,19 @@ function apiConfig(
     main: entry(o.configDir, API_ENTRY),
     compatibility_date: o.base.compatibilityDate,
     rules: o.base.rules,
-    ...(o.store.kind === "r2" ? storeBindings(o.store) : {}),
-    ...(kv.length > 0 ? { kv_namespaces: kv } : {}),
-    // Every stage gets a service binding (sequence stages are called through it; a decoder-side stage may be
-    // asked for one-off work such as the prompt's embedding) and decoder-side stages a Durable Object binding.
-    services: m.stages.map((s) => ({
-      binding: stageBindingName(s.id),
-      service: byId.get(s.id)!.config.name,
-    })),
+    r2_buckets: [{ binding: "MODEL", bucket_name: o.store.bucket }],
+    ...(featuresKvId ? { kv_namespaces: [{ binding: "FEATURES", id: featuresKvId }] } : {}),
+    // Sequence stages are called through service bindings (WorkerEntrypoint RPC), decoder-side stages through
+    // Durable Object bindings (worker/staged/rpc-runner.ts).
+    services: m.stages
+      .filter((s) => !byId.get(s.id)!.durableObject)
+      .map((s) => ({ binding: stageBindingName(s.id), service: byId.get(s.id)!.config.name })),
     ...(objects.length > 0 ? { durable_objects: { bindings: objects } } : {}),
     vars: {
       ...o.base.vars,
       ...o.apiVars,
       MODEL_LAYOUT: "staged",
       MODEL_PREFIX: o.prefix,
-      MODEL_STORE: o.store.kind,
     },
     limits: { cpu_ms: cpuMs },
   };

@@ -61,11 +61,13 @@ describe("generateConfigs on the tiny split", () => {
     expect(names).toContain("fe-test-stage-vision-0");
   });
 
-  it("binds every stage to the API by service binding, and the per-token stages by Durable Object binding", () => {
+  it("binds the sequence stages to the API by service binding, the per-token stages by Durable Object binding", () => {
     const api = workers.at(-1)!.config;
     const nameOf = new Map(workers.map((w) => [w.stageId, w.config.name]));
+    const sequence = split.manifest.stages.filter((s) => !PER_TOKEN.has(s.role));
+    expect(sequence.length).toBeGreaterThan(0);
     expect(api.services).toEqual(
-      split.manifest.stages.map((s) => ({ binding: `STAGE_${upper(s.id)}`, service: nameOf.get(s.id) })),
+      sequence.map((s) => ({ binding: `STAGE_${upper(s.id)}`, service: nameOf.get(s.id) })),
     );
     const perToken = split.manifest.stages.filter((s) => PER_TOKEN.has(s.role));
     expect(perToken.length).toBeGreaterThan(0);
@@ -93,12 +95,7 @@ describe("generateConfigs on the tiny split", () => {
       expect(w.config.workers_dev).toBe(false);
     }
     const api = workers.at(-1)!.config;
-    expect(api.vars).toMatchObject({
-      MODEL_LAYOUT: "staged",
-      MODEL_PREFIX: prefix,
-      MODEL_STORE: "r2",
-      CORS_ORIGINS: "*",
-    });
+    expect(api.vars).toMatchObject({ MODEL_LAYOUT: "staged", MODEL_PREFIX: prefix, CORS_ORIGINS: "*" });
     expect(api.r2_buckets).toEqual([{ binding: "MODEL", bucket_name: "florence-edge-models" }]);
     expect(api.kv_namespaces).toEqual([{ binding: "FEATURES", id: "florence-edge-features-local" }]);
   });
@@ -143,10 +140,10 @@ describe("generateConfigs on the tiny split", () => {
     );
   });
 
-  it("binds a KV namespace instead of R2 with --store kv", () => {
+  it("binds the stages to a KV namespace instead of R2 with --store kv (the API keeps R2 for its files)", () => {
     const kv = generateConfigs(split.manifest, {
       deployment: "fe-test",
-      store: { kind: "kv", namespaceId: "0123abcd" },
+      store: { kind: "kv", namespaceId: "0123abcd", bucket: "bkt" },
       prefix: "p/",
       base,
       configDir: out,
@@ -155,10 +152,8 @@ describe("generateConfigs on the tiny split", () => {
     expect(kv[0]!.config.r2_buckets).toBeUndefined();
     expect(kv[0]!.config.kv_namespaces).toEqual([{ binding: "MODEL_KV", id: "0123abcd" }]);
     expect(kv[0]!.config.vars.MODEL_STORE).toBe("kv");
-    expect(kv.at(-1)!.config.kv_namespaces).toEqual([
-      { binding: "MODEL_KV", id: "0123abcd" },
-      { binding: "FEATURES", id: "feat" },
-    ]);
+    expect(kv.at(-1)!.config.kv_namespaces).toEqual([{ binding: "FEATURES", id: "feat" }]);
+    expect(kv.at(-1)!.config.r2_buckets).toEqual([{ binding: "MODEL", bucket_name: "bkt" }]);
   });
 
   it("refuses deployment names that would make invalid Worker names", () => {

@@ -69,6 +69,7 @@ function plan(ledgerPath: string, objs = objects, store: ModelStore = R2) {
     deployment: "t",
     store,
     prefix: contentPrefix(split.manifest),
+    manifest: split.manifest,
     objects: objs,
     ledger: readLedger(ledgerPath),
     workers,
@@ -80,7 +81,8 @@ describe("deploy plan and run (fake wrangler)", () => {
   it("uploads every file once, manifest.json last, then deploys the stages before the API", async () => {
     const ledgerPath = join(work, "l1.json");
     const p = plan(ledgerPath);
-    expect(p.uploads.upload).toHaveLength(split.manifest.files.length + 1);
+    expect(p.uploads).toHaveLength(1);
+    expect(p.uploads[0]!.plan.upload).toHaveLength(split.manifest.files.length + 1);
     const fake = fakeWrangler();
     const report = await runDeployment(p, {
       runner: fake.runner,
@@ -112,8 +114,8 @@ describe("deploy plan and run (fake wrangler)", () => {
       tmpDir: work,
     });
     const again = plan(ledgerPath);
-    expect(again.uploads.upload).toEqual([]);
-    expect(again.uploads.unchanged).toHaveLength(objects.length);
+    expect(again.uploads[0]!.plan.upload).toEqual([]);
+    expect(again.uploads[0]!.plan.unchanged).toHaveLength(objects.length);
     const fake = fakeWrangler();
     await runDeployment(again, {
       runner: fake.runner,
@@ -126,7 +128,7 @@ describe("deploy plan and run (fake wrangler)", () => {
 
     const changed = objects.map((o, i) => (i === 3 ? { ...o, sha256: "0".repeat(64) } : o));
     const p = plan(ledgerPath, changed);
-    expect(p.uploads.upload.map((o) => o.key)).toEqual([objects[3]!.key]);
+    expect(p.uploads[0]!.plan.upload.map((o) => o.key)).toEqual([objects[3]!.key]);
   });
 
   it("keeps what an interrupted run uploaded; the next run sends only the rest", async () => {
@@ -145,7 +147,7 @@ describe("deploy plan and run (fake wrangler)", () => {
     const done = Object.keys(readLedger(ledgerPath).stores["r2:bkt"] ?? {});
     expect(done).toEqual(failing.calls.slice(0, 4).map((c) => putKey(c)));
     const rest = plan(ledgerPath);
-    expect(rest.uploads.upload).toHaveLength(objects.length - 4);
+    expect(rest.uploads[0]!.plan.upload).toHaveLength(objects.length - 4);
     const ok = fakeWrangler();
     await runDeployment(rest, {
       runner: ok.runner,
@@ -153,7 +155,9 @@ describe("deploy plan and run (fake wrangler)", () => {
       ledgerPath,
       tmpDir: work,
     });
-    expect(ok.calls.map(putKey).filter(Boolean).sort()).toEqual(rest.uploads.upload.map((o) => o.key).sort());
+    expect(ok.calls.map(putKey).filter(Boolean).sort()).toEqual(
+      rest.uploads[0]!.plan.upload.map((o) => o.key).sort(),
+    );
   });
 
   it("sends KV bulk files holding each file's exact bytes", async () => {
@@ -171,7 +175,7 @@ describe("deploy plan and run (fake wrangler)", () => {
       }[];
       for (const p of pairs) seen.set(p.key, Buffer.from(p.value, "base64"));
     });
-    const kv: ModelStore = { kind: "kv", namespaceId: "ns1" };
+    const kv: ModelStore = { kind: "kv", namespaceId: "ns1", bucket: "bkt" };
     await runDeployment(plan(ledgerPath, objects, kv), {
       runner: fake.runner,
       ledger: readLedger(ledgerPath),
@@ -180,7 +184,22 @@ describe("deploy plan and run (fake wrangler)", () => {
     });
     expect(seen.size).toBe(objects.length);
     for (const o of objects) expect(seen.get(o.key)?.equals(readFileSync(o.file))).toBe(true);
-    expect(plan(ledgerPath, objects, kv).uploads.upload).toEqual([]);
+    // The API Worker's own files (manifest, tokenizer, configs: no stage graph or chunk) also go to R2.
+    const stageFiles = new Set(
+      split.manifest.stages.flatMap((s) =>
+        s.graphs.flatMap((g) => [g.model.path, ...g.externalData.map((f) => f.path)]),
+      ),
+    );
+    const apiKeys = objects
+      .filter((o) => !stageFiles.has(o.key.slice(contentPrefix(split.manifest).length)))
+      .map((o) => o.key);
+    expect(apiKeys).toContain(`${contentPrefix(split.manifest)}tokenizer.json`);
+    expect(fake.calls.map(putKey).filter(Boolean)).toEqual([
+      ...apiKeys.filter((k) => !k.endsWith("manifest.json")),
+      apiKeys.at(-1),
+    ]);
+    const again = plan(ledgerPath, objects, kv);
+    expect(again.uploads.map((u) => u.plan.upload.length)).toEqual([0, 0]);
   });
 });
 
