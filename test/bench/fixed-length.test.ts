@@ -5,14 +5,19 @@
 // early (the unconstrained run's 3rd new token): without suppression generation stops there; with it both
 // systems must produce the same N tokens, the last being the forced EOS (2).
 import { readFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { AutoProcessor, env, Florence2ForConditionalGeneration, type Florence2Processor, Tensor } from "@huggingface/transformers";
+import { basename, join } from "node:path";
+import {
+  Florence2ForConditionalGeneration,
+  type Florence2Processor,
+  Tensor,
+} from "@huggingface/transformers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withoutEarlyEos } from "../../bench/e2e/fixed-length";
 import { imageToPixelValues } from "../../runtime/pixels";
 import { Florence2 } from "../../runtime/pipeline";
 import { loadFlorence2 } from "../../runtime-node/load-florence2";
 import { tinyModelDir } from "../helpers/tiny-model";
+import { peerModel, peerProcessor, useLocalFolder } from "../helpers/transformersjs";
 
 const IMAGES = ["skimage/coins.png", "skimage/ihc.png"].map((f) => join(__dirname, "../fixtures/images", f));
 const N = 12;
@@ -23,10 +28,9 @@ let plain: Florence2;
 
 beforeAll(async () => {
   const dir = tinyModelDir();
-  env.allowRemoteModels = false;
-  env.localModelPath = `${dirname(dir)}/`;
-  tjs = (await Florence2ForConditionalGeneration.from_pretrained(basename(dir), { local_files_only: true, dtype: "fp32", device: "cpu" })) as Florence2ForConditionalGeneration;
-  processor = (await AutoProcessor.from_pretrained(basename(dir), { local_files_only: true })) as Florence2Processor;
+  const id = useLocalFolder(dir);
+  tjs = await peerModel(id);
+  processor = await peerProcessor(id);
   plain = await loadFlorence2({ modelDir: dir, backend: "ort-node", threads: 1 });
 });
 

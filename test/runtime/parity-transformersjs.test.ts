@@ -4,10 +4,8 @@
 // onnxruntime-node). transformers.js gets the same pixel_values (ours: its own resize is sharp's, not PIL's)
 // but builds the prompt ids with its own processor, so prompt construction is checked against it too.
 import { readFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, join } from "node:path";
 import {
-  AutoProcessor,
-  env,
   Florence2ForConditionalGeneration,
   type Florence2Processor,
   Tensor,
@@ -18,6 +16,7 @@ import { imageToPixelValues } from "../../runtime/pixels";
 import { buildPrompt, type PixelBox } from "../../runtime/prompt";
 import { loadFlorence2 } from "../../runtime-node/load-florence2";
 import { tinyModelDir } from "../helpers/tiny-model";
+import { peerModel, peerProcessor, useLocalFolder } from "../helpers/transformersjs";
 
 const SKIMAGE = join(__dirname, "../fixtures/images/skimage");
 const OURS = join(__dirname, "../fixtures/images");
@@ -46,15 +45,9 @@ const engines: Record<string, Florence2> = {};
 
 beforeAll(async () => {
   dir = tinyModelDir();
-  env.allowRemoteModels = false;
-  env.localModelPath = `${dirname(dir)}/`;
-  const opts = { local_files_only: true } as const;
-  tjs = (await Florence2ForConditionalGeneration.from_pretrained(basename(dir), {
-    ...opts,
-    dtype: "fp32",
-    device: "cpu",
-  })) as Florence2ForConditionalGeneration;
-  processor = (await AutoProcessor.from_pretrained(basename(dir), opts)) as Florence2Processor;
+  const id = useLocalFolder(dir);
+  tjs = await peerModel(id);
+  processor = await peerProcessor(id);
   engines["ort-web"] = await loadFlorence2({ modelDir: dir, backend: "ort-web" });
   engines["ort-node"] = await loadFlorence2({ modelDir: dir, backend: "ort-node", threads: 1 });
 });

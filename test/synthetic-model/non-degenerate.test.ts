@@ -2,10 +2,7 @@
 // are vacuous on a model whose greedy output is one token repeated, or the same whatever the image.
 // Generation by transformers.js (the peer) with the folder's generation_config (forced <s>, no repeated
 // 3-gram), greedy, as a caller would run it; the thresholds sit well below what the seed-0 model does.
-import { basename, dirname } from "node:path";
 import {
-  AutoProcessor,
-  env,
   Florence2ForConditionalGeneration,
   type Florence2Processor,
   RawImage,
@@ -13,6 +10,7 @@ import {
 } from "@huggingface/transformers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testPicture } from "../helpers/test-image";
+import { peerModel, peerProcessor, useLocalFolder } from "../helpers/transformersjs";
 import { readJson, tinyModelDir } from "../helpers/tiny-model";
 
 const SIZE = 768;
@@ -40,16 +38,9 @@ describe("tiny synthetic model: greedy output is not degenerate", () => {
 
   beforeAll(async () => {
     const dir = tinyModelDir();
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    env.localModelPath = `${dirname(dir)}/`;
-    const id = basename(dir);
-    model = (await Florence2ForConditionalGeneration.from_pretrained(id, {
-      local_files_only: true,
-      dtype: "fp32",
-      device: "cpu",
-    })) as Florence2ForConditionalGeneration;
-    processor = (await AutoProcessor.from_pretrained(id, { local_files_only: true })) as Florence2Processor;
+    const id = useLocalFolder(dir);
+    model = await peerModel(id);
+    processor = await peerProcessor(id);
     firstLoc = readJson<Record<string, number>>(dir, "added_tokens.json")["<loc_0>"]!;
     for (const [name, image] of Object.entries(images())) {
       for (const task of TASKS) {

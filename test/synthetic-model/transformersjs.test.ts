@@ -2,11 +2,9 @@
 // from local files only and generates from an image and a task: proof that our files follow the contract its
 // Florence-2 support expects (file names, I/O names and dims, configs, tokenizer, processor tables).
 // Its greedy tokens are compared with a loop that drives the same graphs directly (test/helpers/florence-ort).
-import { basename, dirname } from "node:path";
 import {
   AutoProcessor,
   AutoTokenizer,
-  env,
   Florence2ForConditionalGeneration,
   type Florence2Processor,
   RawImage,
@@ -22,6 +20,7 @@ import {
   type FlorenceSessions,
 } from "../helpers/florence-ort";
 import { testPicture } from "../helpers/test-image";
+import { LOCAL_ONLY, peerModel, useLocalFolder } from "../helpers/transformersjs";
 import { tinyModelDir } from "../helpers/tiny-model";
 
 let dir: string;
@@ -29,24 +28,17 @@ let id: string;
 
 beforeAll(() => {
   dir = tinyModelDir();
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = `${dirname(dir)}/`;
-  id = basename(dir);
+  id = useLocalFolder(dir);
 });
 
-const opts = { local_files_only: true } as const;
+const opts = LOCAL_ONLY;
 
 describe("transformers.js on the tiny synthetic folder", () => {
   let model: Florence2ForConditionalGeneration;
   let ours: FlorenceSessions;
 
   beforeAll(async () => {
-    model = (await Florence2ForConditionalGeneration.from_pretrained(id, {
-      ...opts,
-      dtype: "fp32",
-      device: "cpu",
-    })) as Florence2ForConditionalGeneration;
+    model = await peerModel(id);
     ours = await loadSessions(dir);
   });
   afterAll(async () => {
