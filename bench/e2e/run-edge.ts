@@ -3,10 +3,11 @@
 // cached image with a new task (feature hit), the identical request again (result hit); p50/p90 over repeats.
 // Each stage's cold start and peak memory come from the splitter's probe (edge-stages.ts): workerd has no
 // per-isolate memory reading.
+import { request } from "node:http";
 import { imageAt, loadImages } from "./images";
 import { readEdgeStages } from "./edge-stages";
 import { edgeDeployment, type EdgeDeployment } from "./edge-deployment";
-import { medianFields, summarize } from "./stats";
+import { median, medianFields, summarize } from "./stats";
 import type { JobInfo, JobResult, Row, Scenario, Task, Weights } from "./types";
 
 export const EDGE_SYSTEM = "ours · staged Workers in workerd · 1 thread per isolate";
@@ -42,49 +43,105 @@ interface Answer {
   features?: string;
   result?: string;
   timings: Record<string, number>;
-  tokens?: number;
+  /** The API Worker's count of its calls to the stages for this request (x-stage-calls). */
+  calls?: StageCalls;
 }
 
-async function post(url: string, image: Uint8Array<ArrayBuffer>, task: Task, tokens: number): Promise<Answer> {
+export interface StageCalls {
+  serviceBinding: number;
+  durableObject: number;
+  maxCallBytes: number;
+}
+
+/** "service_binding=24, durable_object=83, max_call_bytes=9437400" → counts (undefined when absent). */
+export function parseStageCalls(header: string | undefined): StageCalls | undefined {
+  if (!header) return undefined;
+  const f = Object.fromEntries(header.split(",").map((kv) => kv.trim().split("=") as [string, string]));
+  const n = (k: string) => Number(f[k] ?? NaN);
+  const c = { serviceBinding: n("service_binding"), durableObject: n("durable_object"), maxCallBytes: n("max_call_bytes") };
+  return Number.isFinite(c.serviceBinding) && Number.isFinite(c.durableObject) ? c : undefined;
+}
+
+/**
+ * Decoder steps of a request, from its Durable Object calls: each step calls every decoder-side stage once
+ * (embed, decoder-k, lm_head); besides, the prompt's embedding (1), one open per decoder stage and at most one
+ * close per decoder stage (closes are not awaited, so some may land after the count). Over HTTP nothing can
+ * suppress EOS, so this is how many tokens the request really generated (≤ --tokens).
+ */
+export function decoderSteps(durableObjectCalls: number, roles: readonly string[]): number | undefined {
+  const perStep = roles.filter((r) => r === "embed" || r === "decoder" || r === "lm_head").length;
+  const decoders = roles.filter((r) => r === "decoder").length;
+  if (perStep === 0 || decoders >= perStep) return undefined;
+  const steps = Math.floor((durableObjectCalls - 1 - decoders) / perStep);
+  return steps > 0 ? steps : undefined;
+}
+
+/**
+ * One request over loopback HTTP on a fresh connection: workerd resets a kept-alive connection that Node's fetch
+ * reuses (ECONNRESET on the second request, seen with Miniflare 4.20260426), so no keep-alive; a loopback
+ * connect costs well under a millisecond.
+ */
+function post(base: string, image: Uint8Array<ArrayBuffer>, task: Task, tokens: number): Promise<Answer> {
+  const url = new URL(`${base}/v1/analyze?task=${encodeURIComponent(task)}&num_beams=1&max_new_tokens=${tokens}`);
   const t = performance.now();
-  const res = await fetch(`${url}/v1/analyze?task=${encodeURIComponent(task)}&num_beams=1&max_new_tokens=${tokens}`, {
-    method: "POST",
-    headers: { "content-type": "image/jpeg" },
-    body: image,
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "POST", agent: false, headers: { "content-type": "image/jpeg", "content-length": image.byteLength } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("error", reject);
+      res.on("end", () => {
+        const ms = performance.now() - t;
+        const text = Buffer.concat(chunks).toString("utf8");
+        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
+        const body = JSON.parse(text) as { cache?: { features?: string; result?: string }; timings?: Record<string, number> };
+        const calls = parseStageCalls(res.headers["x-stage-calls"] as string | undefined);
+        resolve({ ms, features: body.cache?.features, result: body.cache?.result, timings: body.timings ?? {}, ...(calls ? { calls } : {}) });
+      });
+    });
+    req.on("error", reject);
+    req.end(image);
   });
-  const body = (await res.json()) as { cache?: { features?: string; result?: string }; timings?: Record<string, number>; tokens?: unknown };
-  const ms = performance.now() - t;
-  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
-  return { ms, features: body.cache?.features, result: body.cache?.result, timings: body.timings ?? {}, tokens: Array.isArray(body.tokens) ? body.tokens.length : undefined };
 }
 
-function row(weights: Weights, tokens: number, task: Task, scenario: Scenario, answers: Answer[], expect: (a: Answer) => boolean): Row {
+function row(p: EdgePlan, roles: readonly string[], task: Task, scenario: Scenario, answers: Answer[], expect: (a: Answer) => boolean): Row {
   const ms = answers.map((a) => a.ms);
   const wrong = answers.filter((a) => !expect(a)).length;
   const decoder = medianFields(answers.map((a) => a.timings), ["decoder"]).decoder;
+  const calls = answers.map((a) => a.calls).filter((c): c is StageCalls => c !== undefined);
+  const steps = calls.map((c) => decoderSteps(c.durableObject, roles)).filter((x): x is number => x !== undefined);
+  const stepsMedian = steps.length ? median(steps) : undefined;
+  const notes = [
+    calls.length
+      ? `stage calls per request (median): ${median(calls.map((c) => c.serviceBinding))} service-binding, ${median(calls.map((c) => c.durableObject))} Durable Object, largest ${(median(calls.map((c) => c.maxCallBytes)) / 2 ** 20).toFixed(1)} MiB`
+      : "",
+    stepsMedian !== undefined ? `${stepsMedian} decoder steps (from the Durable Object calls${steps.some((x) => x !== p.tokens) ? `; EOS cannot be suppressed over HTTP, so not always ${p.tokens}` : ""})` : "",
+    wrong ? `${wrong} of ${answers.length} answers did not report the expected cache state` : "",
+  ].filter(Boolean);
   return {
-    id: `edge/${weights}/${task}/${scenario}`,
+    id: `edge/${p.weights}/${task}/${scenario}`,
     system: EDGE_SYSTEM,
-    job: { kind: "edge", weights },
-    weights,
+    job: { kind: "edge", weights: p.weights },
+    weights: p.weights,
     threads: 1,
     task,
     scenario,
-    newTokens: tokens,
+    newTokens: p.tokens,
     samples: ms,
     latency: summarize(ms),
     stages: medianFields(answers.map((a) => a.timings), STEP_KEYS),
-    // Over HTTP nothing can suppress EOS, so the step count is what the model generated, capped at `tokens`.
-    ...(decoder && scenario !== "repeat" ? { tokensPerS: (tokens * 1000) / decoder } : {}),
-    ...(wrong ? { note: `${wrong} of ${answers.length} answers did not report the expected cache state` } : {}),
+    // Decoder time includes the prompt's first step with the cross-attention K/V; no steady-state split over HTTP.
+    ...(decoder && stepsMedian ? { tokensPerS: (stepsMedian * 1000) / decoder } : {}),
+    ...(notes.length ? { note: notes.join("; ") } : {}),
   };
 }
 
 /** The requests through a running deployment: warm-up, then misses, hits and result hits. */
-export async function measureEdge(d: EdgeDeployment, p: EdgePlan): Promise<{ rows: Row[]; extra: Record<string, unknown> }> {
+export async function measureEdge(d: EdgeDeployment, p: EdgePlan, roles: readonly string[]): Promise<{ rows: Row[]; extra: Record<string, unknown> }> {
   const images = loadImages();
+  if (p.misses + 1 >= images.length) throw new Error(`${p.misses} misses need more than ${images.length} images`);
   // The first request loads every stage (chunks + sessions) in every isolate: reported apart, never a sample.
-  const warm = await post(d.url, imageAt(images, p.misses).bytes, "<CAPTION>", p.tokens);
+  // Its image (the last) is none of the measured ones.
+  const warm = await post(d.url, imageAt(images, images.length - 1).bytes, "<CAPTION>", p.tokens);
   const got: Record<string, Answer[]> = {};
   const add = (task: Task, s: Scenario, a: Answer) => (got[`${task}/${s}`] ??= []).push(a);
   for (let i = 0; i < p.misses; i++) {
@@ -107,12 +164,12 @@ export async function measureEdge(d: EdgeDeployment, p: EdgePlan): Promise<{ row
   const rows: Row[] = [];
   for (const task of TASKS) {
     rows.push(
-      row(p.weights, p.tokens, task, "miss", got[`${task}/miss`] ?? [], (a) => a.features === "miss"),
-      row(p.weights, p.tokens, task, "hit", got[`${task}/hit`] ?? [], (a) => a.features === "hit"),
-      row(p.weights, p.tokens, task, "repeat", got[`${task}/repeat`] ?? [], (a) => a.result === "hit"),
+      row(p, roles, task, "miss", got[`${task}/miss`] ?? [], (a) => a.features === "miss"),
+      row(p, roles, task, "hit", got[`${task}/hit`] ?? [], (a) => a.features === "hit"),
+      row(p, roles, task, "repeat", got[`${task}/repeat`] ?? [], (a) => a.result === "hit"),
     );
   }
-  return { rows, extra: { firstRequestMs: warm.ms, firstRequestTimings: warm.timings } };
+  return { rows, extra: { firstRequestMs: warm.ms, firstRequestTimings: warm.timings, firstRequestCalls: warm.calls } };
 }
 
 export async function runEdge(p: EdgePlan): Promise<JobResult> {
@@ -128,7 +185,11 @@ export async function runEdge(p: EdgePlan): Promise<JobResult> {
   const d = await deployment.start(p.splitDir);
   info.loadMs = performance.now() - t0;
   try {
-    const { rows, extra } = await measureEdge(d, p);
+    const { rows, extra } = await measureEdge(
+      d,
+      p,
+      st.stages.map((s) => s.role),
+    );
     info.firstRequestMs = extra.firstRequestMs as number;
     // Every stage loaded during the first request; its Worker reports what that load cost inside workerd.
     const loads = new Map((await d.stageLoads()).map((l) => [l.stageId, l]));

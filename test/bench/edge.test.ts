@@ -9,7 +9,7 @@ import { ratios } from "../../bench/e2e/compare";
 import { readEdgeStages } from "../../bench/e2e/edge-stages";
 import { judgeGoals } from "../../bench/e2e/goals";
 import { summarizeStages } from "../../bench/e2e/report-edge";
-import { edgeRows } from "../../bench/e2e/run-edge";
+import { decoderSteps, edgeRows, parseStageCalls } from "../../bench/e2e/run-edge";
 import { summarize } from "../../bench/e2e/stats";
 import type { EdgeStage, JobInfo, Row } from "../../bench/e2e/types";
 
@@ -106,5 +106,23 @@ describe("edge rows in ratios and goals", () => {
     const r = edgeRows("int8", 20, "not available: because");
     expect(r).toHaveLength(6);
     expect(r.every((x) => x.unavailable === "not available: because" && !x.latency)).toBe(true);
+  });
+});
+
+describe("stage calls over HTTP", () => {
+  it("parses x-stage-calls", () => {
+    expect(parseStageCalls("service_binding=24, durable_object=83, max_call_bytes=9437400, overlapped")).toEqual({ serviceBinding: 24, durableObject: 83, maxCallBytes: 9437400 });
+    expect(parseStageCalls(undefined)).toBeUndefined();
+    expect(parseStageCalls("nothing=1")).toBeUndefined();
+  });
+
+  it("counts decoder steps from Durable Object calls: prompt embedding + opens + one call per decoder-side stage per step (+ closes)", () => {
+    const base = ["vision", "embed", "encoder", "decoder", "decoder", "lm_head"];
+    // 20 steps on base: 1 + 2 opens + 4·20 = 83 calls, plus 0, 1 or 2 closes counted.
+    for (const closes of [0, 1, 2]) expect(decoderSteps(83 + closes, base)).toBe(20);
+    expect(decoderSteps(1 + 2 + 4 * 7, base)).toBe(7);
+    // The tiny split (embed, 1 decoder, lm_head): 1 + 1 + 3·20 + 1 close = 63, as measured in workerd.
+    expect(decoderSteps(63, ["vision", "vision", "embed", "encoder", "decoder", "lm_head"])).toBe(20);
+    expect(decoderSteps(10, ["vision"])).toBeUndefined();
   });
 });
