@@ -5,7 +5,7 @@
 // (one process, no Workers) is `npm run start:node`.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { parseBytes } from "../model-splitter/split/options";
 import { REPO_ROOT } from "../synthetic-model/generate";
 import { readBaseConfig } from "./config/base-config";
@@ -24,6 +24,7 @@ interface Options {
   model?: string;
   refetch: boolean;
   synthetic: boolean;
+  syntheticPreset: "base" | "tiny";
   port: string;
   host: string;
   budget: number;
@@ -50,6 +51,11 @@ const program = new Command()
   .option("--model <dir>", "a local model folder (onnx-community layout) or an already split folder")
   .option("--refetch", "ask the Hub again even if an earlier start settled on a model", false)
   .option("--synthetic", "do not ask the Hub: serve the synthetic base model (random weights)", false)
+  .addOption(
+    new Option("--synthetic-preset <size>", "synthetic model size (tiny: a quick check of the chain)")
+      .choices(["base", "tiny"])
+      .default("base"),
+  )
   .option("--port <n>", "API port", process.env.PORT ?? "8787")
   .option("--host <ip>", "interface to listen on", "127.0.0.1")
   .option("--budget <size>", "memory of one stage (Worker isolate)", bytes, 128 * 2 ** 20)
@@ -69,7 +75,10 @@ const LOCAL_DIR = join(DEPLOY_STATE_ROOT, "local");
 async function main(o: Options): Promise<void> {
   const t0 = performance.now();
   const clock = new StepClock();
-  const src = await chooseSource({ model: o.model, refetch: o.refetch, synthetic: o.synthetic }, clock);
+  const src = await chooseSource(
+    { model: o.model, refetch: o.refetch, synthetic: o.synthetic, syntheticPreset: o.syntheticPreset },
+    clock,
+  );
   const { splitDir, manifest } = await prepareSplit(src, { budget: o.budget, chunkBytes: o.chunk }, clock);
   if (!o.model)
     writeLastPrepared({
@@ -153,6 +162,7 @@ async function main(o: Options): Promise<void> {
         return undefined;
       });
     if (check?.timings) console.log(`  timings (ms): ${JSON.stringify(check.timings)}`);
+    if (check?.stageCalls) console.log(`  stage calls: ${check.stageCalls}`);
   }
   finish(clock, t0);
   if (o.checkImage && o.exitAfterCheck) {

@@ -7,6 +7,8 @@ export interface CaptionCheck {
   caption?: string;
   synthetic?: boolean;
   timings?: Record<string, number>;
+  /** worker/staged's count of cross-isolate calls for this request (x-stage-calls). */
+  stageCalls?: string;
   body: string;
 }
 
@@ -33,9 +35,10 @@ export async function captionCheck(url: string, image: Uint8Array, timeoutMs: nu
       caption: typeof caption === "string" ? caption : undefined,
       synthetic: json.model?.synthetic,
       timings: json.timings,
+      stageCalls: res.headers.get("x-stage-calls") ?? undefined,
       body,
     };
   } catch {
-    return { status: res.status, seconds, body };
+    return { status: res.status, seconds, stageCalls: res.headers.get("x-stage-calls") ?? undefined, body };
   }
 }

@@ -36,7 +36,7 @@ const NOISE = [
   /^─+$/,
   /Unable to fetch the `Request\.cf` object/,
   /getaddrinfo ENOTFOUND workers\.cloudflare\.com/,
-  /^\s+at .*(node:dns|node:internal)/,
+  /^at .*(node:dns|node:internal)/,
 ];
 
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
@@ -85,20 +85,20 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
 
   const url = `http://${o.host === "0.0.0.0" ? "127.0.0.1" : o.host}:${o.port}`;
   const deadline = Date.now() + o.timeoutMs;
+  // wrangler's proxy listens early and holds requests until workerd is ready: one long request, not a
+  // stream of short ones (each abandoned one is logged by workerd as a broken pipe).
   while (!done) {
-    try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) });
-      if (res.ok) {
-        await res.body?.cancel();
-        return { url, child, exited, stop };
-      }
-      await res.body?.cancel();
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
+    const left = deadline - Date.now();
+    if (left <= 0) {
       stop();
       throw new Error(`the API did not answer ${url}/healthz within ${o.timeoutMs / 1000} s`);
+    }
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(Math.min(left, 120_000)) });
+      await res.body?.cancel();
+      if (res.ok) return { url, child, exited, stop };
+    } catch {
+      // Not listening yet, or still starting.
     }
     await new Promise((r) => setTimeout(r, 1000));
   }

@@ -24,6 +24,8 @@ export interface SourceOptions {
   refetch: boolean;
   /** Skip the Hub: serve the synthetic base model. */
   synthetic: boolean;
+  /** Synthetic model size for the fallback (default base; tiny is for quick checks and tests). */
+  syntheticPreset?: "base" | "tiny";
   preparedRoot?: string;
 }
 
@@ -43,11 +45,11 @@ function described(kind: SourceKind, dir: string): ModelSource {
   return { kind, dir, synthetic: isSyntheticModel(dir), isSplit: isSplitFolder(dir) };
 }
 
-async function synthesize(clock: StepClock): Promise<ModelSource> {
-  const dir = await clock.run("synthetic base model", () => {
+async function synthesize(clock: StepClock, preset: "base" | "tiny"): Promise<ModelSource> {
+  const dir = await clock.run(`synthetic ${preset} model`, () => {
     let generated = false;
     const out = cachedModelDir({
-      preset: "base",
+      preset,
       seed: 0,
       log: (line) => {
         generated = true;
@@ -70,20 +72,15 @@ export async function chooseSource(o: SourceOptions, clock: StepClock): Promise<
     }
     return src;
   }
+  const preset = o.syntheticPreset ?? "base";
+  if (o.synthetic) return synthesize(clock, preset);
   const last = readLastPrepared(o.preparedRoot);
-  if (
-    last &&
-    !o.refetch &&
-    !(o.synthetic && last.source.kind !== "synthetic") &&
-    isModelFolder(last.source.dir)
-  ) {
+  if (last && !o.refetch && isModelFolder(last.source.dir)) {
     console.log(
       `model: ${last.source.dir} (${last.source.kind}, chosen by an earlier start; --refetch asks the Hub again)`,
     );
     return described(last.source.kind, last.source.dir);
   }
-  if (o.synthetic) return synthesize(clock);
-
   const hubUrl = hubUrlFromEnv();
   const t0 = performance.now();
   try {
@@ -101,11 +98,11 @@ export async function chooseSource(o: SourceOptions, clock: StepClock): Promise<
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     console.warn(
       `\nWARNING: the Hugging Face Hub is not reachable (${e.message}; gave up after ${seconds} s).\n` +
-        `WARNING: falling back to the SYNTHETIC Florence-2-base model: real architecture, RANDOM weights. The service\n` +
+        `WARNING: falling back to the SYNTHETIC Florence-2-${preset} model: real architecture, RANDOM weights. The service\n` +
         `WARNING: works end to end, but captions, boxes and text are noise; every API response says model.synthetic: true.\n` +
         `WARNING: For the real model: make the Hub reachable (or set HF_ENDPOINT to a mirror) and run npm start -- --refetch,\n` +
         `WARNING: or pass --model DIR with a downloaded onnx-community/Florence-2-base-ft folder.\n`,
     );
-    return synthesize(clock);
+    return synthesize(clock, preset);
   }
 }
