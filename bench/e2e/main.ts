@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const prepSeconds = fp32.seconds + int8.seconds + split.seconds;
   const benchStarted = performance.now();
   const skipped = args.quick
-    ? ["ours 1-thread rows, 1-thread MatMul peak, ours fp32, ours on onnxruntime-node, transformers.js on onnxruntime-node, transformers.js int8, peers' <OD>, in-process <OD> feature misses (full run only)"]
+    ? ["ours 1-thread rows, 1-thread MatMul peak, ours fp32, ours on onnxruntime-node, transformers.js on onnxruntime-node, transformers.js int8, peers' <OD>, <OD> feature misses (in process and edge) (full run only)"]
     : [];
   const tmp = mkdtempSync(join(tmpdir(), "bench-e2e-"));
   const rows: Row[] = [];
