@@ -1,5 +1,5 @@
 // npm run quant -- --in DIR --out DIR [--mode int8] [--exclude PATTERN...] [--report]
-//   [--min-elements N] [--conv dequantize|fp32] [--split-above N] [--split-block N] [--inline]
+//   [--min-elements N] [--conv dequantize|fp32] [--split-above N] [--split-block N] [--split-files REGEX] [--inline]
 // Quantizes the four Florence-2 graphs of a model folder (README.md explains the choices and their numbers).
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_OPTIONS } from "./options";
@@ -30,6 +30,7 @@ interface CliOptions {
   conv: "dequantize" | "fp32";
   splitAbove: number;
   splitBlock: number;
+  splitFiles: RegExp[];
   inline: boolean;
 }
 
@@ -45,12 +46,13 @@ const program = new Command()
   .addOption(new Option("--conv <how>", "dense Conv weights").choices(["dequantize", "fp32"]).default(DEFAULT_OPTIONS.conv))
   .option("--split-above <n>", "split MatMul weights wider than this into column blocks (0: never)", parseCount, DEFAULT_OPTIONS.splitAbove)
   .option("--split-block <n>", "columns per block of a split weight", parseCount, DEFAULT_OPTIONS.splitBlock)
+  .option("--split-files <pattern>", `model files whose weights may be split (regular expression, default ${DEFAULT_OPTIONS.splitFiles.source})`, (v: string) => parsePattern(v), [DEFAULT_OPTIONS.splitFiles])
   .option("--inline", "keep weights inside the .onnx files instead of <file>_data (costs ~2× WASM memory at load)", false)
   .action((o: CliOptions) => {
     const r = quantizeFolder(
       o.in,
       o.out,
-      { mode: o.mode, exclude: o.exclude, minElements: o.minElements, conv: o.conv, splitAbove: o.splitAbove, splitBlock: Math.max(1, o.splitBlock), externalData: !o.inline },
+      { mode: o.mode, exclude: o.exclude, minElements: o.minElements, conv: o.conv, splitAbove: o.splitAbove, splitBlock: Math.max(1, o.splitBlock), splitFiles: o.splitFiles[0]!, externalData: !o.inline },
       (line) => process.stderr.write(`${line}\n`),
     );
     if (o.report) process.stdout.write(`${formatReport(r)}\n`);

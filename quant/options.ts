@@ -9,12 +9,15 @@ export interface QuantOptions {
   minElements: number;
   /**
    * MatMul weights with more output columns than `splitAbove` are split into column blocks of at most
-   * `splitBlock`, one DynamicQuantizeMatMul each, joined by a Concat (splitAbove 0: never). onnxruntime-web's
-   * int8 GEMM is slower than fp32 on the 51289-column lm_head at one token per call, and ≈1.8× faster than
-   * fp32 in blocks of 2048 columns (README.md).
+   * `splitBlock`, one DynamicQuantizeMatMul each, joined by a Concat (splitAbove 0: never), in the files
+   * matching `splitFiles` only. onnxruntime-web's int8 GEMM at one row per call (decoding) is slower than fp32
+   * on the 51289-column lm_head and fastest in blocks of 512 columns; the same holds, less strongly, for the
+   * 3072-column fc1 (README.md, "Decoder step"). Encoder-side GEMMs have hundreds of rows and gain nothing.
    */
   splitAbove: number;
   splitBlock: number;
+  /** Model file names (e.g. "decoder_model_merged.onnx") whose weights may be split. */
+  splitFiles: RegExp;
   /** Dense Conv weights: weight-only int8 (DequantizeLinear → Conv) or kept fp32. */
   conv: "dequantize" | "fp32";
   /** Depthwise (grouped) Conv weights are tiny (C·9) and stay fp32 unless this is set. */
@@ -29,8 +32,9 @@ export const DEFAULT_OPTIONS: QuantOptions = {
   mode: "int8",
   exclude: [],
   minElements: 1024,
-  splitAbove: 8192,
-  splitBlock: 2048,
+  splitAbove: 2048,
+  splitBlock: 512,
+  splitFiles: /decoder/,
   conv: "dequantize",
   groupedConv: false,
   embeddings: true,

@@ -59,7 +59,8 @@ export function quantizeFolder(inDir: string, outDir: string, options: Partial<Q
     const before = modelBytes(src, model.graph!, join(inDir, "onnx"));
     const sig = signature(model.graph!);
     log(`${file}: quantizing`);
-    const report = quantizeModel(model, opts, load);
+    // Column splitting is for one-row decoding GEMMs only (options.ts).
+    const report = quantizeModel(model, opts.splitFiles.test(file) ? opts : { ...opts, splitAbove: 0 }, load);
     if (signature(model.graph!) !== sig) throw new Error(`${file}: inputs or outputs changed (a quantizer bug)`);
     const dst = join(outDir, "onnx", file);
     const written = writeModel(dst, model, { load, ...(opts.externalData ? { externalData: { location: `${file}_data` } } : {}) });
@@ -100,7 +101,7 @@ export function quantizationRecord(r: FolderReport) {
     embeddings: r.options.embeddings ? "int8 rows + per-row fp32 scales (Gather, Gather, Cast, Mul)" : "fp32",
     external_data: r.options.externalData,
     min_elements: r.options.minElements,
-    split_columns: r.options.splitAbove > 0 ? { above: r.options.splitAbove, block: r.options.splitBlock } : null,
+    split_columns: r.options.splitAbove > 0 ? { above: r.options.splitAbove, block: r.options.splitBlock, files: r.options.splitFiles.source } : null,
     exclude: r.options.exclude.map((x) => x.source),
     files: Object.fromEntries(r.files.map((f) => [`onnx/${f.file}`, { bytes: f.bytesAfter, fp32_bytes: f.bytesBefore, data_files: f.written.slice(1).map((w) => w.path.split("/").pop()) }])),
   };

@@ -6,7 +6,7 @@ import { argmax, DecoderRun, embedIds, encode, GRAPHS, imageFeatures, openGraph,
 import { baselineModelPath } from "./baseline-model";
 import { openSession, type Backend, type BenchSession } from "./ort-backends";
 import { seededPixels, seededPrompt } from "./seeded-inputs";
-import { cosine, maxRelError, summarise, type Timing } from "./stats";
+import { cosine, maxRelError, median, summarise, type Timing } from "./stats";
 import { growWasmMemoryTo, installWasmMemoryProbe, wasmMemoryBytes } from "./wasm-memory";
 
 export interface Pair {
@@ -199,23 +199,48 @@ export interface SpeedRow {
   fp32: Timing;
   int8: Timing;
   speedup: number;
+  /** Process CPU time per call (process.cpuUsage; the compute runs on one thread), medians, and their ratio. */
+  fp32CpuMs?: number;
+  int8CpuMs?: number;
+  cpuSpeedup?: number;
   /** The two variants' outputs on the same input, on this backend. */
   outputCosine: number;
 }
 
-/** Round-robin timing of two calls (fp32, int8): load from other processes falls on both alike. */
-async function sideBySide(a: () => Promise<unknown>, b: () => Promise<unknown>, minRounds: number, budgetMs: number): Promise<[Timing, Timing]> {
-  const ta: number[] = [];
-  const tb: number[] = [];
-  const start = performance.now();
-  for (let r = 0; r < 200 && (r < minRounds || performance.now() - start < budgetMs); r++) {
-    for (const [fn, into] of [[a, ta], [b, tb]] as const) {
+interface SideBySide {
+  wall: [Timing, Timing];
+  cpuMs: [number, number];
+}
+
+/**
+ * Round-robin timing of two calls (fp32, int8): load from other processes falls on both alike. Wall time and
+ * process CPU time per call; the machine is shared, so CPU time is the steadier of the two. `warmup` untimed
+ * rounds first: V8 runs WASM in baseline code until a background thread has compiled the hot functions with
+ * TurboFan, which took ~40 decoder steps here (bench/quant/decoder-step.ts).
+ */
+async function sideBySide(a: () => Promise<unknown>, b: () => Promise<unknown>, rounds: number, warmup = 0): Promise<SideBySide> {
+  for (let r = 0; r < warmup; r++) {
+    await a();
+    await b();
+  }
+  const wall: [number[], number[]] = [[], []];
+  const cpu: [number[], number[]] = [[], []];
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, fn] of [a, b].entries()) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await fn();
-      into.push(performance.now() - t0);
+      wall[i]!.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[i]!.push((c.user + c.system) / 1000);
     }
   }
-  return [summarise(ta), summarise(tb)];
+  return { wall: [summarise(wall[0]), summarise(wall[1])], cpuMs: [median(cpu[0]), median(cpu[1])] };
+}
+
+function speedRow(what: string, r: SideBySide, outputCosine: number): SpeedRow {
+  const [fp32, int8] = r.wall;
+  return { what, fp32, int8, speedup: fp32.medianMs / int8.medianMs, fp32CpuMs: r.cpuMs[0], int8CpuMs: r.cpuMs[1], cpuSpeedup: r.cpuMs[0] / r.cpuMs[1], outputCosine };
 }
 
 export async function measureVisionSpeed(fp32Dir: string, int8Dir: string, imageSize: number, rounds: number, log: (s: string) => void): Promise<SpeedRow> {
@@ -224,8 +249,8 @@ export async function measureVisionSpeed(fp32Dir: string, int8Dir: string, image
   const fr = await imageFeatures(vr, pixels, imageSize);
   const fq = await imageFeatures(vq, pixels, imageSize);
   log(`  vision warm-up done; cosine ${cosine(fq.data, fr.data).toFixed(6)}`);
-  const [t32, t8] = await sideBySide(() => imageFeatures(vr, pixels, imageSize), () => imageFeatures(vq, pixels, imageSize), rounds, 0);
-  return { what: "vision encoder (1 image)", fp32: t32, int8: t8, speedup: t32.medianMs / t8.medianMs, outputCosine: cosine(fq.data, fr.data) };
+  const r = await sideBySide(() => imageFeatures(vr, pixels, imageSize), () => imageFeatures(vq, pixels, imageSize), rounds);
+  return speedRow("vision encoder (1 image)", r, cosine(fq.data, fr.data));
 }
 
 /**
@@ -241,7 +266,7 @@ export async function measureDecoderSpeed(fp32Dir: string, int8Dir: string, enco
   const dr = await openGraph("web", 1, fp32Dir, "decoder_model_merged");
   const dq = await openGraph("web", 1, int8Dir, "decoder_model_merged");
   const first = async (s: BenchSession) => new DecoderRun(s, text, enc).step(tok);
-  const [f32, f8] = await sideBySide(() => first(dr), () => first(dq), Math.max(3, Math.floor(rounds / 3)), 0);
+  const firstStep = await sideBySide(() => first(dr), () => first(dq), Math.max(3, Math.floor(rounds / 3)), 1);
   // Bring both caches to `pastLength`, then time the next step repeatedly (same cache each time).
   const warm = async (s: BenchSession) => {
     const run = new DecoderRun(s, text, enc);
@@ -254,9 +279,9 @@ export async function measureDecoderSpeed(fp32Dir: string, int8Dir: string, enco
   const lr = await sr();
   const lq = await sq();
   log(`  decoder warm-up done; logits cosine ${cosine(lq, lr).toFixed(6)}`);
-  const [t32, t8] = await sideBySide(sr, sq, rounds, 0);
+  const step = await sideBySide(sr, sq, rounds, 40);
   return [
-    { what: `decoder first step (no past; cross-attention K/V over ${encoderLength} tokens)`, fp32: f32, int8: f8, speedup: f32.medianMs / f8.medianMs, outputCosine: NaN },
-    { what: `decoder step with past (cache ${pastLength}, encoder ${encoderLength} tokens)`, fp32: t32, int8: t8, speedup: t32.medianMs / t8.medianMs, outputCosine: cosine(lq, lr) },
+    speedRow(`decoder first step (no past; cross-attention K/V over ${encoderLength} tokens)`, firstStep, NaN),
+    speedRow(`decoder step with past (cache ${pastLength}, encoder ${encoderLength} tokens)`, step, cosine(lq, lr)),
   ];
 }

@@ -209,9 +209,13 @@ async function main(): Promise<void> {
       speed.push(...child<SpeedRow[]>([...childArgs, "--child", "speed-decoder", "--decoder-rounds", String(a.decoderRounds), "--past", String(a.past)], tmp));
     }
     console.log(`\n## Speed, onnxruntime-web WASM, 1 thread, fp32 and int8 alternating in one process (load average ${load0?.toFixed(1)} → ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`);
-    console.log("| what | fp32 median (min…max, runs) | int8 median (min…max, runs) | speed-up (median) | speed-up (min) | output cosine |\n|---|---:|---:|---:|---:|---:|");
+    console.log("| what | fp32 median (min…max, runs) | int8 median (min…max, runs) | speed-up (median wall) | speed-up (min wall) | CPU ms fp32 / int8 (medians) | speed-up (CPU) | output cosine |\n|---|---:|---:|---:|---:|---:|---:|---:|");
     const t = (x: SpeedRow["fp32"]) => `${x.medianMs.toFixed(1)} ms (${x.minMs.toFixed(1)}…${x.maxMs.toFixed(1)}, ${x.runs})`;
-    for (const s of speed) console.log(`| ${s.what} | ${t(s.fp32)} | ${t(s.int8)} | ${s.speedup.toFixed(2)}× | ${(s.fp32.minMs / s.int8.minMs).toFixed(2)}× | ${fmt(s.outputCosine, 6)} |`);
+    for (const s of speed) {
+      console.log(
+        `| ${s.what} | ${t(s.fp32)} | ${t(s.int8)} | ${s.speedup.toFixed(2)}× | ${(s.fp32.minMs / s.int8.minMs).toFixed(2)}× | ${fmt(s.fp32CpuMs ?? NaN, 1)} / ${fmt(s.int8CpuMs ?? NaN, 1)} | ${fmt(s.cpuSpeedup ?? NaN, 2)}× | ${fmt(s.outputCosine, 6)} |`,
+      );
+    }
     result.speed = { loadavgBefore: load0, loadavgAfter: loadavg()[0], rows: speed };
   }
 

@@ -139,6 +139,16 @@ describe("quant on the tiny synthetic Florence-2", () => {
     expect(inBoth.length).toBeGreaterThan(int8.length / 2);
   });
 
+  it("splits weights into column blocks in the decoder only (splitFiles); every split ends in one Concat of its blocks", () => {
+    const dir = mkdtempSync(join(tmpdir(), "quant-tiny-split-"));
+    const r = quantizeFolder(fp32Dir, dir, { splitAbove: 16, splitBlock: 16 });
+    const splits = Object.fromEntries(r.files.map((f) => [f.file, f.report.rewrites["column-split MatMul"] ?? 0]));
+    expect(splits["decoder_model_merged.onnx"]).toBeGreaterThan(0);
+    for (const f of GRAPH_FILES.filter((x) => !x.includes("decoder"))) expect(splits[f], f).toBe(0);
+    const concats = [...walkNodes(readModel(join(dir, "onnx", "decoder_model_merged.onnx")).model.graph!)].filter(({ node }) => node.opType === "Concat" && node.input.length > 1 && node.input.every((i) => i.includes("_cols")));
+    expect(concats.length).toBe(splits["decoder_model_merged.onnx"]);
+  });
+
   it("gives the same files from an fp32 folder whose weights are external data", () => {
     // The fp32 folder rewritten with external data (as large exports are), then quantized again.
     const extIn = mkdtempSync(join(tmpdir(), "quant-ext-in-"));
