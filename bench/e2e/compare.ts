@@ -111,9 +111,10 @@ export function efficiency(rows: readonly Row[], preset: Preset, encoderTokens: 
   const out: Efficiency[] = [];
   const vision = visionMacs(preset).total;
   for (const r of rows) {
-    if (r.job.kind !== "ours" || !r.stages) continue;
+    if ((r.job.kind !== "ours" && r.job.kind !== "edge") || !r.stages) continue;
     const seq = encoderTokens[r.task] ?? 577;
-    const peaks = r.job.backend === "ort-web" ? peaksByThreads[r.job.threads] : undefined;
+    // The edge shape runs onnxruntime-web with one thread per isolate: its peak is the 1-thread one.
+    const peaks = r.job.kind === "edge" ? peaksByThreads[1] : r.job.backend === "ort-web" ? peaksByThreads[r.job.threads] : undefined;
     const add = (what: Efficiency["what"], macs: number, ms: number | undefined, cpuMs?: number) => {
       if (ms === undefined || !(ms > 0)) return;
       const macsPerS = macs / (ms / 1000);

@@ -39,7 +39,7 @@ export function derive(run: StoredRun): { json: DerivedRun; markdown: string } {
   for (const n of new Set(peakList.map((p) => p.threads))) peaksByThreads[n] = bestPeaks(peakList.filter((p) => p.threads === n));
   const rs = ratios(run.rows);
   const eff = efficiency(run.rows, PRESETS[run.macs.preset], run.macs.encoderTokens, peaksByThreads);
-  const goals = judgeGoals({ rows: run.rows, ratios: rs, efficiency: eff, jobs: run.jobs, quick: run.args.quick, wallSeconds: run.seconds.wall });
+  const goals = judgeGoals({ rows: run.rows, ratios: rs, efficiency: eff, jobs: run.jobs, quick: run.args.quick, wallSeconds: run.seconds.wall, prepSeconds: run.seconds.prep, load: run.load });
   const markdown = renderReport({
     name: run.name,
     date: run.date,
@@ -55,6 +55,7 @@ export function derive(run: StoredRun): { json: DerivedRun; markdown: string } {
     peaks: peakList,
     goals,
     wallSeconds: run.seconds.wall,
+    prepSeconds: run.seconds.prep,
     skipped: run.skipped ?? [],
   });
   return { json: { ...run, ratios: rs, efficiency: eff, goals }, markdown };

@@ -24,6 +24,7 @@ export interface ReportInput {
   peaks: MatMulPeak[];
   goals: Goal[];
   wallSeconds: number;
+  prepSeconds?: number;
   skipped: string[];
 }
 
@@ -90,7 +91,7 @@ export function renderReport(x: ReportInput): string {
   const parts = [
     `# florence-edge benchmark ${x.name}${x.quick ? " (--quick)" : ""}`,
     "",
-    `- date ${x.date}, wall time ${x.wallSeconds.toFixed(0)} s${m.gitCommit ? `, commit ${m.gitCommit}` : ""}`,
+    `- date ${x.date}, wall time ${x.wallSeconds.toFixed(0)} s${(x.prepSeconds ?? 0) >= 1 ? ` (of which ${x.prepSeconds!.toFixed(0)} s making cached model folders)` : ""}${m.gitCommit ? `, commit ${m.gitCommit}` : ""}`,
     `- CPU: ${m.cpu}, ${m.cores} cores (${m.simd.join(", ")}), ${m.memoryGiB} GiB; Node ${m.node}; ${m.chromium ?? "no Chromium"}`,
     `- packages: ${pk}`,
     `- load average (1 min) during the run: min ${x.load.min.toFixed(1)}, median ${x.load.median.toFixed(1)}, max ${x.load.max.toFixed(1)} on ${m.cores} cores (shared machine: above ${m.cores} other processes competed for the CPU)`,
