@@ -58,8 +58,16 @@ const program = new Command()
   )
   .option("--port <n>", "API port", process.env.PORT ?? "8787")
   .option("--host <ip>", "interface to listen on", "127.0.0.1")
-  .option("--budget <size>", "memory of one stage (Worker isolate)", bytes, 128 * 2 ** 20)
-  .option("--chunk <size>", "largest stored file (a KV value holds 25 MiB)", bytes, 25 * 2 ** 20)
+  .addOption(
+    new Option("--budget <size>", "memory of one stage (Worker isolate)")
+      .argParser(bytes)
+      .default(128 * 2 ** 20, "128MiB"),
+  )
+  .addOption(
+    new Option("--chunk <size>", "largest stored file (a KV value holds 25 MiB)")
+      .argParser(bytes)
+      .default(25 * 2 ** 20, "25MiB"),
+  )
   .option("--prepare-only", "stop after loading local R2 (no wrangler dev)", false)
   .option(
     "--check-image <file>",
