@@ -100,11 +100,17 @@ export async function keyedFolder(
     throw e;
   }
   for (const entry of readdirSync(root)) {
-    const stale =
+    const path = join(root, entry);
+    const olderVersion =
       entry !== `${name}-${key}` &&
       entry.startsWith(`${name}-`) &&
       /^[0-9a-f]{12}$/.test(entry.slice(name.length + 1));
-    if (stale) rmSync(join(root, entry), { recursive: true, force: true });
+    // Temp folders of a start that was interrupted (Ctrl-C during a build); an hour old, so not a running one.
+    const leftover =
+      entry.startsWith(`.${name}-`) &&
+      entry.includes(".tmp-") &&
+      Date.now() - statSync(path).mtimeMs > 3_600_000;
+    if (olderVersion || leftover) rmSync(path, { recursive: true, force: true });
   }
   return { dir, reused: false };
 }
