@@ -16,6 +16,7 @@ import type { SplitManifest } from "../../model-splitter/manifest";
 import { TASKS, TASK_TOKENS, type TaskToken } from "../../runtime/prompt/tasks";
 import { isDecoderSide } from "../../stage-worker/bindings";
 import type { StageStatus } from "../../stage-worker/status";
+import { callBudget } from "../../stage-worker/dev/call-budget";
 import { startStagedDeployment, type StagedDeployment } from "../../stage-worker/dev/miniflare";
 import { tinyModelDir } from "../helpers/tiny-model";
 import { picturePng } from "../worker/images";
@@ -132,21 +133,31 @@ describe("staged deployment in workerd (tiny model, 6 stage Workers)", () => {
     }
   });
 
-  it("reports the stage calls of a request, within Cloudflare's per-request limits", async () => {
-    const sequenceStages = manifest.stages.filter((s) => !isDecoderSide(s)).length;
-    const a = await analyze(staged, picturePng(72, 72, 9), { task: "<CAPTION>", max_new_tokens: "6", num_beams: "1" });
+  it("reports the stage calls of a request, as the manifest predicts and within Cloudflare's per-request limits", async () => {
+    const maxNewTokens = 6;
+    const budget = callBudget(manifest, maxNewTokens);
+    const a = await analyze(staged, picturePng(72, 72, 9), { task: "<CAPTION>", max_new_tokens: String(maxNewTokens), num_beams: "1" });
     expect(a.status, JSON.stringify(a.body)).toBe(200);
     const calls = stageCalls(a.headers);
     // A feature-cache miss: every vision and encoder stage once through its service binding.
-    expect(calls.service_binding).toBe(sequenceStages);
+    expect(calls.service_binding).toBe(budget.serviceBinding.featureMiss);
     expect(calls.service_binding).toBeLessThanOrEqual(32);
-    expect(calls.durable_object).toBeGreaterThan(6);
-    expect(calls.max_call_bytes).toBeGreaterThan(0);
+    // The prompt's embedding, open + close per decoder stage, then one call per decoder-side stage per step.
+    const { fixed, perStep } = budget.durableObject;
+    expect((calls.durable_object! - fixed) % perStep).toBe(0);
+    expect(calls.durable_object).toBeGreaterThan(fixed);
+    expect(calls.durable_object).toBeLessThanOrEqual(budget.durableObject.forSteps);
+    // The largest call carries the pixels (1×3×768×768 float32), as planned.
+    expect(calls.max_call_bytes).toBe(budget.largest.bytes);
     expect(calls.max_call_bytes).toBeLessThan(32 * 2 ** 20);
     expect(a.headers.get("server-timing")).toMatch(/stage-sb;dur=[\d.]+;desc="\d+ service-binding calls"/);
+    // Same image, another task: features come from the cache, only the encoder stages are called.
+    const hit = await analyze(staged, picturePng(72, 72, 9), { task: "<OD>", max_new_tokens: "2", num_beams: "1" });
+    expect(stageCalls(hit.headers).service_binding).toBe(budget.serviceBinding.featureHit);
     const stats = (await (await staged.fetch("/v1/stats")).json()) as { stage_calls: Record<string, number> };
-    expect(stats.stage_calls.service_binding).toBeGreaterThanOrEqual(calls.service_binding!);
+    expect(stats.stage_calls.service_binding).toBeGreaterThanOrEqual(calls.service_binding! + budget.serviceBinding.featureHit);
     expect(stats.stage_calls.durable_object).toBeGreaterThanOrEqual(calls.durable_object!);
+    expect(stats.stage_calls.failures).toBeGreaterThanOrEqual(1); // the corrupt chunk's
   });
 
   it("each stage loaded once in its isolate, and reports its cold start", async () => {
