@@ -14,6 +14,8 @@ import type { OrtWeb } from "../../runtime/ort-env";
 import { compileOrtWasm, loadOrtWeb } from "../../runtime-node/engine-ort-web-node";
 import { fileLoader } from "../../runtime-node/load-file";
 import { ApiError } from "../../worker/problem";
+import { StageService } from "../../stage-worker/service";
+import { StageHost } from "../../stage-worker/stage-host";
 import { RpcStageRunner } from "../../worker/staged/rpc-runner";
 import { normalizeToChw, testPicture } from "../helpers/test-image";
 import { folderBucket, loopbackEnv } from "./loopback";
@@ -73,6 +75,14 @@ describe("RpcStageRunner over the stage service (loopback bindings)", () => {
     const counts = runner.calls.snapshot();
     expect(counts.service_binding).toBe(manifest.stages.filter((s) => s.role === "vision").length);
     expect(counts.max_call_bytes).toBeGreaterThan(0);
+  });
+
+  it("concurrent first calls share one load of the stage (single flight)", async () => {
+    const host = new StageHost(ort, wasmModule);
+    const env = { STAGE_ID: manifest.stages[0]!.id, MODEL: folderBucket(dir), MODEL_PREFIX: "" };
+    const infos = await Promise.all([1, 2, 3].map(() => new StageService(host, env).prepare()));
+    expect(host.attempts).toBe(1);
+    expect(new Set(infos).size).toBe(1);
   });
 
   it("a chunk failing its sha256 check → 503 naming the stage; the next call after the fix loads", async () => {
