@@ -27,7 +27,10 @@ export class DecoderSessions {
 
   get(id: string): DecoderStageSession {
     const e = this.entries.get(id);
-    if (!e) throw new Error(`no decoder session ${id} (closed, expired after ${IDLE_MS / 1000} s idle, or opened elsewhere)`);
+    if (!e)
+      throw new Error(
+        `no decoder session ${id} (closed, expired after ${IDLE_MS / 1000} s idle, or opened elsewhere)`,
+      );
     e.usedAt = Date.now();
     return e.session;
   }

@@ -46,7 +46,12 @@ export default class StageEntrypoint extends WorkerEntrypoint<StageEnv> {
     const stageId = this.env.STAGE_ID;
     if (new URL(request.url).searchParams.get("load") === "0") {
       const info = host.current?.info;
-      return Response.json({ stageId, loaded: info !== undefined, attempts: host.attempts, info } satisfies StageStatus);
+      return Response.json({
+        stageId,
+        loaded: info !== undefined,
+        attempts: host.attempts,
+        info,
+      } satisfies StageStatus);
     }
     try {
       const { info } = await host.load(this.env);

@@ -59,7 +59,11 @@ export interface LoadCounters {
 }
 
 /** A loader that only returns files listed in `files` whose size and sha256 match. */
-export function verifiedLoader(read: LoadFile, files: readonly FileEntry[], counters?: LoadCounters): LoadFile {
+export function verifiedLoader(
+  read: LoadFile,
+  files: readonly FileEntry[],
+  counters?: LoadCounters,
+): LoadFile {
   const byPath = new Map(files.map((f) => [f.path, f]));
   return async (path) => {
     const entry = byPath.get(path);
@@ -68,10 +72,14 @@ export function verifiedLoader(read: LoadFile, files: readonly FileEntry[], coun
     const bytes = await read(path);
     const t1 = performance.now();
     if (bytes.byteLength !== entry.bytes)
-      throw new FileCheckError(`file ${path} has ${bytes.byteLength} bytes, the manifest says ${entry.bytes}`);
+      throw new FileCheckError(
+        `file ${path} has ${bytes.byteLength} bytes, the manifest says ${entry.bytes}`,
+      );
     const sha = await sha256Hex(bytes);
     if (sha !== entry.sha256.toLowerCase())
-      throw new FileCheckError(`${path.endsWith(".onnx") ? "graph" : "chunk"} ${path} sha256 mismatch (${sha.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…)`);
+      throw new FileCheckError(
+        `${path.endsWith(".onnx") ? "graph" : "chunk"} ${path} sha256 mismatch (${sha.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…)`,
+      );
     if (counters) {
       counters.files++;
       counters.bytes += bytes.byteLength;

@@ -4,7 +4,14 @@ import { pick } from "../runtime/engine/staged/tensors";
 import { DecoderSessions } from "./decoder-sessions";
 import { stageError } from "./errors";
 import type { StageEnv, StageHost, StageLoadInfo } from "./stage-host";
-import { assertWithinRpcLimit, fromWire, fromWireTensor, toWire, type WireTensor, type WireTensors } from "./wire";
+import {
+  assertWithinRpcLimit,
+  fromWire,
+  fromWireTensor,
+  toWire,
+  type WireTensor,
+  type WireTensors,
+} from "./wire";
 
 export class StageService {
   /** A Durable Object instance's open decoder sessions (unused by sequence stages). */

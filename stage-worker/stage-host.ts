@@ -90,7 +90,10 @@ export class StageHost {
     if (!stage) throw new Error(`the manifest has no stage ${stageId}`);
     const t1 = performance.now();
     const counters: LoadCounters = { files: 0, bytes: 0, readMs: 0, hashMs: 0 };
-    const runner = new LocalStageRunner(manifest, webSessionHost(this.ort, verifiedLoader(read, manifest.files, counters)));
+    const runner = new LocalStageRunner(
+      manifest,
+      webSessionHost(this.ort, verifiedLoader(read, manifest.files, counters)),
+    );
     try {
       await runner.prepare(stage);
     } catch (err) {

@@ -18,7 +18,11 @@ function wasmModules(found: Map<string, string>): Plugin {
     setup(b) {
       b.onResolve({ filter: /\.wasm$/ }, async (args) => {
         if (args.namespace === "wasm-module") return undefined;
-        const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, namespace: "wasm-module" });
+        const resolved = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          namespace: "wasm-module",
+        });
         if (resolved.errors.length > 0) return { errors: resolved.errors };
         const name = basename(resolved.path);
         const prev = found.get(name);

@@ -34,7 +34,11 @@ export interface CallBudget {
 }
 
 function specBytes(specs: readonly TensorSpec[]): number {
-  return specs.reduce((sum, t) => sum + t.dims.reduce<number>((n, d) => n * (typeof d === "number" ? d : 1), 1) * ELEM_BYTES[t.type], 0);
+  return specs.reduce(
+    (sum, t) =>
+      sum + t.dims.reduce<number>((n, d) => n * (typeof d === "number" ? d : 1), 1) * ELEM_BYTES[t.type],
+    0,
+  );
 }
 
 export function callBudget(m: SplitManifest, steps: number): CallBudget {
@@ -44,7 +48,11 @@ export function callBudget(m: SplitManifest, steps: number): CallBudget {
   const embed = count((s) => s.role === "embed");
   const decoder = count((s) => s.role === "decoder");
   const lmHead = count((s) => s.role === "lm_head");
-  const stages = m.stages.map((s) => ({ stageId: s.id, argBytes: specBytes(s.inputs), resultBytes: specBytes(s.outputs) }));
+  const stages = m.stages.map((s) => ({
+    stageId: s.id,
+    argBytes: specBytes(s.inputs),
+    resultBytes: specBytes(s.outputs),
+  }));
   const largest = stages
     .map((s) => ({ ...s, bytes: Math.max(s.argBytes, s.resultBytes) }))
     .reduce((a, b) => (b.bytes > a.bytes ? b : a));
@@ -72,10 +80,19 @@ function main(argv: string[]): void {
   const b = callBudget(m, steps);
   const MiB = (n: number) => `${(n / 2 ** 20).toFixed(2)} MiB`;
   console.log(`${dir}: ${m.stages.length} stages`);
-  console.log(`service-binding calls per request: ${b.serviceBinding.featureMiss} (feature miss), ${b.serviceBinding.featureHit} (feature hit)`);
-  console.log(`Durable Object calls per request: ${b.durableObject.fixed} + ${b.durableObject.perStep} per step = ${b.durableObject.forSteps} for ${steps} steps`);
-  console.log(`tensor bytes: ${MiB(b.sequenceBytes)} through service bindings (feature miss), ${MiB(b.stepBytes)} per decoding step through Durable Objects (planned shapes: ${m.limits.maxRows} beams)`);
-  console.log(`largest call: ${b.largest.stageId}, ${MiB(b.largest.bytes)} (arguments ${MiB(b.largest.argBytes)}, result ${MiB(b.largest.resultBytes)})`);
+  console.log(
+    `service-binding calls per request: ${b.serviceBinding.featureMiss} (feature miss), ${b.serviceBinding.featureHit} (feature hit)`,
+  );
+  console.log(
+    `Durable Object calls per request: ${b.durableObject.fixed} + ${b.durableObject.perStep} per step = ${b.durableObject.forSteps} for ${steps} steps`,
+  );
+  console.log(
+    `tensor bytes: ${MiB(b.sequenceBytes)} through service bindings (feature miss), ${MiB(b.stepBytes)} per decoding step through Durable Objects (planned shapes: ${m.limits.maxRows} beams)`,
+  );
+  console.log(
+    `largest call: ${b.largest.stageId}, ${MiB(b.largest.bytes)} (arguments ${MiB(b.largest.argBytes)}, result ${MiB(b.largest.resultBytes)})`,
+  );
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!))
+  main(process.argv.slice(2));

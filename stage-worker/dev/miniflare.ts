@@ -98,16 +98,26 @@ function stageWorker(stage: Stage, bundle: BundledWorker, store: "r2" | "kv", pr
     bindings: { STAGE_ID: stage.id, MODEL_PREFIX: prefix, MODEL_STORE: store },
     ...(store === "kv" ? { kvNamespaces: { MODEL_KV: "model-kv" } } : { r2Buckets: { MODEL: "model" } }),
     // The script defines the Durable Object class; only decoder-side stages are bound to it.
-    ...(isDecoderSide(stage) ? { durableObjects: { [stageObjectBindingName(stage.id)]: STAGE_OBJECT_CLASS } } : {}),
+    ...(isDecoderSide(stage)
+      ? { durableObjects: { [stageObjectBindingName(stage.id)]: STAGE_OBJECT_CLASS } }
+      : {}),
   };
 }
 
-function apiWorker(manifest: SplitManifest, opts: StagedDeploymentOptions, bundle: BundledWorker, prefix: string): WorkerOptions {
+function apiWorker(
+  manifest: SplitManifest,
+  opts: StagedDeploymentOptions,
+  bundle: BundledWorker,
+  prefix: string,
+): WorkerOptions {
   const serviceBindings: Record<string, string> = {};
   const durableObjects: Record<string, { className: string; scriptName: string }> = {};
   for (const stage of manifest.stages) {
     if (isDecoderSide(stage))
-      durableObjects[stageObjectBindingName(stage.id)] = { className: STAGE_OBJECT_CLASS, scriptName: stageWorkerName(stage.id) };
+      durableObjects[stageObjectBindingName(stage.id)] = {
+        className: STAGE_OBJECT_CLASS,
+        scriptName: stageWorkerName(stage.id),
+      };
     else serviceBindings[stageBindingName(stage.id)] = stageWorkerName(stage.id);
   }
   return {
@@ -126,7 +136,9 @@ function apiWorker(manifest: SplitManifest, opts: StagedDeploymentOptions, bundl
     serviceBindings,
     durableObjects,
     outboundService: (req: unknown) =>
-      (opts.outbound ? opts.outbound(req as Request) : new Response("no internet here", { status: 599 })) as never,
+      (opts.outbound
+        ? opts.outbound(req as Request)
+        : new Response("no internet here", { status: 599 })) as never,
   };
 }
 
@@ -152,7 +164,10 @@ export async function startStagedDeployment(opts: StagedDeploymentOptions): Prom
     const startupMs = performance.now() - t0;
     // The API Worker reads the manifest and config files from R2 in both modes; the stages read their store.
     const bucket = await mf.getR2Bucket("MODEL", API_WORKER_NAME);
-    const kv = store === "kv" ? await mf.getKVNamespace("MODEL_KV", stageWorkerName(manifest.stages[0]!.id)) : undefined;
+    const kv =
+      store === "kv"
+        ? await mf.getKVNamespace("MODEL_KV", stageWorkerName(manifest.stages[0]!.id))
+        : undefined;
     const putModelFile = async (path: string, bytes: Uint8Array) => {
       if (kv) await kv.put(prefix + path, bytes as never);
       else await bucket.put(prefix + path, bytes as never);
@@ -165,9 +180,13 @@ export async function startStagedDeployment(opts: StagedDeploymentOptions): Prom
     return {
       url,
       // Miniflare's fetch has its own (undici) Request/Response types; they are structurally the web ones.
-      fetch: (path, init) => mf.dispatchFetch(new URL(path, url), init as never) as unknown as Promise<Response>,
+      fetch: (path, init) =>
+        mf.dispatchFetch(new URL(path, url), init as never) as unknown as Promise<Response>,
       fetchStage: async (stageId, path = "/", init) =>
-        (await mf.getWorker(stageWorkerName(stageId))).fetch(`http://stage${path}`, init as never) as unknown as Promise<Response>,
+        (await mf.getWorker(stageWorkerName(stageId))).fetch(
+          `http://stage${path}`,
+          init as never,
+        ) as unknown as Promise<Response>,
       putModelFile,
       manifest,
       stageWorkerName,

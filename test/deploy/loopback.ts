@@ -15,13 +15,15 @@ import { StageHost } from "../../stage-worker/stage-host";
 export function folderBucket(dir: string, override: Map<string, Uint8Array> = new Map()): R2BucketLike {
   return {
     async get(key) {
-      const bytes = override.get(key) ?? (() => {
-        try {
-          return new Uint8Array(readFileSync(join(dir, key)));
-        } catch {
-          return undefined;
-        }
-      })();
+      const bytes =
+        override.get(key) ??
+        (() => {
+          try {
+            return new Uint8Array(readFileSync(join(dir, key)));
+          } catch {
+            return undefined;
+          }
+        })();
       return bytes ? { arrayBuffer: async () => bytes.slice().buffer } : null;
     },
   };

@@ -51,7 +51,10 @@ describe("RpcStageRunner over the stage service (loopback bindings)", () => {
     runner.checkBindings();
     const rpc = new StagedEngine(manifest, runner);
     const px = normalizeToChw(testPicture(768, 768), 768);
-    const [fa, fb] = [await local.encodeImage(px, [1, 3, 768, 768]), await rpc.encodeImage(px, [1, 3, 768, 768])];
+    const [fa, fb] = [
+      await local.encodeImage(px, [1, 3, 768, 768]),
+      await rpc.encodeImage(px, [1, 3, 768, 768]),
+    ];
     expect(fb).toEqual(fa);
     const d = local.info.dModel;
     const S = 590;
@@ -86,7 +89,9 @@ describe("RpcStageRunner over the stage service (loopback bindings)", () => {
   });
 
   it("a chunk failing its sha256 check → 503 naming the stage; the next call after the fix loads", async () => {
-    const stage = manifest.stages.find((s) => s.role === "vision" && s.graphs.some((g) => g.externalData.length > 0))!;
+    const stage = manifest.stages.find(
+      (s) => s.role === "vision" && s.graphs.some((g) => g.externalData.length > 0),
+    )!;
     const chunk = stage.graphs.flatMap((g) => g.externalData)[0]!;
     const bad = new Uint8Array(readFileSync(join(dir, chunk.path)));
     bad[bad.length >> 1] = bad[bad.length >> 1]! ^ 0xff;
@@ -103,7 +108,9 @@ describe("RpcStageRunner over the stage service (loopback bindings)", () => {
     expect(api.detail).toContain(`stage ${stage.id}`);
     expect(api.detail).toContain("sha256");
     override.delete(chunk.path);
-    expect(await rpc.encodeImage(px, [1, 3, 768, 768])).toEqual(await local.encodeImage(px, [1, 3, 768, 768]));
+    expect(await rpc.encodeImage(px, [1, 3, 768, 768])).toEqual(
+      await local.encodeImage(px, [1, 3, 768, 768]),
+    );
     expect(hosts.get(stage.id)!.attempts).toBe(2);
   });
 

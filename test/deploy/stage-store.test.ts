@@ -13,10 +13,19 @@ import { ApiError } from "../../worker/problem";
 import { stageFailure } from "../../worker/staged/stage-failure";
 
 const bytes = new TextEncoder().encode("weights of a stage, in a chunk");
-const entry = { path: "stages/vision-2/g2.onnx.data.0", bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
+const entry = {
+  path: "stages/vision-2/g2.onnx.data.0",
+  bytes: bytes.length,
+  sha256: createHash("sha256").update(bytes).digest("hex"),
+};
 const objects = new Map([["split/" + entry.path, bytes]]);
-const r2 = { get: async (k: string) => (objects.has(k) ? { arrayBuffer: async () => objects.get(k)!.slice().buffer } : null) };
-const kv = { get: async (k: string, _t: "arrayBuffer") => (objects.has(k) ? objects.get(k)!.slice().buffer : null) };
+const r2 = {
+  get: async (k: string) =>
+    objects.has(k) ? { arrayBuffer: async () => objects.get(k)!.slice().buffer } : null,
+};
+const kv = {
+  get: async (k: string, _t: "arrayBuffer") => (objects.has(k) ? objects.get(k)!.slice().buffer : null),
+};
 
 const stage = (id: string, role: Stage["role"]) => ({ id, role }) as Stage;
 
@@ -64,14 +73,22 @@ describe("RPC wire", () => {
   });
 
   it("refuses a payload over 32 MiB with the largest tensors named", () => {
-    const wire = { big: { type: "float32" as const, dims: [RPC_LIMIT_BYTES / 4], data: new ArrayBuffer(RPC_LIMIT_BYTES) } };
-    expect(() => assertWithinRpcLimit(wire, "the call to stage vision-0")).toThrow(/the call to stage vision-0: 33554432 bytes .* 32 MiB RPC limit \(largest: big/);
+    const wire = {
+      big: { type: "float32" as const, dims: [RPC_LIMIT_BYTES / 4], data: new ArrayBuffer(RPC_LIMIT_BYTES) },
+    };
+    expect(() => assertWithinRpcLimit(wire, "the call to stage vision-0")).toThrow(
+      /the call to stage vision-0: 33554432 bytes .* 32 MiB RPC limit \(largest: big/,
+    );
   });
 });
 
 describe("stage errors across RPC → API answers naming the stage", () => {
   it("load failures: 503 model_unavailable with the reason; the cause stays in the logs", () => {
-    const err = stageError("vision-2", "load", new Error(`chunk ${entry.path} sha256 mismatch (ab…, expected cd…)`));
+    const err = stageError(
+      "vision-2",
+      "load",
+      new Error(`chunk ${entry.path} sha256 mismatch (ab…, expected cd…)`),
+    );
     expect(parseStageError(err)).toMatchObject({ stageId: "vision-2", kind: "load" });
     const api = stageFailure(stage("vision-2", "vision"), new Error(err.message)); // RPC keeps only the message
     expect(api).toBeInstanceOf(ApiError);
@@ -82,12 +99,18 @@ describe("stage errors across RPC → API answers naming the stage", () => {
   });
 
   it("run failures: 500 internal_error with the pipeline step; unreachable stages: 503", () => {
-    const run = stageFailure(stage("decoder-1", "decoder"), stageError("decoder-1", "run", new Error("OrtRun failed")));
+    const run = stageFailure(
+      stage("decoder-1", "decoder"),
+      stageError("decoder-1", "run", new Error("OrtRun failed")),
+    );
     expect([run.status, run.extensions]).toEqual([500, { step: "language model", stage: "decoder-1" }]);
     const vision = stageFailure(stage("vision-0", "vision"), stageError("vision-0", "run", "x"));
     expect(vision.extensions.step).toBe("vision encoder");
     const gone = stageFailure(stage("encoder-0", "encoder"), new Error("Network connection lost."));
-    expect([gone.status, gone.extensions]).toEqual([503, { reason: "stage_unreachable", stage: "encoder-0" }]);
+    expect([gone.status, gone.extensions]).toEqual([
+      503,
+      { reason: "stage_unreachable", stage: "encoder-0" },
+    ]);
   });
 });
 
@@ -96,10 +119,10 @@ describe("binding names shared with the deploy config", () => {
     expect(stageBindingName("vision-3")).toBe("STAGE_VISION_3");
     expect(stageObjectBindingName("lm_head-0")).toBe("STAGE_OBJ_LM_HEAD_0");
     expect(() => stageBindingName("a b")).toThrow();
-    expect(["vision", "embed", "encoder", "decoder", "lm_head"].filter((r) => isDecoderSide({ role: r as Stage["role"] }))).toEqual([
-      "embed",
-      "decoder",
-      "lm_head",
-    ]);
+    expect(
+      ["vision", "embed", "encoder", "decoder", "lm_head"].filter((r) =>
+        isDecoderSide({ role: r as Stage["role"] }),
+      ),
+    ).toEqual(["embed", "decoder", "lm_head"]);
   });
 });

@@ -38,7 +38,9 @@ beforeAll(async () => {
     startStagedDeployment({ splitDir, vars: VARS }),
     startApiWorker({ modelDir: tinyModelDir(), modelPrefix: "tiny/", vars: VARS }),
   ]);
-  console.log(`staged deployment: ${manifest.stages.length} stages, workerd ready in ${staged.startupMs.toFixed(0)} ms, R2 seeded in ${staged.seedMs.toFixed(0)} ms`);
+  console.log(
+    `staged deployment: ${manifest.stages.length} stages, workerd ready in ${staged.startupMs.toFixed(0)} ms, R2 seeded in ${staged.seedMs.toFixed(0)} ms`,
+  );
 });
 
 afterAll(async () => {
@@ -48,7 +50,13 @@ afterAll(async () => {
 interface Answer {
   status: number;
   headers: Headers;
-  body: Record<string, unknown> & { result?: unknown; code?: string; detail?: string; stage?: string; reason?: string };
+  body: Record<string, unknown> & {
+    result?: unknown;
+    code?: string;
+    detail?: string;
+    stage?: string;
+    reason?: string;
+  };
 }
 
 async function analyze(
@@ -69,7 +77,11 @@ function stageCalls(h: Headers): Record<string, number> {
   const v = h.get("x-stage-calls");
   expect(v, "x-stage-calls header").toBeTruthy();
   return Object.fromEntries(
-    v!.split(",").map((kv) => kv.trim().split("=")).filter((kv) => kv.length === 2).map(([k, n]) => [k!, Number(n)]),
+    v!
+      .split(",")
+      .map((kv) => kv.trim().split("="))
+      .filter((kv) => kv.length === 2)
+      .map(([k, n]) => [k!, Number(n)]),
   );
 }
 
@@ -89,12 +101,24 @@ describe("staged deployment in workerd (tiny model, 6 stage Workers)", () => {
     expect(manifest.stages.length).toBeGreaterThanOrEqual(4);
     const vision = manifest.stages.filter((s) => s.role === "vision");
     expect(vision.length).toBeGreaterThan(1);
-    expect(vision.some((s) => s.program.kind === "sequence" && s.program.steps.some((st) => st.kind === "band"))).toBe(true);
-    expect(manifest.stages.filter(isDecoderSide).map((s) => s.role).sort()).toEqual(["decoder", "embed", "lm_head"]);
+    expect(
+      vision.some((s) => s.program.kind === "sequence" && s.program.steps.some((st) => st.kind === "band")),
+    ).toBe(true);
+    expect(
+      manifest.stages
+        .filter(isDecoderSide)
+        .map((s) => s.role)
+        .sort(),
+    ).toEqual(["decoder", "embed", "lm_head"]);
   });
 
   it("a corrupted chunk in R2 → 503 naming the stage and the sha256 mismatch; restored → the next request succeeds", async () => {
-    const stage = manifest.stages.find((s) => s.role === "vision" && s.id !== manifest.stages[0]!.id && s.graphs.some((g) => g.externalData.length > 0))!;
+    const stage = manifest.stages.find(
+      (s) =>
+        s.role === "vision" &&
+        s.id !== manifest.stages[0]!.id &&
+        s.graphs.some((g) => g.externalData.length > 0),
+    )!;
     const chunk = stage.graphs.flatMap((g) => g.externalData)[0]!;
     const good = new Uint8Array(readFileSync(join(splitDir, chunk.path)));
     const bad = good.slice();
@@ -105,13 +129,19 @@ describe("staged deployment in workerd (tiny model, 6 stage Workers)", () => {
     expect(failed.status, JSON.stringify(failed.body)).toBe(503);
     expect(failed.headers.get("content-type")).toContain("application/problem+json");
     expect(failed.headers.get("retry-after")).toMatch(/^\d+$/);
-    expect(failed.body).toMatchObject({ code: "model_unavailable", stage: stage.id, reason: "model_file_corrupt" });
+    expect(failed.body).toMatchObject({
+      code: "model_unavailable",
+      stage: stage.id,
+      reason: "model_file_corrupt",
+    });
     expect(failed.body.detail).toContain(`stage ${stage.id}`);
     expect(failed.body.detail).toContain("sha256");
     // The stage Worker itself says which file (operators; the API answer carries no paths).
     const status = await staged.fetchStage(stage.id);
     expect(status.status).toBe(503);
-    expect(((await status.json()) as { error: string }).error).toContain(`stage ${stage.id} could not load: chunk ${chunk.path} sha256 mismatch`);
+    expect(((await status.json()) as { error: string }).error).toContain(
+      `stage ${stage.id} could not load: chunk ${chunk.path} sha256 mismatch`,
+    );
 
     await staged.putModelFile(chunk.path, good);
     const ok = await analyze(staged, image);
@@ -121,7 +151,9 @@ describe("staged deployment in workerd (tiny model, 6 stage Workers)", () => {
   });
 
   it("every task of GET /v1/tasks gives the single-Worker mode's result", async () => {
-    const tasks = ((await (await staged.fetch("/v1/tasks")).json()) as { tasks: { task: TaskToken }[] }).tasks.map((t) => t.task);
+    const tasks = (
+      (await (await staged.fetch("/v1/tasks")).json()) as { tasks: { task: TaskToken }[] }
+    ).tasks.map((t) => t.task);
     expect(tasks).toEqual(TASK_TOKENS);
     const image = picturePng(96, 64);
     for (const task of tasks) {
@@ -136,7 +168,11 @@ describe("staged deployment in workerd (tiny model, 6 stage Workers)", () => {
   it("reports the stage calls of a request, as the manifest predicts and within Cloudflare's per-request limits", async () => {
     const maxNewTokens = 6;
     const budget = callBudget(manifest, maxNewTokens);
-    const a = await analyze(staged, picturePng(72, 72, 9), { task: "<CAPTION>", max_new_tokens: String(maxNewTokens), num_beams: "1" });
+    const a = await analyze(staged, picturePng(72, 72, 9), {
+      task: "<CAPTION>",
+      max_new_tokens: String(maxNewTokens),
+      num_beams: "1",
+    });
     expect(a.status, JSON.stringify(a.body)).toBe(200);
     const calls = stageCalls(a.headers);
     // A feature-cache miss: every vision and encoder stage once through its service binding.
@@ -152,10 +188,16 @@ describe("staged deployment in workerd (tiny model, 6 stage Workers)", () => {
     expect(calls.max_call_bytes).toBeLessThan(32 * 2 ** 20);
     expect(a.headers.get("server-timing")).toMatch(/stage-sb;dur=[\d.]+;desc="\d+ service-binding calls"/);
     // Same image, another task: features come from the cache, only the encoder stages are called.
-    const hit = await analyze(staged, picturePng(72, 72, 9), { task: "<OD>", max_new_tokens: "2", num_beams: "1" });
+    const hit = await analyze(staged, picturePng(72, 72, 9), {
+      task: "<OD>",
+      max_new_tokens: "2",
+      num_beams: "1",
+    });
     expect(stageCalls(hit.headers).service_binding).toBe(budget.serviceBinding.featureHit);
     const stats = (await (await staged.fetch("/v1/stats")).json()) as { stage_calls: Record<string, number> };
-    expect(stats.stage_calls.service_binding).toBeGreaterThanOrEqual(calls.service_binding! + budget.serviceBinding.featureHit);
+    expect(stats.stage_calls.service_binding).toBeGreaterThanOrEqual(
+      calls.service_binding! + budget.serviceBinding.featureHit,
+    );
     expect(stats.stage_calls.durable_object).toBeGreaterThanOrEqual(calls.durable_object!);
     expect(stats.stage_calls.failures).toBeGreaterThanOrEqual(1); // the corrupt chunk's
   });
@@ -169,7 +211,12 @@ describe("staged deployment in workerd (tiny model, 6 stage Workers)", () => {
     const figures = await Promise.all(manifest.stages.map(async (s) => (await stageStatus(s.id)).info!));
     console.log(
       "stage cold starts (ms: read / sha256 / sessions, bytes):",
-      figures.map((f) => `${f.stageId} ${f.readMs.toFixed(0)}/${f.hashMs.toFixed(0)}/${f.sessionMs.toFixed(0)} (${f.bytes} B)`).join(", "),
+      figures
+        .map(
+          (f) =>
+            `${f.stageId} ${f.readMs.toFixed(0)}/${f.hashMs.toFixed(0)}/${f.sessionMs.toFixed(0)} (${f.bytes} B)`,
+        )
+        .join(", "),
     );
   });
 });

@@ -11,7 +11,11 @@ export interface StagedDeploymentEngine {
   runner: RpcStageRunner;
 }
 
-export async function createRpcStagedEngine(env: Record<string, unknown>, loadFile: LoadFile, objectPool?: number): Promise<StagedDeploymentEngine> {
+export async function createRpcStagedEngine(
+  env: Record<string, unknown>,
+  loadFile: LoadFile,
+  objectPool?: number,
+): Promise<StagedDeploymentEngine> {
   const manifest = await readManifest(loadFile);
   const runner = new RpcStageRunner(manifest, env, { objectPool });
   runner.checkBindings();

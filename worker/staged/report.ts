@@ -27,7 +27,8 @@ export class StageCallReporter {
     }
     const now = this.counter();
     if (!now) return res;
-    if (new URL(request.url).pathname === "/v1/stats" && res.status === 200) return this.withTotals(res, now.snapshot());
+    if (new URL(request.url).pathname === "/v1/stats" && res.status === 200)
+      return this.withTotals(res, now.snapshot());
     const calls = before ? callsSince(before, now.snapshot()) : now.snapshot();
     if (calls.service_binding + calls.durable_object === 0) return res;
     const overlapped = epoch !== this.overlapEpoch || this.inFlight > 0;

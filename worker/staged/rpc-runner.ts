@@ -5,7 +5,15 @@
 // stage (stage-failure.ts): 503 model_unavailable when it cannot load, 500 internal_error when it throws.
 import type { SplitManifest, Stage } from "../../model-splitter/manifest";
 import { isDecoderSide, stageBindingName, stageObjectBindingName } from "../../stage-worker/bindings";
-import { assertWithinRpcLimit, fromWire, payloadBytes, toWire, toWireTensor, type WireTensor, type WireTensors } from "../../stage-worker/wire";
+import {
+  assertWithinRpcLimit,
+  fromWire,
+  payloadBytes,
+  toWire,
+  toWireTensor,
+  type WireTensor,
+  type WireTensors,
+} from "../../stage-worker/wire";
 import type { DecoderStageSession, StageRunner } from "../../runtime/engine/staged/runner";
 import type { NamedTensors, StageTensor } from "../../runtime/engine/staged/tensors";
 import { StageCallCounter, type StageCallKind } from "./stage-calls";
@@ -56,7 +64,10 @@ export class RpcStageRunner implements StageRunner {
       const name = bindingFor(stage);
       const b = this.env[name] as Record<string, unknown> | undefined;
       const ok = isDecoderSide(stage) ? typeof b?.idFromName === "function" : typeof b?.run === "function";
-      if (!ok) throw new Error(`stage ${stage.id} has no ${isDecoderSide(stage) ? "Durable Object namespace" : "service"} binding ${name}`);
+      if (!ok)
+        throw new Error(
+          `stage ${stage.id} has no ${isDecoderSide(stage) ? "Durable Object namespace" : "service"} binding ${name}`,
+        );
     }
   }
 
@@ -67,7 +78,11 @@ export class RpcStageRunner implements StageRunner {
     return fromWire(out);
   }
 
-  async openDecoder(stage: Stage, encoderHidden: StageTensor, encoderMask: StageTensor): Promise<DecoderStageSession> {
+  async openDecoder(
+    stage: Stage,
+    encoderHidden: StageTensor,
+    encoderMask: StageTensor,
+  ): Promise<DecoderStageSession> {
     if (!isDecoderSide(stage)) throw new Error(`stage ${stage.id} is not decoder-side`);
     const stub = this.object(stage, this.slot());
     const sessionId = crypto.randomUUID();
@@ -82,11 +97,17 @@ export class RpcStageRunner implements StageRunner {
   }
 
   /** One counted call to a stage; failures become ApiErrors naming the stage. */
-  async call<T extends WireTensors | void | boolean>(stage: Stage, sent: WireTensors, fn: () => Promise<T>): Promise<T> {
+  async call<T extends WireTensors | void | boolean>(
+    stage: Stage,
+    sent: WireTensors,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     const kind: StageCallKind = isDecoderSide(stage) ? "durable_object" : "service_binding";
     try {
       const bytes = assertWithinRpcLimit(sent, `the call to stage ${stage.id}`);
-      return await this.calls.track(kind, bytes, fn, (r) => (r && typeof r === "object" ? payloadBytes(r) : 0));
+      return await this.calls.track(kind, bytes, fn, (r) =>
+        r && typeof r === "object" ? payloadBytes(r) : 0,
+      );
     } catch (err) {
       throw stageFailure(stage, err);
     }
@@ -138,7 +159,9 @@ class RpcDecoderStageSession implements DecoderStageSession {
     if (this.disposed) throw new Error("decoder stage session is disposed");
     const wire = toWire(inputs);
     const reorder = this.pendingReorder;
-    const out = await this.runner.call(this.stage, wire, () => this.stub.step(this.sessionId, wire, rows, reorder));
+    const out = await this.runner.call(this.stage, wire, () =>
+      this.stub.step(this.sessionId, wire, rows, reorder),
+    );
     this.pendingReorder = null;
     this.rowCount = rows;
     this.steps++;
@@ -149,7 +172,8 @@ class RpcDecoderStageSession implements DecoderStageSession {
     if (this.disposed) throw new Error("decoder stage session is disposed");
     if (this.steps === 0) throw new Error("reorder before the first step");
     for (const r of sourceRows)
-      if (!Number.isInteger(r) || r < 0 || r >= this.rowCount) throw new RangeError(`reorder row ${r} is not one of ${this.rowCount} rows`);
+      if (!Number.isInteger(r) || r < 0 || r >= this.rowCount)
+        throw new RangeError(`reorder row ${r} is not one of ${this.rowCount} rows`);
     // Two reorderings before a step compose: new row i continues pending[sourceRows[i]].
     const prev = this.pendingReorder;
     this.pendingReorder = prev ? sourceRows.map((r) => prev[r]!) : [...sourceRows];
@@ -159,8 +183,10 @@ class RpcDecoderStageSession implements DecoderStageSession {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.runner.call(this.stage, {}, () => this.stub.close(this.sessionId)).catch((err: unknown) => {
-      console.error(`closing decoder session on stage ${this.stage.id} failed:`, err);
-    });
+    this.runner
+      .call(this.stage, {}, () => this.stub.close(this.sessionId))
+      .catch((err: unknown) => {
+        console.error(`closing decoder session on stage ${this.stage.id} failed:`, err);
+      });
   }
 }

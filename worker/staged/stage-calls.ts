@@ -53,7 +53,12 @@ export class StageCallCounter {
     return { ...this.counts };
   }
 
-  async track<T>(kind: StageCallKind, sentBytes: number, call: () => Promise<T>, receivedBytes: (r: T) => number): Promise<T> {
+  async track<T>(
+    kind: StageCallKind,
+    sentBytes: number,
+    call: () => Promise<T>,
+    receivedBytes: (r: T) => number,
+  ): Promise<T> {
     this.counts[kind]++;
     this.note(sentBytes);
     const t0 = performance.now();

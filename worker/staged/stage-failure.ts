@@ -11,7 +11,8 @@ import { ApiError } from "../problem";
 
 const RETRY_AFTER_SECONDS = "30";
 
-type LoadReason = "model_file_missing" | "model_file_corrupt" | "model_graph_unloadable" | "stage_unreachable";
+type LoadReason =
+  "model_file_missing" | "model_file_corrupt" | "model_graph_unloadable" | "stage_unreachable";
 
 const LOAD_DETAIL: Record<LoadReason, string> = {
   model_file_missing: "a model file is missing from storage",
@@ -22,7 +23,8 @@ const LOAD_DETAIL: Record<LoadReason, string> = {
 
 function loadReason(cause: string): LoadReason {
   if (/sha256 mismatch|has \d+ bytes, the manifest says/.test(cause)) return "model_file_corrupt";
-  if (/is not in the MODEL|is not listed in the manifest|no MODEL|no stage /.test(cause)) return "model_file_missing";
+  if (/is not in the MODEL|is not listed in the manifest|no MODEL|no stage /.test(cause))
+    return "model_file_missing";
   return "model_graph_unloadable";
 }
 
@@ -40,7 +42,11 @@ export function stageFailure(stage: Stage, err: unknown): ApiError {
     // Not the stage's own words: our RPC-limit check, or the call never reached the stage (or the platform
     // dropped it: isolate evicted, memory limit).
     if (/RPC limit/.test(message))
-      return new ApiError("internal_error", `Inference failed in the ${step} (stage ${stage.id}); the request can be retried.`, { step, stage: stage.id });
+      return new ApiError(
+        "internal_error",
+        `Inference failed in the ${step} (stage ${stage.id}); the request can be retried.`,
+        { step, stage: stage.id },
+      );
     return new ApiError(
       "model_unavailable",
       `The model could not be run: stage ${stage.id} is unavailable (${LOAD_DETAIL.stage_unreachable}); try again later.`,
@@ -58,5 +64,9 @@ export function stageFailure(stage: Stage, err: unknown): ApiError {
       { "retry-after": RETRY_AFTER_SECONDS },
     );
   }
-  return new ApiError("internal_error", `Inference failed in the ${step} (stage ${stageId}); the request can be retried.`, { step, stage: stageId });
+  return new ApiError(
+    "internal_error",
+    `Inference failed in the ${step} (stage ${stageId}); the request can be retried.`,
+    { step, stage: stageId },
+  );
 }
