@@ -47,6 +47,8 @@ export interface Env {
   MODEL_LAYOUT?: string;
   /** Durable Object instances per decoder-side stage (staged layout; default 8). */
   STAGE_OBJECT_POOL?: string;
+  /** Milliseconds a stage call may take before the request fails with 503 naming the stage (default 60000). */
+  STAGE_CALL_TIMEOUT_MS?: string;
   /** Limits, defaults, CORS and cache settings: see worker/config.ts and worker/README.md. */
   [variable: string]: unknown;
 }
@@ -70,7 +72,10 @@ function buildApp(env: Env): AppType {
     loadFolder: () => readModelFolder(loadFile, prefix.replace(/\/$/, "") || "florence-2"),
     loadEngine: staged
       ? async () => {
-          const s = await createRpcStagedEngine(env, loadFile, Number(env.STAGE_OBJECT_POOL ?? 8));
+          const s = await createRpcStagedEngine(env, loadFile, {
+            objectPool: Number(env.STAGE_OBJECT_POOL ?? 8),
+            callTimeoutMs: env.STAGE_CALL_TIMEOUT_MS ? Number(env.STAGE_CALL_TIMEOUT_MS) : undefined,
+          });
           stageRunner = s.runner;
           return s.engine;
         }

@@ -4,12 +4,13 @@
 // and the API answers they become, and the binding names the deploy config and the API Worker share.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { Stage } from "../../model-splitter/manifest";
+import type { SplitManifest, Stage } from "../../model-splitter/manifest";
 import { isDecoderSide, stageBindingName, stageObjectBindingName } from "../../stage-worker/bindings";
 import { parseStageError, stageError } from "../../stage-worker/errors";
 import { storeReader, verifiedLoader } from "../../stage-worker/model-store";
 import { assertWithinRpcLimit, fromWire, RPC_LIMIT_BYTES, toWire } from "../../stage-worker/wire";
 import { ApiError } from "../../worker/problem";
+import { RpcStageRunner } from "../../worker/staged/rpc-runner";
 import { stageFailure } from "../../worker/staged/stage-failure";
 
 const bytes = new TextEncoder().encode("weights of a stage, in a chunk");
@@ -111,6 +112,31 @@ describe("stage errors across RPC → API answers naming the stage", () => {
       503,
       { reason: "stage_unreachable", stage: "encoder-0" },
     ]);
+  });
+});
+
+describe("a stage that does not answer", () => {
+  it("fails the call after callTimeoutMs with 503 stage_timeout naming the stage", async () => {
+    const s = { id: "encoder-0", role: "encoder", inputs: [], outputs: [] } as unknown as Stage;
+    const manifest = { stages: [s] } as unknown as SplitManifest;
+    const env = { STAGE_ENCODER_0: { run: () => new Promise(() => undefined) } };
+    const runner = new RpcStageRunner(manifest, env, { callTimeoutMs: 30 });
+    runner.checkBindings();
+    const err = await runner.run(s, new Map()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect([(err as ApiError).status, (err as ApiError).extensions]).toEqual([
+      503,
+      { reason: "stage_timeout", stage: "encoder-0" },
+    ]);
+    expect(runner.calls.snapshot()).toMatchObject({ service_binding: 1, failures: 1 });
+  });
+
+  it("a missing binding is named when the engine is created", () => {
+    const s = { id: "decoder-0", role: "decoder" } as Stage;
+    const runner = new RpcStageRunner({ stages: [s] } as unknown as SplitManifest, {});
+    expect(() => runner.checkBindings()).toThrow(
+      "stage decoder-0 has no Durable Object namespace binding STAGE_OBJ_DECODER_0",
+    );
   });
 });
 

@@ -4,7 +4,7 @@
 import type { LoadFile } from "../../runtime/engine/model-files";
 import { StagedEngine } from "../../runtime/engine/staged/engine";
 import { readManifest } from "../../runtime/engine/staged/web";
-import { RpcStageRunner } from "./rpc-runner";
+import { RpcStageRunner, type RpcStageRunnerOptions } from "./rpc-runner";
 
 export interface StagedDeploymentEngine {
   engine: StagedEngine;
@@ -14,10 +14,10 @@ export interface StagedDeploymentEngine {
 export async function createRpcStagedEngine(
   env: Record<string, unknown>,
   loadFile: LoadFile,
-  objectPool?: number,
+  opts: RpcStageRunnerOptions = {},
 ): Promise<StagedDeploymentEngine> {
   const manifest = await readManifest(loadFile);
-  const runner = new RpcStageRunner(manifest, env, { objectPool });
+  const runner = new RpcStageRunner(manifest, env, opts);
   runner.checkBindings();
   return { engine: new StagedEngine(manifest, runner), runner };
 }

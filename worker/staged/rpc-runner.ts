@@ -43,11 +43,17 @@ export interface RpcStageRunnerOptions {
    * time, and instances of one script may share an isolate and its loaded sessions).
    */
   objectPool?: number;
+  /**
+   * A call unanswered after this long fails the request with 503 naming the stage (default 60 s: a cold
+   * stage of the base model loads in seconds). The stage may still finish; its result is dropped.
+   */
+  callTimeoutMs?: number;
 }
 
 export class RpcStageRunner implements StageRunner {
   readonly calls = new StageCallCounter();
   private readonly objectPool: number;
+  private readonly callTimeoutMs: number;
   private nextSlot = 0;
 
   constructor(
@@ -56,6 +62,7 @@ export class RpcStageRunner implements StageRunner {
     opts: RpcStageRunnerOptions = {},
   ) {
     this.objectPool = Math.max(1, Math.floor(opts.objectPool ?? 8));
+    this.callTimeoutMs = opts.callTimeoutMs ?? 60_000;
   }
 
   /** Throws (naming the stage and binding) when a stage has no binding of the kind it needs. */
@@ -105,8 +112,11 @@ export class RpcStageRunner implements StageRunner {
     const kind: StageCallKind = isDecoderSide(stage) ? "durable_object" : "service_binding";
     try {
       const bytes = assertWithinRpcLimit(sent, `the call to stage ${stage.id}`);
-      return await this.calls.track(kind, bytes, fn, (r) =>
-        r && typeof r === "object" ? payloadBytes(r) : 0,
+      return await this.calls.track(
+        kind,
+        bytes,
+        () => withTimeout(fn(), this.callTimeoutMs, stage.id),
+        (r) => (r && typeof r === "object" ? payloadBytes(r) : 0),
       );
     } catch (err) {
       throw stageFailure(stage, err);
@@ -127,6 +137,15 @@ export class RpcStageRunner implements StageRunner {
     const ns = this.env[stageObjectBindingName(stage.id)] as StageObjectNamespace;
     return ns.get(ns.idFromName(`${stage.id}/${slot}`));
   }
+}
+
+/** The stage's timeout, as the transport would word it (stage-failure.ts answers 503 stage_unreachable). */
+function withTimeout<T>(p: Promise<T>, ms: number, stageId: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from stage ${stageId} within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 function bindingFor(stage: Stage): string {

@@ -12,13 +12,18 @@ import { ApiError } from "../problem";
 const RETRY_AFTER_SECONDS = "30";
 
 type LoadReason =
-  "model_file_missing" | "model_file_corrupt" | "model_graph_unloadable" | "stage_unreachable";
+  | "stage_timeout"
+  | "model_file_missing"
+  | "model_file_corrupt"
+  | "model_graph_unloadable"
+  | "stage_unreachable";
 
 const LOAD_DETAIL: Record<LoadReason, string> = {
   model_file_missing: "a model file is missing from storage",
   model_file_corrupt: "a model file failed its sha256 check",
   model_graph_unloadable: "onnxruntime could not load the stage's graphs",
   stage_unreachable: "the stage Worker could not be reached",
+  stage_timeout: "the stage Worker did not answer in time",
 };
 
 function loadReason(cause: string): LoadReason {
@@ -47,10 +52,11 @@ export function stageFailure(stage: Stage, err: unknown): ApiError {
         `Inference failed in the ${step} (stage ${stage.id}); the request can be retried.`,
         { step, stage: stage.id },
       );
+    const reason: LoadReason = /^no answer from stage /.test(message) ? "stage_timeout" : "stage_unreachable";
     return new ApiError(
       "model_unavailable",
-      `The model could not be run: stage ${stage.id} is unavailable (${LOAD_DETAIL.stage_unreachable}); try again later.`,
-      { reason: "stage_unreachable", stage: stage.id },
+      `The model could not be run: stage ${stage.id} is unavailable (${LOAD_DETAIL[reason]}); try again later.`,
+      { reason, stage: stage.id },
       { "retry-after": RETRY_AFTER_SECONDS },
     );
   }
