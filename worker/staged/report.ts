@@ -49,6 +49,8 @@ export class StageCallReporter {
   private async withTotals(res: Response, totals: StageCallCounts): Promise<Response> {
     const body = (await res.json()) as Record<string, unknown>;
     const { window_max_bytes: _window, ...rest } = totals;
-    return Response.json({ ...body, stage_calls: rest }, { status: res.status, headers: res.headers });
+    const headers = new Headers(res.headers);
+    headers.delete("content-length"); // the body grows
+    return Response.json({ ...body, stage_calls: rest }, { status: res.status, headers });
   }
 }
