@@ -1,11 +1,14 @@
 // A decoder-side stage's per-request decoder sessions, kept in its Durable Object instance between steps
 // (the KV caches live here; the API Worker holds only a session id). Requests that vanish without closing
 // their session (the API isolate was evicted mid-generation) are dropped after IDLE_MS, and at most
-// MAX_SESSIONS are kept: the oldest idle one goes first.
+// MAX_SESSIONS are kept: the oldest idle one goes first (its request then fails, naming the stage). The
+// splitter planned a decoder stage's memory for ONE session's caches (maxRows × maxDecoderLength); each more
+// session in the isolate adds its caches (synthetic base: ≈ 6 MB per layer held, at 3 beams × 128 tokens),
+// so the cap is small: more concurrent requests need more Durable Object instances (STAGE_OBJECT_POOL).
 import type { DecoderStageSession } from "../runtime/engine/staged/runner";
 
 const IDLE_MS = 5 * 60_000;
-const MAX_SESSIONS = 64;
+const MAX_SESSIONS = 4;
 
 interface Entry {
   session: DecoderStageSession;
