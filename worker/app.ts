@@ -12,7 +12,7 @@ import { altTextFromCaption, DEFAULT_ALT_TEXT_LENGTH } from "./alt-text";
 import { analysisOptions, type AnalysisOptions, type AnalysisParams } from "./analysis-options";
 import type { Analysis } from "./analyzer";
 import type { Defer } from "./cache/tiered-cache";
-import { DEMO_PAGE } from "./demo-page";
+import { demoPage } from "./demo-page";
 import { bodyKind, formImage, jsonImage, rawImage, type ImageSourceFields } from "./image-input";
 import { apiKeyAuth, errorResponse, imageBodyLimit, rateLimit, validationHook, type AppEnv } from "./middleware";
 import { ApiError } from "./problem";
@@ -178,7 +178,9 @@ export function createApp(deps: AppDeps) {
       description: "Florence-2 vision tasks (captions, OCR, detection, grounding, segmentation) at the edge. Errors are RFC 9457 problem+json with a stable `code`.",
     },
   });
-  app.get("/", (c) => c.html(DEMO_PAGE));
+  // The page says so when the model is synthetic; the model folder (small files) is read for that, and a
+  // folder that cannot be read still gets the page (requests will then answer 503 with the reason).
+  app.get("/", async (c) => c.html(demoPage(await deps.model.metadata().catch(() => undefined))));
 
   const routes = app
     .openapi(analyzeRoute, async (c) => {

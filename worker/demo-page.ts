@@ -24,11 +24,13 @@ export const DEMO_PAGE = /* html */ `<!doctype html>
   #status { margin: 8px 0; min-height: 1.2em; font-size: .9rem; }
   #status.error { color: #b00020; }
   #text { font-size: 1.05rem; margin: 8px 0; white-space: pre-wrap; }
+  #model-warning { background: #fff4e5; border: 1px solid #e0a000; border-radius: 4px; padding: 8px; margin: 0 0 12px; }
   pre { background: #fff; border: 1px solid #ddd; padding: 8px; overflow: auto; max-height: 360px; font-size: .8rem; }
 </style>
 </head>
 <body>
 <h1>florence-edge: Florence-2 at the edge</h1>
+<!--model-warning-->
 <form id="form">
   <label>Image <input type="file" id="file" accept="image/*"></label>
   <label>Task <select id="task"></select></label>
@@ -168,3 +170,11 @@ export const DEMO_PAGE = /* html */ `<!doctype html>
 </body>
 </html>
 `;
+
+/** The page with a warning that the model answering is a synthetic one (random weights), when it is. */
+export function demoPage(model: { synthetic?: boolean; id?: string } | undefined): string {
+  if (!model?.synthetic) return DEMO_PAGE;
+  const id = (model.id ?? "").replace(/[<>&"]/g, "");
+  const warning = `<p id="model-warning" role="alert"><strong>Synthetic model:</strong> this service runs ${id || "a synthetic Florence-2"} with random weights (the real weights could not be downloaded), so its captions and boxes are meaningless. Set up a real model: see the README.</p>`;
+  return DEMO_PAGE.replace("<!--model-warning-->", warning);
+}

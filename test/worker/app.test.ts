@@ -14,6 +14,7 @@ import { configFromVars } from "../../worker/config";
 import { ModelProvider } from "../../worker/model-provider";
 import { tinyModelDir } from "../helpers/tiny-model";
 import { picturePng } from "./images";
+import { demoPage } from "../../worker/demo-page";
 import { makeApp } from "./node-app";
 
 const PNG = picturePng(40, 30);
@@ -120,6 +121,14 @@ describe("the app in Node", () => {
       expect(r.status).toBe(429);
     }
     expect(seen).toEqual(["ip:203.0.113.7", "ip:203.0.113.7"]);
+  });
+
+  it("the demo page warns when the model is synthetic, and only then", async () => {
+    const page = await (await makeApp().request("/")).text();
+    expect(page).toContain('id="model-warning"');
+    expect(page).toMatch(/random weights/);
+    expect(demoPage({ synthetic: false, id: "onnx-community/Florence-2-base-ft" })).not.toContain('id="model-warning"');
+    expect(demoPage({ synthetic: true, id: "x<b>y" })).toContain("runs xby with random weights");
   });
 
   it("reports the model state, limits and counters at /healthz", async () => {
