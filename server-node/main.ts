@@ -1,4 +1,4 @@
-// `npm start`: serve the API and the demo page on http://localhost:8787 from Node.
+// `npm run start:node`: serve the API and the demo page on http://localhost:8787 from Node (one process, no Workers).
 //   tsx server-node/main.ts [--model DIR] [--port 8787] [--host 127.0.0.1] [--threads 2]
 // Limits, CORS, API keys etc. come from the same environment variables as the Worker (worker/README.md).
 import { readFileSync } from "node:fs";

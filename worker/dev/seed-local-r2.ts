@@ -1,6 +1,6 @@
 // `npm run worker:seed [-- --model DIR] [-- --prefix florence-2/]`: copies a model folder into the local R2
 // state that `wrangler dev` uses (.wrangler/state/v3), through wrangler's getPlatformProxy with the same
-// wrangler.toml, so no Cloudflare account is involved. Default model: as `npm start` chooses it
+// wrangler.toml, so no Cloudflare account is involved. Default model: as `npm run start:node` chooses it
 // (server-node/model-dir.ts), i.e. the synthetic base model if generated, else the tiny one.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -21,7 +21,7 @@ function files(dir: string): string[] {
 }
 
 const opts = new Command()
-  .option("--model <dir>", "model folder (default: as npm start chooses)")
+  .option("--model <dir>", "model folder (default: as npm run start:node chooses)")
   .option("--prefix <prefix>", "key prefix (must match MODEL_PREFIX in wrangler.toml)", "florence-2/")
   .parse()
   .opts<{ model?: string; prefix: string }>();
