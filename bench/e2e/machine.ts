@@ -81,11 +81,18 @@ export function machineInfo(): MachineInfo {
 }
 
 /** Samples the 1-minute load average every `everyMs` until stopped. */
-export function loadSampler(everyMs = 5000): { stop(): { min: number; median: number; max: number; samples: number } } {
+/**
+ * Load average samples: on a timer while the event loop runs, and explicitly through `sample()` (the jobs run
+ * under spawnSync, which blocks the timer: main.ts samples after each job and adds the jobs' own start/end).
+ */
+export function loadSampler(everyMs = 5000): { sample(x?: number): void; stop(): { min: number; median: number; max: number; samples: number } } {
   const xs = [loadavg()[0]!];
   const timer = setInterval(() => xs.push(loadavg()[0]!), everyMs);
   timer.unref();
   return {
+    sample(x = loadavg()[0]!) {
+      xs.push(x);
+    },
     stop() {
       clearInterval(timer);
       xs.push(loadavg()[0]!);

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
   // The edge job's split model (made once, ≈ 15 min with its probe); not made when no edge job runs.
   const split: SplitPrep = jobs.some((j) => j.kind === "edge") ? prepareSplit(fp32, args.split, log) : { unavailable: "not needed (no edge job)", seconds: 0, made: false };
   const prepSeconds = fp32.seconds + int8.seconds + split.seconds;
+  load.sample();
   const benchStarted = performance.now();
   const skipped = args.quick
     ? ["ours 1-thread rows, 1-thread MatMul peak, ours fp32, ours on onnxruntime-node, transformers.js on onnxruntime-node, transformers.js int8, peers' <OD>, <OD> feature misses (in process and edge) (full run only)"]
@@ -89,6 +90,8 @@ async function main(): Promise<void> {
       }
       rows.push(...res.rows);
       infos.push(res.info);
+      for (const x of res.info.loadAvg ?? []) load.sample(x);
+      load.sample();
       log(`${label}: ${((performance.now() - t) / 1000).toFixed(0)} s`);
     }
   } finally {
