@@ -34,7 +34,8 @@ function wasmModules(found: Map<string, string>): Plugin {
   };
 }
 
-export async function bundleWorkerEntry(entry: string): Promise<BundledWorker> {
+/** The esbuild step alone: the bundled entry and the .wasm files it imports (module name → file path). */
+export async function esbuildWorker(entry: string): Promise<{ js: string; wasm: { name: string; path: string }[] }> {
   const found = new Map<string, string>();
   const result = await build({
     entryPoints: [entry],
@@ -48,10 +49,12 @@ export async function bundleWorkerEntry(entry: string): Promise<BundledWorker> {
     plugins: [wasmModules(found)],
     logLevel: "silent",
   });
-  return {
-    js: result.outputFiles[0]!.text,
-    wasm: [...found].map(([name, path]) => ({ name, bytes: new Uint8Array(readFileSync(path)) })),
-  };
+  return { js: result.outputFiles[0]!.text, wasm: [...found].map(([name, path]) => ({ name, path })) };
+}
+
+export async function bundleWorkerEntry(entry: string): Promise<BundledWorker> {
+  const { js, wasm } = await esbuildWorker(entry);
+  return { js, wasm: wasm.map(({ name, path }) => ({ name, bytes: new Uint8Array(readFileSync(path)) })) };
 }
 
 /** Miniflare's module list for a bundle. */

@@ -1,11 +1,11 @@
-// Runs a Worker inside workerd for tests: bundle an entry with esbuild (imports of *.wasm stay separate and
+// Runs a Worker inside workerd for tests: bundle an entry with esbuild (stage-worker/dev/bundle.ts; imports of *.wasm stay separate and
 // become CompiledWasm modules, i.e. precompiled WebAssembly.Module values, as on Cloudflare), start it with
 // Miniflare's programmatic API and given bindings, and call it with fetch. Any test that needs "the real
 // runtime" (the engine smoke test here; the full <CAPTION> pipeline later) reuses startWorker.
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, join, relative } from "node:path";
-import { build, type Plugin } from "esbuild";
+import { join, relative } from "node:path";
 import { Miniflare } from "miniflare";
+import { esbuildWorker } from "../../stage-worker/dev/bundle";
 
 export interface WorkerBundle {
   /** The bundled ES module. */
@@ -16,42 +16,8 @@ export interface WorkerBundle {
   sizes: { js: number; wasm: number; total: number };
 }
 
-/** Imports of *.wasm are left to the runtime: rewritten to `./<file>.wasm` and recorded for the module list. */
-function wasmModules(found: Map<string, string>): Plugin {
-  return {
-    name: "wasm-modules",
-    setup(b) {
-      b.onResolve({ filter: /\.wasm$/ }, async (args) => {
-        if (args.namespace === "wasm-module") return undefined;
-        const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, namespace: "wasm-module" });
-        if (resolved.errors.length > 0) return { errors: resolved.errors };
-        const name = basename(resolved.path);
-        const prev = found.get(name);
-        if (prev && prev !== resolved.path) throw new Error(`two different ${name} files imported`);
-        found.set(name, resolved.path);
-        return { path: `./${name}`, external: true };
-      });
-    },
-  };
-}
-
 export async function bundleWorker(entry: string): Promise<WorkerBundle> {
-  const found = new Map<string, string>();
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    // onnxruntime-web's Emscripten glue imports these only on its Node path, which never runs in workerd.
-    external: ["module", "worker_threads", "fs", "path", "url"],
-    plugins: [wasmModules(found)],
-    logLevel: "silent",
-  });
-  const js = result.outputFiles[0]!.text;
-  const wasm = [...found].map(([name, path]) => ({ name, path }));
+  const { js, wasm } = await esbuildWorker(entry);
   const jsBytes = Buffer.byteLength(js);
   const wasmBytes = wasm.reduce((a, w) => a + statSync(w.path).size, 0);
   return { js, wasm, sizes: { js: jsBytes, wasm: wasmBytes, total: jsBytes + wasmBytes } };
