@@ -39,20 +39,64 @@ const program = new Command()
   .description("int8 quantization of a Florence-2 model folder for onnxruntime-web")
   .requiredOption("--in <dir>", "fp32 model folder (config files + onnx/)")
   .requiredOption("--out <dir>", "output folder")
-  .addOption(new Option("--mode <mode>", "quantization mode (4-bit was measured and is not offered; see quant/README.md)").choices(["int8"]).default("int8"))
-  .option("--exclude <pattern...>", "keep weights fp32 whose initializer or node name matches (regular expression)", parsePattern, [])
+  .addOption(
+    new Option(
+      "--mode <mode>",
+      "quantization mode (4-bit was measured and is not offered; see quant/README.md)",
+    )
+      .choices(["int8"])
+      .default("int8"),
+  )
+  .option(
+    "--exclude <pattern...>",
+    "keep weights fp32 whose initializer or node name matches (regular expression)",
+    parsePattern,
+    [],
+  )
   .option("--report", "print sizes, rewrites and the weights kept in fp32", false)
-  .option("--min-elements <n>", "weights smaller than this stay fp32", parseCount, DEFAULT_OPTIONS.minElements)
-  .addOption(new Option("--conv <how>", "dense Conv weights").choices(["dequantize", "fp32"]).default(DEFAULT_OPTIONS.conv))
-  .option("--split-above <n>", "split MatMul weights wider than this into column blocks (0: never)", parseCount, DEFAULT_OPTIONS.splitAbove)
+  .option(
+    "--min-elements <n>",
+    "weights smaller than this stay fp32",
+    parseCount,
+    DEFAULT_OPTIONS.minElements,
+  )
+  .addOption(
+    new Option("--conv <how>", "dense Conv weights")
+      .choices(["dequantize", "fp32"])
+      .default(DEFAULT_OPTIONS.conv),
+  )
+  .option(
+    "--split-above <n>",
+    "split MatMul weights wider than this into column blocks (0: never)",
+    parseCount,
+    DEFAULT_OPTIONS.splitAbove,
+  )
   .option("--split-block <n>", "columns per block of a split weight", parseCount, DEFAULT_OPTIONS.splitBlock)
-  .option("--split-files <pattern>", `model files whose weights may be split (regular expression, default ${DEFAULT_OPTIONS.splitFiles.source})`, (v: string) => parsePattern(v), [DEFAULT_OPTIONS.splitFiles])
-  .option("--inline", "keep weights inside the .onnx files instead of <file>_data (costs ~2× WASM memory at load)", false)
+  .option(
+    "--split-files <pattern>",
+    `model files whose weights may be split (regular expression, default ${DEFAULT_OPTIONS.splitFiles.source})`,
+    (v: string) => parsePattern(v),
+    [DEFAULT_OPTIONS.splitFiles],
+  )
+  .option(
+    "--inline",
+    "keep weights inside the .onnx files instead of <file>_data (costs ~2× WASM memory at load)",
+    false,
+  )
   .action((o: CliOptions) => {
     const r = quantizeFolder(
       o.in,
       o.out,
-      { mode: o.mode, exclude: o.exclude, minElements: o.minElements, conv: o.conv, splitAbove: o.splitAbove, splitBlock: Math.max(1, o.splitBlock), splitFiles: o.splitFiles[0]!, externalData: !o.inline },
+      {
+        mode: o.mode,
+        exclude: o.exclude,
+        minElements: o.minElements,
+        conv: o.conv,
+        splitAbove: o.splitAbove,
+        splitBlock: Math.max(1, o.splitBlock),
+        splitFiles: o.splitFiles[0]!,
+        externalData: !o.inline,
+      },
       (line) => process.stderr.write(`${line}\n`),
     );
     if (o.report) process.stdout.write(`${formatReport(r)}\n`);

@@ -42,4 +42,12 @@ export const DEFAULT_OPTIONS: QuantOptions = {
 };
 
 /** Why a candidate weight stayed fp32 (for the report). */
-export type KeepReason = "excluded" | "small" | "not-2d" | "grouped-conv" | "conv-fp32" | "unsupported-attributes" | "opset<13" | "embeddings-off";
+export type KeepReason =
+  | "excluded"
+  | "small"
+  | "not-2d"
+  | "grouped-conv"
+  | "conv-fp32"
+  | "unsupported-attributes"
+  | "opset<13"
+  | "embeddings-off";

@@ -21,7 +21,8 @@ export function roundHalfEven(x: number): number {
  * Conv weight viewed as [out channels × rest]).
  */
 export function quantizeInt8(w: Float32Array, rows: number, cols: number, axis: 0 | 1): Int8PerChannel {
-  if (w.length !== rows * cols) throw new Error(`quantizeInt8: ${w.length} values do not fill ${rows}×${cols}`);
+  if (w.length !== rows * cols)
+    throw new Error(`quantizeInt8: ${w.length} values do not fill ${rows}×${cols}`);
   const channels = axis === 1 ? cols : rows;
   const maxAbs = new Float32Array(channels);
   for (let r = 0; r < rows; r++) {

@@ -3,11 +3,24 @@
 // `quantization` record merged into florence_edge.json when the folder has one.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { externalRef, readModel, tensorTypeOf, walkGraphs, writeModel, type GraphProto, type WrittenFile } from "../onnx-graph";
+import {
+  externalRef,
+  readModel,
+  tensorTypeOf,
+  walkGraphs,
+  writeModel,
+  type GraphProto,
+  type WrittenFile,
+} from "../onnx-graph";
 import { DEFAULT_OPTIONS, type QuantOptions } from "./options";
 import { quantizeModel, type ModelReport } from "./quantize-model";
 
-export const GRAPH_FILES = ["vision_encoder.onnx", "embed_tokens.onnx", "encoder_model.onnx", "decoder_model_merged.onnx"] as const;
+export const GRAPH_FILES = [
+  "vision_encoder.onnx",
+  "embed_tokens.onnx",
+  "encoder_model.onnx",
+  "decoder_model_merged.onnx",
+] as const;
 
 export interface FileReport {
   file: string;
@@ -30,10 +43,11 @@ export interface FolderReport {
 /** Bytes of a model file plus the external data files it references. */
 function modelBytes(path: string, graph: GraphProto, dir: string): number {
   const locations = new Set<string>();
-  for (const v of walkGraphs(graph)) for (const t of v.graph.initializer) {
-    const ref = externalRef(t);
-    if (ref) locations.add(ref.location);
-  }
+  for (const v of walkGraphs(graph))
+    for (const t of v.graph.initializer) {
+      const ref = externalRef(t);
+      if (ref) locations.add(ref.location);
+    }
   return statSync(path).size + [...locations].reduce((a, l) => a + statSync(join(dir, l)).size, 0);
 }
 
@@ -42,12 +56,19 @@ function signature(g: GraphProto): string {
   return JSON.stringify({ inputs: io(g.input), outputs: io(g.output) });
 }
 
-export function quantizeFolder(inDir: string, outDir: string, options: Partial<QuantOptions> = {}, log: (line: string) => void = () => {}): FolderReport {
+export function quantizeFolder(
+  inDir: string,
+  outDir: string,
+  options: Partial<QuantOptions> = {},
+  log: (line: string) => void = () => {},
+): FolderReport {
   const opts: QuantOptions = { ...DEFAULT_OPTIONS, ...options };
-  if (resolve(inDir) === resolve(outDir)) throw new Error("--out must differ from --in (the fp32 files are read while writing)");
+  if (resolve(inDir) === resolve(outDir))
+    throw new Error("--out must differ from --in (the fp32 files are read while writing)");
   const present = GRAPH_FILES.filter((f) => existsSync(join(inDir, "onnx", f)));
   if (present.length === 0) throw new Error(`${inDir}/onnx holds none of ${GRAPH_FILES.join(", ")}`);
-  for (const f of GRAPH_FILES) if (!present.includes(f)) log(`warning: ${f} is missing from ${inDir}/onnx; skipped`);
+  for (const f of GRAPH_FILES)
+    if (!present.includes(f)) log(`warning: ${f} is missing from ${inDir}/onnx; skipped`);
 
   copyOtherFiles(inDir, outDir);
   mkdirSync(join(outDir, "onnx"), { recursive: true });
@@ -61,12 +82,18 @@ export function quantizeFolder(inDir: string, outDir: string, options: Partial<Q
     log(`${file}: quantizing`);
     // Column splitting is for one-row decoding GEMMs only (options.ts).
     const report = quantizeModel(model, opts.splitFiles.test(file) ? opts : { ...opts, splitAbove: 0 }, load);
-    if (signature(model.graph!) !== sig) throw new Error(`${file}: inputs or outputs changed (a quantizer bug)`);
+    if (signature(model.graph!) !== sig)
+      throw new Error(`${file}: inputs or outputs changed (a quantizer bug)`);
     const dst = join(outDir, "onnx", file);
-    const written = writeModel(dst, model, { load, ...(opts.externalData ? { externalData: { location: `${file}_data` } } : {}) });
+    const written = writeModel(dst, model, {
+      load,
+      ...(opts.externalData ? { externalData: { location: `${file}_data` } } : {}),
+    });
     const after = written.reduce((a, w) => a + w.bytes, 0);
     const seconds = (performance.now() - t0) / 1000;
-    log(`${file}: ${(before / 1e6).toFixed(2)} MB → ${(after / 1e6).toFixed(2)} MB (${((100 * after) / before).toFixed(1)}%) in ${seconds.toFixed(1)} s`);
+    log(
+      `${file}: ${(before / 1e6).toFixed(2)} MB → ${(after / 1e6).toFixed(2)} MB (${((100 * after) / before).toFixed(1)}%) in ${seconds.toFixed(1)} s`,
+    );
     files.push({ file, bytesBefore: before, bytesAfter: after, written, seconds, report });
   }
   const result: FolderReport = {
@@ -97,13 +124,28 @@ export function quantizationRecord(r: FolderReport) {
     tool: "florence-edge quant",
     weights: "int8, symmetric, one scale per output channel (zero point 0, range ±127)",
     matmul: "com.microsoft DynamicQuantizeMatMul (activations uint8 per tensor, dynamic)",
-    conv: r.options.conv === "dequantize" ? "DequantizeLinear (int8, per output channel) + Conv; grouped convs fp32" : "fp32",
+    conv:
+      r.options.conv === "dequantize"
+        ? "DequantizeLinear (int8, per output channel) + Conv; grouped convs fp32"
+        : "fp32",
     embeddings: r.options.embeddings ? "int8 rows + per-row fp32 scales (Gather, Gather, Cast, Mul)" : "fp32",
     external_data: r.options.externalData,
     min_elements: r.options.minElements,
-    split_columns: r.options.splitAbove > 0 ? { above: r.options.splitAbove, block: r.options.splitBlock, files: r.options.splitFiles.source } : null,
+    split_columns:
+      r.options.splitAbove > 0
+        ? { above: r.options.splitAbove, block: r.options.splitBlock, files: r.options.splitFiles.source }
+        : null,
     exclude: r.options.exclude.map((x) => x.source),
-    files: Object.fromEntries(r.files.map((f) => [`onnx/${f.file}`, { bytes: f.bytesAfter, fp32_bytes: f.bytesBefore, data_files: f.written.slice(1).map((w) => w.path.split("/").pop()) }])),
+    files: Object.fromEntries(
+      r.files.map((f) => [
+        `onnx/${f.file}`,
+        {
+          bytes: f.bytesAfter,
+          fp32_bytes: f.bytesBefore,
+          data_files: f.written.slice(1).map((w) => w.path.split("/").pop()),
+        },
+      ]),
+    ),
   };
 }
 

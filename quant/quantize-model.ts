@@ -38,7 +38,11 @@ function defaultOpset(model: ModelProto): number {
   return Number(model.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx")?.version ?? 0);
 }
 
-export function quantizeModel(model: ModelProto, options: Partial<QuantOptions> = {}, load?: ExternalLoader): ModelReport {
+export function quantizeModel(
+  model: ModelProto,
+  options: Partial<QuantOptions> = {},
+  load?: ExternalLoader,
+): ModelReport {
   const root = model.graph;
   if (!root) throw new Error("model has no graph");
   const opts: QuantOptions = { ...DEFAULT_OPTIONS, ...options };
@@ -64,11 +68,20 @@ export function quantizeModel(model: ModelProto, options: Partial<QuantOptions> 
   const sources = new Set(weights.quantized.map((q) => q.source.name));
   dropDeadIdentities(root);
   const removed = dropUnused(root, sources);
-  for (const v of walkGraphs(root)) v.graph.valueInfo = v.graph.valueInfo.filter((vi) => !log.removedValues.has(vi.name));
-  if (Object.keys(log.rewrites).some((k) => k.includes("DynamicQuantizeMatMul")) && !model.opsetImport.some((o) => o.domain === MS_DOMAIN)) {
+  for (const v of walkGraphs(root))
+    v.graph.valueInfo = v.graph.valueInfo.filter((vi) => !log.removedValues.has(vi.name));
+  if (
+    Object.keys(log.rewrites).some((k) => k.includes("DynamicQuantizeMatMul")) &&
+    !model.opsetImport.some((o) => o.domain === MS_DOMAIN)
+  ) {
     model.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: MS_DOMAIN, version: 1n }));
   }
-  return { rewrites: log.rewrites, kept: log.kept, quantized: summarise(weights.quantized), removedInitializers: removed };
+  return {
+    rewrites: log.rewrites,
+    kept: log.kept,
+    quantized: summarise(weights.quantized),
+    removedInitializers: removed,
+  };
 }
 
 function rewriteGraph(ctx: RewriteContext): void {
@@ -103,12 +116,14 @@ function readNames(root: GraphProto): Set<string> {
 
 /** Identity nodes nobody reads any more (they forwarded a weight to a node that now reads its int8 copy). */
 function dropDeadIdentities(root: GraphProto): void {
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     const read = readNames(root);
     for (const v of walkGraphs(root)) {
       const before = v.graph.node.length;
-      v.graph.node = v.graph.node.filter((n) => !(n.opType === "Identity" && n.domain === "" && !read.has(n.output[0]!)));
+      v.graph.node = v.graph.node.filter(
+        (n) => !(n.opType === "Identity" && n.domain === "" && !read.has(n.output[0]!)),
+      );
       changed ||= v.graph.node.length !== before;
     }
   }
@@ -127,7 +142,10 @@ function dropUnused(root: GraphProto, candidates: Set<string>): number {
 }
 
 function summarise(qs: QuantizedWeight[]): ModelReport["quantized"] {
-  const worst = qs.reduce<QuantizedWeight | undefined>((w, q) => (!w || q.maxRelError > w.maxRelError ? q : w), undefined);
+  const worst = qs.reduce<QuantizedWeight | undefined>(
+    (w, q) => (!w || q.maxRelError > w.maxRelError ? q : w),
+    undefined,
+  );
   return {
     count: new Set(qs.map((q) => q.source.name)).size,
     elements: qs.reduce((a, q) => a + q.elements, 0),

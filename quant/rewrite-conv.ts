@@ -21,7 +21,15 @@ export function rewriteConv(ctx: RewriteContext, n: NodeProto): Replacement | un
   if (ctx.options.conv === "fp32") return keep("conv-fp32");
   if (group !== 1 && !ctx.options.groupedConv) return keep("grouped-conv");
   if (ctx.opset < 13) return keep("opset<13"); // per-axis DequantizeLinear needs opset 13
-  if (!admit(ctx, w.tensor.name, n, dims.reduce((x, y) => x * y, 1))) return undefined;
+  if (
+    !admit(
+      ctx,
+      w.tensor.name,
+      n,
+      dims.reduce((x, y) => x * y, 1),
+    )
+  )
+    return undefined;
   const q = ctx.weights.get(w, "conv");
   const deq = ctx.names.fresh(`${w.tensor.name}_dequantized`);
   const dq = create(NodeProtoSchema, {

@@ -3,7 +3,14 @@
 // range; the gathered [.., 1] scale broadcasts over D. Only Gathers whose indices are a graph input qualify:
 // that is the token lookup, while position tables (indexed by computed Range values) stay fp32.
 import { create } from "@bufbuild/protobuf";
-import { attributeValue, DataType, dimsOf, makeAttribute, NodeProtoSchema, type NodeProto } from "../onnx-graph";
+import {
+  attributeValue,
+  DataType,
+  dimsOf,
+  makeAttribute,
+  NodeProtoSchema,
+  type NodeProto,
+} from "../onnx-graph";
 import { admit, count, type Replacement, type RewriteContext } from "./context";
 import { resolveConstant } from "./scope";
 
@@ -24,8 +31,20 @@ export function rewriteGather(ctx: RewriteContext, n: NodeProto): Replacement | 
   if (!admit(ctx, t.tensor.name, n, rows * cols)) return undefined;
   const q = ctx.weights.get(t, "rows");
   const base = n.name || "/Gather";
-  const node = (opType: string, input: string[], output: string, attrs: ReturnType<typeof makeAttribute>[] = []) =>
-    create(NodeProtoSchema, { name: ctx.names.fresh(`${base}_${opType}`), opType, domain: "", input, output: [output], attribute: attrs });
+  const node = (
+    opType: string,
+    input: string[],
+    output: string,
+    attrs: ReturnType<typeof makeAttribute>[] = [],
+  ) =>
+    create(NodeProtoSchema, {
+      name: ctx.names.fresh(`${base}_${opType}`),
+      opType,
+      domain: "",
+      input,
+      output: [output],
+      attribute: attrs,
+    });
   const rowsQ = ctx.names.fresh(`${base}_rows_int8`);
   const scales = ctx.names.fresh(`${base}_row_scales`);
   const rowsF = ctx.names.fresh(`${base}_rows_float`);

@@ -18,7 +18,11 @@ function attr(n: NodeProto, name: string, dflt: number): number {
 }
 
 /** A Linear's bias Add that can move into the kernel: the MatMul's only reader, in the same graph, adding an fp32 [N]. */
-function fusableBias(ctx: RewriteContext, n: NodeProto, cols: number): { add: NodeProto; bias: string } | undefined {
+function fusableBias(
+  ctx: RewriteContext,
+  n: NodeProto,
+  cols: number,
+): { add: NodeProto; bias: string } | undefined {
   const out = n.output[0]!;
   const readers = ctx.consumers.get(out) ?? [];
   if (readers.length !== 1 || ctx.graph.output.some((o) => o.name === out)) return undefined;
@@ -31,7 +35,14 @@ function fusableBias(ctx: RewriteContext, n: NodeProto, cols: number): { add: No
   return dims.length === 1 && dims[0] === cols ? { add, bias: other } : undefined;
 }
 
-function dynamicQuantizeMatMul(ctx: RewriteContext, n: NodeProto, a: string, q: { q: string; scale: string }, bias: string | undefined, output: string): NodeProto {
+function dynamicQuantizeMatMul(
+  ctx: RewriteContext,
+  n: NodeProto,
+  a: string,
+  q: { q: string; scale: string },
+  bias: string | undefined,
+  output: string,
+): NodeProto {
   return create(NodeProtoSchema, {
     name: ctx.names.fresh(`${n.name || "/MatMul"}_quant`),
     opType: "DynamicQuantizeMatMul",
@@ -59,14 +70,24 @@ export function rewriteMatMul(ctx: RewriteContext, n: NodeProto): Replacement | 
   if (!fused) return { nodes: [dynamicQuantizeMatMul(ctx, n, a, q, undefined, n.output[0]!)] };
   count(ctx.log, "bias Add fused");
   ctx.log.removedValues.add(n.output[0]!);
-  return { nodes: [dynamicQuantizeMatMul(ctx, n, a, q, fused.bias, fused.add.output[0]!)], drop: [fused.add] };
+  return {
+    nodes: [dynamicQuantizeMatMul(ctx, n, a, q, fused.bias, fused.add.output[0]!)],
+    drop: [fused.add],
+  };
 }
 
 /** One DynamicQuantizeMatMul per column block, concatenated on the last axis (the bias Add stays after it). */
-function splitByColumns(ctx: RewriteContext, n: NodeProto, a: string, w: NonNullable<ReturnType<typeof resolveConstant>>): Replacement {
+function splitByColumns(
+  ctx: RewriteContext,
+  n: NodeProto,
+  a: string,
+  w: NonNullable<ReturnType<typeof resolveConstant>>,
+): Replacement {
   const parts = ctx.weights.getColumnChunks(w, ctx.options.splitBlock);
   const base = n.name || "/MatMul";
-  const nodes = parts.map((p) => dynamicQuantizeMatMul(ctx, n, a, p, undefined, ctx.names.fresh(`${base}_cols${p.columns[0]}_output`)));
+  const nodes = parts.map((p) =>
+    dynamicQuantizeMatMul(ctx, n, a, p, undefined, ctx.names.fresh(`${base}_cols${p.columns[0]}_output`)),
+  );
   nodes.push(
     create(NodeProtoSchema, {
       name: ctx.names.fresh(`${base}_concat`),
@@ -92,9 +113,21 @@ export function rewriteGemm(ctx: RewriteContext, n: NodeProto): Replacement | un
   const transB = attr(n, "transB", 0) === 1;
   const cols = transB ? dims[0]! : dims[1]!;
   const bias = c ? resolveConstant(ctx.scope, c) : undefined;
-  const biasOk = !c || (bias !== undefined && dimsOf(bias.tensor).length === 1 && dimsOf(bias.tensor)[0] === cols);
-  if (dims.length !== 2 || attr(n, "transA", 0) !== 0 || attr(n, "alpha", 1) !== 1 || (c && attr(n, "beta", 1) !== 1) || !biasOk) {
-    ctx.log.kept.push({ weight: w.tensor.name, node: n.name, op: n.opType, reason: "unsupported-attributes" });
+  const biasOk =
+    !c || (bias !== undefined && dimsOf(bias.tensor).length === 1 && dimsOf(bias.tensor)[0] === cols);
+  if (
+    dims.length !== 2 ||
+    attr(n, "transA", 0) !== 0 ||
+    attr(n, "alpha", 1) !== 1 ||
+    (c && attr(n, "beta", 1) !== 1) ||
+    !biasOk
+  ) {
+    ctx.log.kept.push({
+      weight: w.tensor.name,
+      node: n.name,
+      op: n.opType,
+      reason: "unsupported-attributes",
+    });
     return undefined;
   }
   if (!admit(ctx, w.tensor.name, n, dims[0]! * dims[1]!)) return undefined;

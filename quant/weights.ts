@@ -1,7 +1,14 @@
 // Quantized copies of fp32 initializers, made once per tensor and placed in the graph that owns the original.
 // In the merged decoder both If branches read the same outer weight; the second branch's rewrite finds the
 // copy made for the first, so the file holds each int8 weight once, shared by the branches as before.
-import { dimsOf, makeTensor, tensorToArray, type ExternalLoader, type GraphProto, type TensorProto } from "../onnx-graph";
+import {
+  dimsOf,
+  makeTensor,
+  tensorToArray,
+  type ExternalLoader,
+  type GraphProto,
+  type TensorProto,
+} from "../onnx-graph";
 import { quantizeInt8 } from "./per-channel";
 import type { NameRegistry, ResolvedConstant } from "./scope";
 
@@ -55,7 +62,17 @@ export class WeightQuantizer {
       if (!hit) {
         const block = new Float32Array(k * (c1 - c0));
         for (let r = 0; r < k; r++) block.set(w.subarray(r * n + c0, r * n + c1), r * (c1 - c0));
-        hit = this.add(c.owner, c.tensor, `${c.tensor.name}_cols${c0}`, block, k, c1 - c0, 1, [k, c1 - c0], [c1 - c0]);
+        hit = this.add(
+          c.owner,
+          c.tensor,
+          `${c.tensor.name}_cols${c0}`,
+          block,
+          k,
+          c1 - c0,
+          1,
+          [k, c1 - c0],
+          [c1 - c0],
+        );
         this.done.set(key, hit);
       }
       out.push({ ...hit, columns: [c0, c1] });
@@ -78,13 +95,29 @@ export class WeightQuantizer {
     return r;
   }
 
-  private add(owner: GraphProto, source: TensorProto, base: string, matrix: Float32Array, rows: number, cols: number, axis: 0 | 1, qDims: number[], scaleDims: number[]): QuantizedWeight {
+  private add(
+    owner: GraphProto,
+    source: TensorProto,
+    base: string,
+    matrix: Float32Array,
+    rows: number,
+    cols: number,
+    axis: 0 | 1,
+    qDims: number[],
+    scaleDims: number[],
+  ): QuantizedWeight {
     const { q, scales } = quantizeInt8(matrix, rows, cols, axis);
     const qName = this.names.fresh(`${base}_quantized`);
     const sName = this.names.fresh(`${base}_scale`);
     addInitializer(owner, makeTensor(qName, q, qDims));
     addInitializer(owner, makeTensor(sName, scales, scaleDims));
-    return { q: qName, scale: sName, source, elements: matrix.length, maxRelError: relError(matrix, q, scales, rows, cols, axis) };
+    return {
+      q: qName,
+      scale: sName,
+      source,
+      elements: matrix.length,
+      maxRelError: relError(matrix, q, scales, rows, cols, axis),
+    };
   }
 }
 
@@ -95,7 +128,14 @@ function addInitializer(g: GraphProto, t: TensorProto): void {
 function view(w: Float32Array, dims: number[], layout: Layout) {
   switch (layout) {
     case "matmul":
-      return { matrix: w, rows: dims[0]!, cols: dims[1]!, axis: 1 as const, qDims: dims, scaleDims: [dims[1]!] };
+      return {
+        matrix: w,
+        rows: dims[0]!,
+        cols: dims[1]!,
+        axis: 1 as const,
+        qDims: dims,
+        scaleDims: [dims[1]!],
+      };
     case "gemm-transposed": {
       const [n, k] = dims as [number, number];
       const t = new Float32Array(w.length);
@@ -103,15 +143,36 @@ function view(w: Float32Array, dims: number[], layout: Layout) {
       return { matrix: t, rows: k, cols: n, axis: 1 as const, qDims: [k, n], scaleDims: [n] };
     }
     case "rows":
-      return { matrix: w, rows: dims[0]!, cols: dims[1]!, axis: 0 as const, qDims: dims, scaleDims: [dims[0]!, 1] };
+      return {
+        matrix: w,
+        rows: dims[0]!,
+        cols: dims[1]!,
+        axis: 0 as const,
+        qDims: dims,
+        scaleDims: [dims[0]!, 1],
+      };
     case "conv": {
       const cout = dims[0]!;
-      return { matrix: w, rows: cout, cols: w.length / cout, axis: 0 as const, qDims: dims, scaleDims: [cout] };
+      return {
+        matrix: w,
+        rows: cout,
+        cols: w.length / cout,
+        axis: 0 as const,
+        qDims: dims,
+        scaleDims: [cout],
+      };
     }
   }
 }
 
-function relError(w: Float32Array, q: Int8Array, s: Float32Array, rows: number, cols: number, axis: 0 | 1): number {
+function relError(
+  w: Float32Array,
+  q: Int8Array,
+  s: Float32Array,
+  rows: number,
+  cols: number,
+  axis: 0 | 1,
+): number {
   let err = 0;
   let max = 0;
   for (let r = 0; r < rows; r++) {

@@ -8,7 +8,16 @@
 import { create } from "@bufbuild/protobuf";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { dimsOf, makeTensor, NodeProtoSchema, readModel, walkGraphs, writeModel, type NodeProto, type TensorProto } from "../../onnx-graph";
+import {
+  dimsOf,
+  makeTensor,
+  NodeProtoSchema,
+  readModel,
+  walkGraphs,
+  writeModel,
+  type NodeProto,
+  type TensorProto,
+} from "../../onnx-graph";
 
 const argv = process.argv.slice(2);
 const int8 = argv[argv.indexOf("--int8") + 1]!;
@@ -42,8 +51,18 @@ for (const v of walkGraphs(root)) {
       makeTensor(shape, BigInt64Array.of(1n, 1n, BigInt(cols)), [3]),
     );
     nodes.push(
-      create(NodeProtoSchema, { name: `${id}_slice`, opType: "Slice", input: [n.input[0]!, starts, ends, axes], output: [`${id}_first`] }),
-      create(NodeProtoSchema, { name: `${id}_expand`, opType: "Expand", input: [`${id}_first`, shape], output: [n.output[0]!] }),
+      create(NodeProtoSchema, {
+        name: `${id}_slice`,
+        opType: "Slice",
+        input: [n.input[0]!, starts, ends, axes],
+        output: [`${id}_first`],
+      }),
+      create(NodeProtoSchema, {
+        name: `${id}_expand`,
+        opType: "Expand",
+        input: [`${id}_first`, shape],
+        output: [n.output[0]!],
+      }),
     );
     replaced++;
   }
@@ -52,8 +71,12 @@ for (const v of walkGraphs(root)) {
 // Drop the weights nothing reads any more.
 const read = new Set<string>();
 for (const v of walkGraphs(root)) for (const n of v.graph.node) for (const i of n.input) read.add(i);
-for (const v of walkGraphs(root)) v.graph.initializer = v.graph.initializer.filter((t) => !dropped.has(t.name) || read.has(t.name));
+for (const v of walkGraphs(root))
+  v.graph.initializer = v.graph.initializer.filter((t) => !dropped.has(t.name) || read.has(t.name));
 mkdirSync(join(out, "onnx"), { recursive: true });
 copyFileSync(join(int8, "config.json"), join(out, "config.json"));
-writeModel(join(out, "onnx", "decoder_model_merged.onnx"), model, { load, externalData: { location: "decoder_model_merged.onnx_data" } });
+writeModel(join(out, "onnx", "decoder_model_merged.onnx"), model, {
+  load,
+  externalData: { location: "decoder_model_merged.onnx_data" },
+});
 console.log(`replaced ${replaced} DynamicQuantizeMatMul nodes; wrote ${out}`);

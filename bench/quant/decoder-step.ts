@@ -4,10 +4,11 @@
 // time is summed per operator type, to see where a step's time goes.
 //
 //   npx tsx bench/quant/decoder-step.ts --variant fp32=DIR --variant int8=DIR [--variant NAME=DIR ...]
-//        [--rows 1,3] [--past 16] [--encoder 590] [--rounds 20] [--profile] [--out FILE]
-// Feeds are seeded random tensors (speed does not depend on their values); the cache has `past` positions.
+//        [--rows 1,3] [--past 16] [--encoder 590] [--rounds 20] [--warmup 40] [--cache model|random] [--profile] [--out FILE]
+// Encoder states and token embeddings are seeded random tensors; the cache (`past` positions) is made by each
+// variant itself from them (--cache model, default) or random N(0,1) (--cache random).
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,13 +27,24 @@ interface Args {
   rounds: number;
   /** Untimed alternating rounds first: V8 compiles hot WASM functions with TurboFan in a background thread during the first ~40 calls (measured), and until then runs baseline code. */
   warmup: number;
+  /** "model": caches made by the model itself (default); "random": N(0,1) caches. */
+  cache: "model" | "random";
   profile: boolean;
   child?: string;
   out?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { variants: [], rows: [1, 3], past: 16, encoder: 590, rounds: 20, warmup: 40, profile: false };
+  const a: Args = {
+    variants: [],
+    rows: [1, 3],
+    past: 16,
+    encoder: 590,
+    rounds: 20,
+    warmup: 40,
+    cache: "model",
+    profile: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i]!;
     const next = () => argv[++i]!;
@@ -44,6 +56,7 @@ function parseArgs(argv: string[]): Args {
     else if (v === "--encoder") a.encoder = Number(next());
     else if (v === "--rounds") a.rounds = Number(next());
     else if (v === "--warmup") a.warmup = Number(next());
+    else if (v === "--cache") a.cache = next() as Args["cache"];
     else if (v === "--profile") a.profile = true;
     else if (v === "--child") a.child = next();
     else if (v === "--out") a.out = next();
@@ -68,17 +81,60 @@ async function open(dir: string, profile: boolean): Promise<Session> {
 /** Feeds of one with-past step for `rows` sequences (beam search runs the beams as a batch). */
 function stepFeeds(t: TextDims, rows: number, past: number, encoder: number): Record<string, ortWeb.Tensor> {
   const r = new Random(rows * 1000 + past);
-  const f = (dims: number[]) => new ortWeb.Tensor("float32", r.normalArray(dims.reduce((a, b) => a * b, 1), 1), dims);
+  const f = (dims: number[]) =>
+    new ortWeb.Tensor(
+      "float32",
+      r.normalArray(
+        dims.reduce((a, b) => a * b, 1),
+        1,
+      ),
+      dims,
+    );
   const feeds: Record<string, ortWeb.Tensor> = {
     inputs_embeds: f([rows, 1, t.dModel]),
     encoder_hidden_states: f([rows, encoder, t.dModel]),
-    encoder_attention_mask: new ortWeb.Tensor("int64", new BigInt64Array(rows * encoder).fill(1n), [rows, encoder]),
+    encoder_attention_mask: new ortWeb.Tensor("int64", new BigInt64Array(rows * encoder).fill(1n), [
+      rows,
+      encoder,
+    ]),
     use_cache_branch: new ortWeb.Tensor("bool", Uint8Array.of(1), [1]),
   };
   for (let i = 0; i < t.layers; i++) {
-    for (const [side, len] of [["decoder", past], ["encoder", encoder]] as const) {
-      for (const part of ["key", "value"]) feeds[`past_key_values.${i}.${side}.${part}`] = f([rows, t.heads, len, t.headDim]);
+    for (const [side, len] of [
+      ["decoder", past],
+      ["encoder", encoder],
+    ] as const) {
+      for (const part of ["key", "value"])
+        feeds[`past_key_values.${i}.${side}.${part}`] = f([rows, t.heads, len, t.headDim]);
     }
+  }
+  return feeds;
+}
+
+/**
+ * Feeds whose caches the model made itself (`--cache model`): the first (no-past) step on the random encoder
+ * states and token, then `past` more steps, each fed the previous step's present K/V. Random N(0,1) caches
+ * (`--cache random`) give attention scores of a different spread than the model's own, and values change how
+ * fast fp32 arithmetic runs (subnormals: WebAssembly may not flush them to zero).
+ */
+async function modelCacheFeeds(
+  s: Session,
+  t: TextDims,
+  rows: number,
+  past: number,
+  encoder: number,
+): Promise<Record<string, ortWeb.Tensor>> {
+  const feeds = stepFeeds(t, rows, 0, encoder);
+  feeds.use_cache_branch = new ortWeb.Tensor("bool", Uint8Array.of(0), [1]);
+  for (let i = 0; i <= past; i++) {
+    const out = await s.run(feeds);
+    for (const name of Object.keys(feeds)) {
+      if (!name.startsWith("past_key_values.")) continue;
+      // The encoder K/V come from the first step only (the with-past branch returns them empty).
+      if (i > 0 && name.includes(".encoder.")) continue;
+      feeds[name] = out[name.replace("past_key_values", "present")]!;
+    }
+    feeds.use_cache_branch = new ortWeb.Tensor("bool", Uint8Array.of(1), [1]);
   }
   return feeds;
 }
@@ -100,23 +156,34 @@ async function timeChild(a: Args): Promise<StepTiming[]> {
   for (const [name, dir] of a.variants) sessions.push([name, await open(dir, false)]);
   const out: StepTiming[] = [];
   for (const rows of a.rows) {
-    const feeds = stepFeeds(t, rows, a.past, a.encoder);
+    const random = stepFeeds(t, rows, a.past, a.encoder);
+    // Each variant steps on the cache it made itself (as in generation), or all on the same random one.
+    const feeds: Record<string, ortWeb.Tensor>[] = [];
+    for (const [, s] of sessions)
+      feeds.push(a.cache === "model" ? await modelCacheFeeds(s, t, rows, a.past, a.encoder) : random);
     const wall = sessions.map(() => [] as number[]);
     const cpu = sessions.map(() => [] as number[]);
-    for (let r = 0; r < a.warmup; r++) for (const [, s] of sessions) await s.run(feeds);
+    for (let r = 0; r < a.warmup; r++) for (const [i, [, s]] of sessions.entries()) await s.run(feeds[i]!);
     // Round-robin: load from other processes on this shared machine falls on every variant alike.
     for (let r = 0; r < a.rounds; r++) {
       for (const [i, [, s]] of sessions.entries()) {
         const c0 = process.cpuUsage();
         const t0 = performance.now();
-        await s.run(feeds);
+        await s.run(feeds[i]!);
         wall[i]!.push(performance.now() - t0);
         const c = process.cpuUsage(c0);
         cpu[i]!.push((c.user + c.system) / 1000);
       }
     }
     for (const [i, [name]] of sessions.entries()) {
-      out.push({ variant: name, rows, wallMs: wall[i]!, cpuMs: cpu[i]!, medianWallMs: median(wall[i]!), medianCpuMs: median(cpu[i]!) });
+      out.push({
+        variant: name,
+        rows,
+        wallMs: wall[i]!,
+        cpuMs: cpu[i]!,
+        medianWallMs: median(wall[i]!),
+        medianCpuMs: median(cpu[i]!),
+      });
     }
   }
   return out;
@@ -152,12 +219,16 @@ async function profileChild(a: Args): Promise<void> {
   ortWeb.env.logLevel = "error";
   const sessions: [string, Session][] = [];
   for (const [name, dir] of a.variants) sessions.push([name, await open(dir, true)]);
-  const feeds = stepFeeds(textDims(a.variants[0]![1]), a.rows[0]!, a.past, a.encoder);
+  const t = textDims(a.variants[0]![1]);
+  const random = stepFeeds(t, a.rows[0]!, a.past, a.encoder);
+  const feeds: Record<string, ortWeb.Tensor>[] = [];
+  for (const [, s] of sessions)
+    feeds.push(a.cache === "model" ? await modelCacheFeeds(s, t, a.rows[0]!, a.past, a.encoder) : random);
   const wall = sessions.map(() => [] as number[]);
   for (let r = 0; r < a.warmup + a.rounds; r++) {
     for (const [i, [, s]] of sessions.entries()) {
       const t0 = performance.now();
-      await s.run(feeds);
+      await s.run(feeds[i]!);
       if (r >= a.warmup) wall[i]!.push(performance.now() - t0);
     }
   }
@@ -173,12 +244,20 @@ async function profileChild(a: Args): Promise<void> {
 const MARKER = "@@decoder-step-profile ";
 
 /** Kernel time per operator type from a profile: per node the median over the timed runs (robust to preemption). */
-function summariseProfile(variant: string, rows: number, runs: number, text: string, runWallMs: number[]): StepProfile {
+function summariseProfile(
+  variant: string,
+  rows: number,
+  runs: number,
+  text: string,
+  runWallMs: number[],
+): StepProfile {
   const events = JSON.parse(text.slice(text.indexOf("["), text.lastIndexOf("]") + 1)) as ProfileEvent[];
   const allRuns = events.filter((e) => e.name === "model_run");
   const modelRunsAll = allRuns.length;
   const modelRuns = allRuns.slice(-runs);
-  const kernels = events.filter((e) => e.cat === "Node" && e.name.endsWith("_kernel_time") && e.args?.op_name !== "If");
+  const kernels = events.filter(
+    (e) => e.cat === "Node" && e.name.endsWith("_kernel_time") && e.args?.op_name !== "If",
+  );
   const perRun = kernels.length / modelRunsAll;
   const timed = kernels.slice(kernels.length - perRun * runs);
   const byNode = new Map<string, { op: string; us: number[] }>();
@@ -207,10 +286,34 @@ function summariseProfile(variant: string, rows: number, runs: number, text: str
 
 function profile(a: Args, rows: number): StepProfile[] {
   const variantArgs = a.variants.flatMap(([n, d]) => ["--variant", `${n}=${d}`]);
-  const args = [...variantArgs, "--rows", String(rows), "--past", String(a.past), "--encoder", String(a.encoder), "--rounds", String(a.rounds), "--warmup", String(a.warmup), "--child", "profile"];
-  const r = spawnSync(process.execPath, ["--import", "tsx", SELF, ...args], { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 30, encoding: "utf8" });
+  const args = [
+    ...variantArgs,
+    "--rows",
+    String(rows),
+    "--past",
+    String(a.past),
+    "--encoder",
+    String(a.encoder),
+    "--rounds",
+    String(a.rounds),
+    "--warmup",
+    String(a.warmup),
+    "--cache",
+    a.cache,
+    "--child",
+    "profile",
+  ];
+  // To a file, not a pipe: onnxruntime-web writes the profile synchronously and a full pipe fails with EAGAIN.
+  const path = `/tmp/decoder-step-profile-${process.pid}-${rows}.txt`;
+  const fd = openSync(path, "w");
+  const r = spawnSync(process.execPath, ["--import", "tsx", SELF, ...args], {
+    stdio: ["ignore", fd, "inherit"],
+  });
+  closeSync(fd);
   if (r.status !== 0) throw new Error(`profile child exited with ${r.status}`);
-  return r.stdout
+  const stdout = readFileSync(path, "utf8");
+  rmSync(path);
+  return stdout
     .split(MARKER)
     .slice(1)
     .map((part) => {
@@ -222,12 +325,27 @@ function profile(a: Args, rows: number): StepProfile[] {
 
 function child<T>(args: string[]): T {
   const out = `/tmp/decoder-step-${process.pid}-${Math.random().toString(36).slice(2)}.json`;
-  const r = spawnSync(process.execPath, ["--import", "tsx", SELF, ...args, "--out", out], { stdio: ["ignore", "inherit", "inherit"] });
+  const r = spawnSync(process.execPath, ["--import", "tsx", SELF, ...args, "--out", out], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   if (r.status !== 0) throw new Error(`child exited with ${r.status}`);
   return JSON.parse(readFileSync(out, "utf8")) as T;
 }
 
-const common = (a: Args) => ["--rows", a.rows.join(","), "--past", String(a.past), "--encoder", String(a.encoder), "--rounds", String(a.rounds), "--warmup", String(a.warmup)];
+const common = (a: Args) => [
+  "--rows",
+  a.rows.join(","),
+  "--past",
+  String(a.past),
+  "--encoder",
+  String(a.encoder),
+  "--rounds",
+  String(a.rounds),
+  "--warmup",
+  String(a.warmup),
+  "--cache",
+  a.cache,
+];
 
 export interface DecoderStepResult {
   date: string;
@@ -251,26 +369,49 @@ async function main(): Promise<void> {
   const timings = child<StepTiming[]>([...variantArgs, ...common(a), "--child", "time"]);
   const result: DecoderStepResult = {
     date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model, cores: cpus().length, loadavgBefore: load0, loadavgAfter: loadavg()[0] },
+    machine: {
+      cpu: cpus()[0]?.model,
+      cores: cpus().length,
+      loadavgBefore: load0,
+      loadavgAfter: loadavg()[0],
+    },
     past: a.past,
     encoder: a.encoder,
     timings,
   };
   const ref = a.variants[0]![0];
-  console.log(`\n## One decoder step with past (cache ${a.past}, encoder ${a.encoder}), onnxruntime-web 1 thread, ${a.rounds} alternating rounds; load ${load0?.toFixed(1)} → ${loadavg()[0]?.toFixed(1)}`);
-  console.log(`| rows | variant | wall median ms | CPU median ms | speed-up vs ${ref} (wall / CPU) |\n|---:|---|---:|---:|---:|`);
+  console.log(
+    `\n## One decoder step with past (cache ${a.past}, encoder ${a.encoder}), onnxruntime-web 1 thread, ${a.rounds} alternating rounds; load ${load0?.toFixed(1)} → ${loadavg()[0]?.toFixed(1)}`,
+  );
+  console.log(
+    `| rows | variant | wall median ms | CPU median ms | speed-up vs ${ref} (wall / CPU) |\n|---:|---|---:|---:|---:|`,
+  );
   for (const r of timings) {
     const base = timings.find((x) => x.rows === r.rows && x.variant === ref)!;
-    console.log(`| ${r.rows} | ${r.variant} | ${r.medianWallMs.toFixed(2)} | ${r.medianCpuMs.toFixed(2)} | ${(base.medianWallMs / r.medianWallMs).toFixed(2)}× / ${(base.medianCpuMs / r.medianCpuMs).toFixed(2)}× |`);
+    console.log(
+      `| ${r.rows} | ${r.variant} | ${r.medianWallMs.toFixed(2)} | ${r.medianCpuMs.toFixed(2)} | ${(base.medianWallMs / r.medianWallMs).toFixed(2)}× / ${(base.medianCpuMs / r.medianCpuMs).toFixed(2)}× |`,
+    );
   }
   if (a.profile) {
     result.profiles = a.rows.flatMap((rows) => profile(a, rows));
     for (const rows of a.rows) {
       const ps = result.profiles.filter((p) => p.rows === rows);
       const ops = [...new Set(ps.flatMap((p) => p.byOp.map((o) => o.op)))];
-      console.log(`\n## Where a step's time goes (${rows} row${rows > 1 ? "s" : ""}; onnxruntime profiler, µs per step, ${a.rounds} steps)`);
-      console.log(`| op | ${ps.map((p) => `${p.variant} µs (nodes)`).join(" | ")} |\n|---|${ps.map(() => "---:").join("|")}|`);
-      for (const op of ops) console.log(`| ${op} | ${ps.map((p) => { const o = p.byOp.find((x) => x.op === op); return o ? `${o.us.toFixed(0)} (${o.nodes})` : "–"; }).join(" | ")} |`);
+      console.log(
+        `\n## Where a step's time goes (${rows} row${rows > 1 ? "s" : ""}; onnxruntime profiler, µs per step, ${a.rounds} steps)`,
+      );
+      console.log(
+        `| op | ${ps.map((p) => `${p.variant} µs (nodes)`).join(" | ")} |\n|---|${ps.map(() => "---:").join("|")}|`,
+      );
+      for (const op of ops)
+        console.log(
+          `| ${op} | ${ps
+            .map((p) => {
+              const o = p.byOp.find((x) => x.op === op);
+              return o ? `${o.us.toFixed(0)} (${o.nodes})` : "–";
+            })
+            .join(" | ")} |`,
+        );
       console.log(`| all kernels | ${ps.map((p) => p.kernelUs.toFixed(0)).join(" | ")} |`);
       console.log(`| model_run | ${ps.map((p) => p.modelRunUs.toFixed(0)).join(" | ")} |`);
       console.log(`| session.run (JS) | ${ps.map((p) => p.runWallUs.toFixed(0)).join(" | ")} |`);

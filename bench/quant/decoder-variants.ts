@@ -25,7 +25,9 @@ function parse(spec: string): { name: string; opts: Partial<QuantOptions> } {
 const argv = process.argv.slice(2);
 const fp32 = argv[argv.indexOf("--fp32") + 1]!;
 const out = argv[argv.indexOf("--out") + 1]!;
-const specs = argv.filter((a, i) => !a.startsWith("--") && argv[i - 1] !== "--fp32" && argv[i - 1] !== "--out");
+const specs = argv.filter(
+  (a, i) => !a.startsWith("--") && argv[i - 1] !== "--fp32" && argv[i - 1] !== "--out",
+);
 for (const spec of specs) {
   const { name, opts } = parse(spec);
   const dir = join(out, name);
@@ -34,6 +36,9 @@ for (const spec of specs) {
   copyFileSync(join(fp32, "config.json"), join(dir, "config.json"));
   const { model, load } = readModel(join(fp32, "onnx", "decoder_model_merged.onnx"));
   const r = quantizeModel(model, { ...opts }, load);
-  writeModel(join(dir, "onnx", "decoder_model_merged.onnx"), model, { load, externalData: { location: "decoder_model_merged.onnx_data" } });
+  writeModel(join(dir, "onnx", "decoder_model_merged.onnx"), model, {
+    load,
+    externalData: { location: "decoder_model_merged.onnx_data" },
+  });
   console.log(name, JSON.stringify(r.rewrites));
 }

@@ -25,7 +25,12 @@ async function childMain(model: string, initial: number | undefined, out: string
   installWasmMemoryProbe();
   const row: Row = initial ? { initialMemoryBytes: initial } : {};
   try {
-    const engine = await createOrtWebNodeEngine({ modelDir: model, build: "wasm", numThreads: 1, ...(initial ? { initialMemoryBytes: initial } : {}) });
+    const engine = await createOrtWebNodeEngine({
+      modelDir: model,
+      build: "wasm",
+      numThreads: 1,
+      ...(initial ? { initialMemoryBytes: initial } : {}),
+    });
     row.wasmAfterCreate = wasmMemoryBytes();
     await engine.release?.();
   } catch (e) {
@@ -37,8 +42,18 @@ async function childMain(model: string, initial: number | undefined, out: string
 
 function measure(model: string, initial?: number): Row {
   const out = `/tmp/engine-memory-${process.pid}-${Math.random().toString(36).slice(2)}.json`;
-  const args = [SELF, "--child", "--model", model, "--out", out, ...(initial ? ["--initial", String(initial)] : [])];
-  const r = spawnSync(process.execPath, ["--import", "tsx", ...args], { stdio: ["ignore", "inherit", "inherit"] });
+  const args = [
+    SELF,
+    "--child",
+    "--model",
+    model,
+    "--out",
+    out,
+    ...(initial ? ["--initial", String(initial)] : []),
+  ];
+  const r = spawnSync(process.execPath, ["--import", "tsx", ...args], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   if (r.status !== 0) throw new Error(`child exited with ${r.status}`);
   return JSON.parse(readFileSync(out, "utf8")) as Row;
 }
@@ -51,7 +66,12 @@ function arg(argv: string[], name: string): string | undefined {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const model = arg(argv, "--model") ?? "models/quant-bench/base-int8";
-  if (argv.includes("--child")) return childMain(model, arg(argv, "--initial") ? Number(arg(argv, "--initial")) : undefined, arg(argv, "--out")!);
+  if (argv.includes("--child"))
+    return childMain(
+      model,
+      arg(argv, "--initial") ? Number(arg(argv, "--initial")) : undefined,
+      arg(argv, "--out")!,
+    );
   const marginMiB = Number(arg(argv, "--margin-mib") ?? 16);
   const bytes = GRAPHS.reduce((s, g) => {
     const f = graphFiles(model, g);
@@ -76,11 +96,22 @@ async function main(): Promise<void> {
     { what: `initialMemoryBytes = the peak found by bisection (${(peak / MiB).toFixed(0)} MiB)`, wasm: peak },
     { what: `initialMemoryBytes = int8 bytes + ${marginMiB} MiB`, wasm: ruled.wasmAfterCreate ?? NaN },
   ];
-  console.log(`\n## Engine (4 graphs, one onnxruntime-web/wasm instance, 1 thread): WASM memory after creating all sessions; ${model}, int8 bytes ${(bytes / MiB).toFixed(1)} MiB`);
+  console.log(
+    `\n## Engine (4 graphs, one onnxruntime-web/wasm instance, 1 thread): WASM memory after creating all sessions; ${model}, int8 bytes ${(bytes / MiB).toFixed(1)} MiB`,
+  );
   console.log("| initial heap | WASM after creation | / int8 bytes |\n|---|---:|---:|");
-  for (const r of rows) console.log(`| ${r.what} | ${(r.wasm / MiB).toFixed(1)} MiB | ${(r.wasm / bytes).toFixed(3)}× |`);
+  for (const r of rows)
+    console.log(`| ${r.what} | ${(r.wasm / MiB).toFixed(1)} MiB | ${(r.wasm / bytes).toFixed(3)}× |`);
   const out = arg(argv, "--out");
-  if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), model, bytes, marginMiB, grown, peak, ruled, rows }, null, 1));
+  if (out)
+    writeFileSync(
+      out,
+      JSON.stringify(
+        { date: new Date().toISOString(), model, bytes, marginMiB, grown, peak, ruled, rows },
+        null,
+        1,
+      ),
+    );
 }
 
 await main();

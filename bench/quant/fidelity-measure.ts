@@ -2,7 +2,18 @@
 // fp32 on seeded inputs, WASM memory of one graph after session creation, and side-by-side speed of the
 // vision encoder and of one decoder step on onnxruntime-web.
 import { Random } from "../../onnx-graph";
-import { argmax, DecoderRun, embedIds, encode, GRAPHS, imageFeatures, openGraph, textDims, type GraphName, type Tensor32 } from "./florence-run";
+import {
+  argmax,
+  DecoderRun,
+  embedIds,
+  encode,
+  GRAPHS,
+  imageFeatures,
+  openGraph,
+  textDims,
+  type GraphName,
+  type Tensor32,
+} from "./florence-run";
 import { baselineModelPath } from "./baseline-model";
 import { openSession, type Backend, type BenchSession } from "./ort-backends";
 import { seededPixels, seededPrompt } from "./seeded-inputs";
@@ -14,7 +25,10 @@ export interface Pair {
   maxRelError: number;
 }
 
-const pair = (q: ArrayLike<number>, ref: ArrayLike<number>): Pair => ({ cosine: cosine(q, ref), maxRelError: maxRelError(q, ref) });
+const pair = (q: ArrayLike<number>, ref: ArrayLike<number>): Pair => ({
+  cosine: cosine(q, ref),
+  maxRelError: maxRelError(q, ref),
+});
 
 export interface SampleFidelity {
   seed: number;
@@ -60,7 +74,12 @@ async function openModel(backend: Backend, dir: string): Promise<Model> {
   return { g };
 }
 
-async function greedy(m: Model, text: ReturnType<typeof textDims>, enc: Awaited<ReturnType<typeof encode>>, maxNew: number): Promise<number[]> {
+async function greedy(
+  m: Model,
+  text: ReturnType<typeof textDims>,
+  enc: Awaited<ReturnType<typeof encode>>,
+  maxNew: number,
+): Promise<number[]> {
   const run = new DecoderRun(m.g.decoder_model_merged, text, enc);
   const ids = [DECODER_START];
   for (let i = 0; i < maxNew; i++) {
@@ -145,8 +164,16 @@ export interface Conditioning {
  * relative Gaussian perturbation (x·(1 + ε·N(0,1))). A model whose output moves far under ε = 1e-5 cannot
  * show cosine ≥ 0.99 under any quantization; its fidelity numbers measure its own chaos.
  */
-export async function measureConditioning(fp32Dir: string, backend: Backend, imageSize: number): Promise<Conditioning[]> {
-  const [vision, embed, encoder] = [await openGraph(backend, 1, fp32Dir, "vision_encoder"), await openGraph(backend, 1, fp32Dir, "embed_tokens"), await openGraph(backend, 1, fp32Dir, "encoder_model")];
+export async function measureConditioning(
+  fp32Dir: string,
+  backend: Backend,
+  imageSize: number,
+): Promise<Conditioning[]> {
+  const [vision, embed, encoder] = [
+    await openGraph(backend, 1, fp32Dir, "vision_encoder"),
+    await openGraph(backend, 1, fp32Dir, "embed_tokens"),
+    await openGraph(backend, 1, fp32Dir, "encoder_model"),
+  ];
   const features = await imageFeatures(vision, seededPixels(0, imageSize), imageSize);
   const prompt = await embedIds(embed, seededPrompt(fp32Dir, 0).ids);
   const ref = await encode(encoder, features, prompt);
@@ -154,7 +181,10 @@ export async function measureConditioning(fp32Dir: string, backend: Backend, ima
   for (const eps of [1e-6, 1e-5, 1e-4, 1e-3]) {
     const r = new Random(9);
     const noisy = { data: features.data.map((v) => v * (1 + eps * r.normal())), dims: features.dims };
-    out.push({ relativeNoise: eps, encoderCosine: cosine((await encode(encoder, noisy, prompt)).hidden.data, ref.hidden.data) });
+    out.push({
+      relativeNoise: eps,
+      encoderCosine: cosine((await encode(encoder, noisy, prompt)).hidden.data, ref.hidden.data),
+    });
   }
   return out;
 }
@@ -173,7 +203,12 @@ export interface MemoryRow {
  * runtime is started with a weightless session, its memory grown to `presize` bytes, and then the graph's
  * session is created: if the memory did not grow, the session's peak fitted in `presize`.
  */
-export async function measureGraphMemory(dir: string, variant: string, graph: GraphName | "baseline", presize?: number): Promise<MemoryRow> {
+export async function measureGraphMemory(
+  dir: string,
+  variant: string,
+  graph: GraphName | "baseline",
+  presize?: number,
+): Promise<MemoryRow> {
   installWasmMemoryProbe();
   const row: MemoryRow = { variant, graph, ...(presize ? { presized: presize } : {}) };
   try {
@@ -218,7 +253,12 @@ interface SideBySide {
  * rounds first: V8 runs WASM in baseline code until a background thread has compiled the hot functions with
  * TurboFan, which took ~40 decoder steps here (bench/quant/decoder-step.ts).
  */
-async function sideBySide(a: () => Promise<unknown>, b: () => Promise<unknown>, rounds: number, warmup = 0): Promise<SideBySide> {
+async function sideBySide(
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  rounds: number,
+  warmup = 0,
+): Promise<SideBySide> {
   for (let r = 0; r < warmup; r++) {
     await a();
     await b();
@@ -240,16 +280,38 @@ async function sideBySide(a: () => Promise<unknown>, b: () => Promise<unknown>, 
 
 function speedRow(what: string, r: SideBySide, outputCosine: number): SpeedRow {
   const [fp32, int8] = r.wall;
-  return { what, fp32, int8, speedup: fp32.medianMs / int8.medianMs, fp32CpuMs: r.cpuMs[0], int8CpuMs: r.cpuMs[1], cpuSpeedup: r.cpuMs[0] / r.cpuMs[1], outputCosine };
+  return {
+    what,
+    fp32,
+    int8,
+    speedup: fp32.medianMs / int8.medianMs,
+    fp32CpuMs: r.cpuMs[0],
+    int8CpuMs: r.cpuMs[1],
+    cpuSpeedup: r.cpuMs[0] / r.cpuMs[1],
+    outputCosine,
+  };
 }
 
-export async function measureVisionSpeed(fp32Dir: string, int8Dir: string, imageSize: number, rounds: number, log: (s: string) => void): Promise<SpeedRow> {
+export async function measureVisionSpeed(
+  fp32Dir: string,
+  int8Dir: string,
+  imageSize: number,
+  rounds: number,
+  log: (s: string) => void,
+): Promise<SpeedRow> {
   const pixels = seededPixels(0, imageSize);
-  const [vr, vq] = [await openGraph("web", 1, fp32Dir, "vision_encoder"), await openGraph("web", 1, int8Dir, "vision_encoder")];
+  const [vr, vq] = [
+    await openGraph("web", 1, fp32Dir, "vision_encoder"),
+    await openGraph("web", 1, int8Dir, "vision_encoder"),
+  ];
   const fr = await imageFeatures(vr, pixels, imageSize);
   const fq = await imageFeatures(vq, pixels, imageSize);
   log(`  vision warm-up done; cosine ${cosine(fq.data, fr.data).toFixed(6)}`);
-  const r = await sideBySide(() => imageFeatures(vr, pixels, imageSize), () => imageFeatures(vq, pixels, imageSize), rounds);
+  const r = await sideBySide(
+    () => imageFeatures(vr, pixels, imageSize),
+    () => imageFeatures(vq, pixels, imageSize),
+    rounds,
+  );
   return speedRow("vision encoder (1 image)", r, cosine(fq.data, fr.data));
 }
 
@@ -257,16 +319,31 @@ export async function measureVisionSpeed(fp32Dir: string, int8Dir: string, image
  * One with-past decoder step at a given cache length, fp32 vs int8, on the same seeded encoder states and
  * token embeddings (speed does not depend on their values); also the first (no-past) step.
  */
-export async function measureDecoderSpeed(fp32Dir: string, int8Dir: string, encoderLength: number, pastLength: number, rounds: number, log: (s: string) => void): Promise<SpeedRow[]> {
+export async function measureDecoderSpeed(
+  fp32Dir: string,
+  int8Dir: string,
+  encoderLength: number,
+  pastLength: number,
+  rounds: number,
+  log: (s: string) => void,
+): Promise<SpeedRow[]> {
   const text = textDims(fp32Dir);
   const rnd = new Random(77);
-  const hidden: Tensor32 = { data: rnd.fork("hidden").normalArray(encoderLength * text.dModel, 1), dims: [1, encoderLength, text.dModel] };
+  const hidden: Tensor32 = {
+    data: rnd.fork("hidden").normalArray(encoderLength * text.dModel, 1),
+    dims: [1, encoderLength, text.dModel],
+  };
   const tok: Tensor32 = { data: rnd.fork("tok").normalArray(text.dModel, 1), dims: [1, 1, text.dModel] };
   const enc = { hidden, length: encoderLength };
   const dr = await openGraph("web", 1, fp32Dir, "decoder_model_merged");
   const dq = await openGraph("web", 1, int8Dir, "decoder_model_merged");
   const first = async (s: BenchSession) => new DecoderRun(s, text, enc).step(tok);
-  const firstStep = await sideBySide(() => first(dr), () => first(dq), Math.max(3, Math.floor(rounds / 3)), 1);
+  const firstStep = await sideBySide(
+    () => first(dr),
+    () => first(dq),
+    Math.max(3, Math.floor(rounds / 3)),
+    1,
+  );
   // Bring both caches to `pastLength`, then time the next step repeatedly (same cache each time).
   const warm = async (s: BenchSession) => {
     const run = new DecoderRun(s, text, enc);
@@ -281,7 +358,15 @@ export async function measureDecoderSpeed(fp32Dir: string, int8Dir: string, enco
   log(`  decoder warm-up done; logits cosine ${cosine(lq, lr).toFixed(6)}`);
   const step = await sideBySide(sr, sq, rounds, 40);
   return [
-    speedRow(`decoder first step (no past; cross-attention K/V over ${encoderLength} tokens)`, firstStep, NaN),
-    speedRow(`decoder step with past (cache ${pastLength}, encoder ${encoderLength} tokens)`, step, cosine(lq, lr)),
+    speedRow(
+      `decoder first step (no past; cross-attention K/V over ${encoderLength} tokens)`,
+      firstStep,
+      NaN,
+    ),
+    speedRow(
+      `decoder step with past (cache ${pastLength}, encoder ${encoderLength} tokens)`,
+      step,
+      cosine(lq, lr),
+    ),
   ];
 }

@@ -55,7 +55,18 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { fp32: "models/synthetic-base-seed0", samples: 4, maxNewTokens: 24, qualityBackend: "node", visionRounds: 3, decoderRounds: 20, past: 16, skip: new Set(), smooth: false, rest: [] };
+  const a: Args = {
+    fp32: "models/synthetic-base-seed0",
+    samples: 4,
+    maxNewTokens: 24,
+    qualityBackend: "node",
+    visionRounds: 3,
+    decoderRounds: 20,
+    past: 16,
+    skip: new Set(),
+    smooth: false,
+    rest: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i]!;
     const next = () => argv[++i]!;
@@ -82,13 +93,17 @@ function readJsonIf(path: string): unknown {
 }
 
 function imageSize(dir: string): number {
-  const p = JSON.parse(readFileSync(join(dir, "preprocessor_config.json"), "utf8")) as { size?: { height?: number } };
+  const p = JSON.parse(readFileSync(join(dir, "preprocessor_config.json"), "utf8")) as {
+    size?: { height?: number };
+  };
   return p.size?.height ?? 768;
 }
 
 function child<T>(args: string[], tmp: string): T {
   const out = join(tmp, `child-${Math.random().toString(36).slice(2)}.json`);
-  const r = spawnSync(process.execPath, ["--import", "tsx", SELF, ...args, "--out", out], { stdio: ["ignore", "inherit", "inherit"] });
+  const r = spawnSync(process.execPath, ["--import", "tsx", SELF, ...args, "--out", out], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   if (r.status !== 0) throw new Error(`child ${args.join(" ")} exited with ${r.status}`);
   return JSON.parse(readFileSync(out, "utf8")) as T;
 }
@@ -99,13 +114,25 @@ async function runChild(a: Args): Promise<void> {
   switch (a.child) {
     case "quality":
       result = await measureQuality(
-        { fp32Dir: a.fp32, int8Dir: int8, backend: a.qualityBackend, seeds: Array.from({ length: a.samples }, (_, i) => i), maxNewTokens: a.maxNewTokens, imageSize: imageSize(a.fp32) },
+        {
+          fp32Dir: a.fp32,
+          int8Dir: int8,
+          backend: a.qualityBackend,
+          seeds: Array.from({ length: a.samples }, (_, i) => i),
+          maxNewTokens: a.maxNewTokens,
+          imageSize: imageSize(a.fp32),
+        },
         log,
       );
       break;
     case "memory": {
       const [variant, graph, presize] = a.rest as [string, GraphName | "baseline", string | undefined];
-      result = await measureGraphMemory(variant === "int8" ? int8 : a.fp32, variant, graph, presize ? Number(presize) : undefined);
+      result = await measureGraphMemory(
+        variant === "int8" ? int8 : a.fp32,
+        variant,
+        graph,
+        presize ? Number(presize) : undefined,
+      );
       break;
     }
     case "conditioning":
@@ -131,7 +158,13 @@ function folderBytes(dir: string, g: GraphName): number {
 }
 
 /** Binary search (1 MiB steps, fresh process per probe) for the smallest pre-grown size creation stays within. */
-function peakMemory(childArgs: string[], graph: GraphName, lowBytes: number, highBytes: number, tmp: string): number {
+function peakMemory(
+  childArgs: string[],
+  graph: GraphName,
+  lowBytes: number,
+  highBytes: number,
+  tmp: string,
+): number {
   const M = 2 ** 20;
   let lo = Math.floor(lowBytes / M); // infeasible: the weights alone
   let hi = Math.ceil(highBytes / M); // feasible: what creation grew to by itself
@@ -155,15 +188,29 @@ async function main(): Promise<void> {
     log(`smooth base model: ${a.fp32} (generated if missing, a few minutes)`);
     ensureSmoothBase(a.fp32, 0, log);
   }
-  if (!existsSync(join(a.fp32, "onnx"))) throw new Error(`${a.fp32} is not a model folder; generate it with: npm run model:synth -- --preset base`);
+  if (!existsSync(join(a.fp32, "onnx")))
+    throw new Error(
+      `${a.fp32} is not a model folder; generate it with: npm run model:synth -- --preset base`,
+    );
   const int8 = a.int8 ?? `${a.fp32.replace(/\/$/, "")}-int8`;
-  const result: Record<string, unknown> = { date: new Date().toISOString(), fp32Dir: a.fp32, int8Dir: int8, fp32Metadata: readJsonIf(join(a.fp32, "florence_edge.json")), machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version } };
+  const result: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    fp32Dir: a.fp32,
+    int8Dir: int8,
+    fp32Metadata: readJsonIf(join(a.fp32, "florence_edge.json")),
+    machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
+  };
   if (!existsSync(join(int8, "onnx", "decoder_model_merged.onnx"))) {
     log(`quantizing ${a.fp32} → ${int8} ...`);
     const t0 = performance.now();
     const r = quantizeFolder(a.fp32, int8, {}, log);
     result.quantizeSeconds = (performance.now() - t0) / 1000;
-    result.quantizeReport = r.files.map((f) => ({ file: f.file, rewrites: f.report.rewrites, kept: f.report.kept.length, quantized: f.report.quantized }));
+    result.quantizeReport = r.files.map((f) => ({
+      file: f.file,
+      rewrites: f.report.rewrites,
+      kept: f.report.kept.length,
+      quantized: f.report.quantized,
+    }));
   }
   const tmp = mkdtempSync(join(tmpdir(), "quant-fidelity-"));
   const childArgs = ["--fp32", a.fp32, "--int8", int8];
@@ -172,17 +219,28 @@ async function main(): Promise<void> {
   const bytes = GRAPHS.map((g) => ({ graph: g, fp32: folderBytes(a.fp32, g), int8: folderBytes(int8, g) }));
   const total = { fp32: bytes.reduce((s, b) => s + b.fp32, 0), int8: bytes.reduce((s, b) => s + b.int8, 0) };
   result.bytes = { perGraph: bytes, total, ratio: total.int8 / total.fp32 };
-  console.log("\n## Bytes (file + external data)\n| graph | fp32 | int8 | int8 / fp32 |\n|---|---:|---:|---:|");
-  for (const b of bytes) console.log(`| ${b.graph} | ${MiB(b.fp32)} | ${MiB(b.int8)} | ${((100 * b.int8) / b.fp32).toFixed(1)}% |`);
-  console.log(`| total | ${MiB(total.fp32)} | ${MiB(total.int8)} | ${((100 * total.int8) / total.fp32).toFixed(1)}% (target ≤ 27%) |`);
+  console.log(
+    "\n## Bytes (file + external data)\n| graph | fp32 | int8 | int8 / fp32 |\n|---|---:|---:|---:|",
+  );
+  for (const b of bytes)
+    console.log(
+      `| ${b.graph} | ${MiB(b.fp32)} | ${MiB(b.int8)} | ${((100 * b.int8) / b.fp32).toFixed(1)}% |`,
+    );
+  console.log(
+    `| total | ${MiB(total.fp32)} | ${MiB(total.int8)} | ${((100 * total.int8) / total.fp32).toFixed(1)}% (target ≤ 27%) |`,
+  );
 
   // 2. memory
   if (!a.skip.has("memory")) {
     log("memory: one fresh onnxruntime-web process per graph ...");
-    const rows: MemoryRow[] = [child<MemoryRow>([...childArgs, "--child", "memory", "int8", "baseline"], tmp)];
+    const rows: MemoryRow[] = [
+      child<MemoryRow>([...childArgs, "--child", "memory", "int8", "baseline"], tmp),
+    ];
     for (const g of GRAPHS) rows.push(child<MemoryRow>([...childArgs, "--child", "memory", "int8", g], tmp));
     const base = rows[0]!.wasmAfterCreate ?? 0;
-    console.log("\n## onnxruntime-web WASM memory after session creation (1 thread, fresh process per graph)");
+    console.log(
+      "\n## onnxruntime-web WASM memory after session creation (1 thread, fresh process per graph)",
+    );
     console.log(
       `runtime baseline (a weightless model): ${MiB(base)}. "as grown": memory size after creation, Emscripten growing it by ≥ 20% steps; "peak": smallest size the memory was pre-grown to (1 MiB steps) that creation did not grow further\n| graph | int8 bytes | WASM as grown | / int8 bytes (target ≤ 1.3×) | peak | peak / int8 bytes |\n|---|---:|---:|---:|---:|---:|`,
     );
@@ -190,8 +248,17 @@ async function main(): Promise<void> {
       const file = bytes.find((b) => b.graph === r.graph)!.int8;
       const w = r.wasmAfterCreate ?? NaN;
       const peak = r.error ? NaN : peakMemory(childArgs, r.graph as GraphName, file, w, tmp);
-      console.log(`| ${r.graph} | ${MiB(file)} | ${r.error ? `error: ${r.error}` : MiB(w)} | ${(w / file).toFixed(2)}× | ${MiB(peak)} | ${(peak / file).toFixed(2)}× |`);
-      return { ...r, int8Bytes: file, ratio: w / file, netRatio: (w - base) / file, peak, peakRatio: peak / file };
+      console.log(
+        `| ${r.graph} | ${MiB(file)} | ${r.error ? `error: ${r.error}` : MiB(w)} | ${(w / file).toFixed(2)}× | ${MiB(peak)} | ${(peak / file).toFixed(2)}× |`,
+      );
+      return {
+        ...r,
+        int8Bytes: file,
+        ratio: w / file,
+        netRatio: (w - base) / file,
+        peak,
+        peakRatio: peak / file,
+      };
     });
     result.memory = { baseline: base, perGraph: mem };
   }
@@ -202,15 +269,38 @@ async function main(): Promise<void> {
     const speed: SpeedRow[] = [];
     if (!a.skip.has("vision")) {
       log("speed: vision encoder fp32 vs int8, onnxruntime-web 1 thread ...");
-      speed.push(...child<SpeedRow[]>([...childArgs, "--child", "speed-vision", "--vision-rounds", String(a.visionRounds)], tmp));
+      speed.push(
+        ...child<SpeedRow[]>(
+          [...childArgs, "--child", "speed-vision", "--vision-rounds", String(a.visionRounds)],
+          tmp,
+        ),
+      );
     }
     if (!a.skip.has("decoder")) {
       log("speed: decoder step fp32 vs int8, onnxruntime-web 1 thread ...");
-      speed.push(...child<SpeedRow[]>([...childArgs, "--child", "speed-decoder", "--decoder-rounds", String(a.decoderRounds), "--past", String(a.past)], tmp));
+      speed.push(
+        ...child<SpeedRow[]>(
+          [
+            ...childArgs,
+            "--child",
+            "speed-decoder",
+            "--decoder-rounds",
+            String(a.decoderRounds),
+            "--past",
+            String(a.past),
+          ],
+          tmp,
+        ),
+      );
     }
-    console.log(`\n## Speed, onnxruntime-web WASM, 1 thread, fp32 and int8 alternating in one process (load average ${load0?.toFixed(1)} → ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`);
-    console.log("| what | fp32 median (min…max, runs) | int8 median (min…max, runs) | speed-up (median wall) | speed-up (min wall) | CPU ms fp32 / int8 (medians) | speed-up (CPU) | output cosine |\n|---|---:|---:|---:|---:|---:|---:|---:|");
-    const t = (x: SpeedRow["fp32"]) => `${x.medianMs.toFixed(1)} ms (${x.minMs.toFixed(1)}…${x.maxMs.toFixed(1)}, ${x.runs})`;
+    console.log(
+      `\n## Speed, onnxruntime-web WASM, 1 thread, fp32 and int8 alternating in one process (load average ${load0?.toFixed(1)} → ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`,
+    );
+    console.log(
+      "| what | fp32 median (min…max, runs) | int8 median (min…max, runs) | speed-up (median wall) | speed-up (min wall) | CPU ms fp32 / int8 (medians) | speed-up (CPU) | output cosine |\n|---|---:|---:|---:|---:|---:|---:|---:|",
+    );
+    const t = (x: SpeedRow["fp32"]) =>
+      `${x.medianMs.toFixed(1)} ms (${x.minMs.toFixed(1)}…${x.maxMs.toFixed(1)}, ${x.runs})`;
     for (const s of speed) {
       console.log(
         `| ${s.what} | ${t(s.fp32)} | ${t(s.int8)} | ${s.speedup.toFixed(2)}× | ${(s.fp32.minMs / s.int8.minMs).toFixed(2)}× | ${fmt(s.fp32CpuMs ?? NaN, 1)} / ${fmt(s.int8CpuMs ?? NaN, 1)} | ${fmt(s.cpuSpeedup ?? NaN, 2)}× | ${fmt(s.outputCosine, 6)} |`,
@@ -222,11 +312,33 @@ async function main(): Promise<void> {
   // 4. quality
   if (!a.skip.has("quality")) {
     log(`quality: ${a.samples} seeded images/prompts on ${a.qualityBackend} ...`);
-    const cond = child<Conditioning[]>([...childArgs, "--child", "conditioning", "--quality-backend", a.qualityBackend], tmp);
-    console.log("\n## Conditioning of the fp32 model: encoder output cosine when image_features get relative noise ε");
-    console.log(`| ε | ${cond.map((c) => c.relativeNoise.toExponential(0)).join(" | ")} |\n|---|${cond.map(() => "---:").join("|")}|\n| cosine | ${cond.map((c) => fmt(c.encoderCosine, 6)).join(" | ")} |`);
-    const samples = child<SampleFidelity[]>([...childArgs, "--child", "quality", "--samples", String(a.samples), "--max-new-tokens", String(a.maxNewTokens), "--quality-backend", a.qualityBackend], tmp);
-    console.log(`\n## Fidelity against fp32 (${a.qualityBackend}; logits teacher-forced on the fp32 greedy tokens)`);
+    const cond = child<Conditioning[]>(
+      [...childArgs, "--child", "conditioning", "--quality-backend", a.qualityBackend],
+      tmp,
+    );
+    console.log(
+      "\n## Conditioning of the fp32 model: encoder output cosine when image_features get relative noise ε",
+    );
+    console.log(
+      `| ε | ${cond.map((c) => c.relativeNoise.toExponential(0)).join(" | ")} |\n|---|${cond.map(() => "---:").join("|")}|\n| cosine | ${cond.map((c) => fmt(c.encoderCosine, 6)).join(" | ")} |`,
+    );
+    const samples = child<SampleFidelity[]>(
+      [
+        ...childArgs,
+        "--child",
+        "quality",
+        "--samples",
+        String(a.samples),
+        "--max-new-tokens",
+        String(a.maxNewTokens),
+        "--quality-backend",
+        a.qualityBackend,
+      ],
+      tmp,
+    );
+    console.log(
+      `\n## Fidelity against fp32 (${a.qualityBackend}; logits teacher-forced on the fp32 greedy tokens)`,
+    );
     console.log(
       "| sample | task | image_features cos / max rel err | token 0 cos | encoder cos / max rel err | logits cos min (median) / max rel err max | argmax agreement (margins of misses, σ) | greedy: fp32 / int8 tokens, common prefix |\n|---|---|---|---|---|---|---|---|",
     );

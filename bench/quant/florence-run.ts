@@ -17,9 +17,17 @@ export interface TextDims {
 }
 
 export function textDims(dir: string): TextDims {
-  const tc = (JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { text_config: Record<string, number> }).text_config;
+  const tc = (
+    JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { text_config: Record<string, number> }
+  ).text_config;
   const heads = tc.decoder_attention_heads!;
-  return { layers: tc.decoder_layers!, heads, headDim: tc.d_model! / heads, dModel: tc.d_model!, vocab: tc.vocab_size! };
+  return {
+    layers: tc.decoder_layers!,
+    heads,
+    headDim: tc.d_model! / heads,
+    dModel: tc.d_model!,
+    vocab: tc.vocab_size!,
+  };
 }
 
 /** The .onnx file of a graph and its external data file (`<file>_data`, as quant/ writes it), if any. */
@@ -29,7 +37,12 @@ export function graphFiles(dir: string, graph: GraphName): { model: string; data
   return { model, data: existsSync(data) ? [data] : [] };
 }
 
-export async function openGraph(backend: Backend, threads: number, dir: string, graph: GraphName): Promise<BenchSession> {
+export async function openGraph(
+  backend: Backend,
+  threads: number,
+  dir: string,
+  graph: GraphName,
+): Promise<BenchSession> {
   const f = graphFiles(dir, graph);
   return openSession(backend, threads, f.model, f.data);
 }
@@ -40,11 +53,25 @@ export interface Tensor32 {
 }
 
 const f32 = (t: Tensor32): Feed => ({ type: "float32", data: t.data, dims: t.dims });
-const i64 = (values: readonly number[]): Feed => ({ type: "int64", data: BigInt64Array.from(values.map(BigInt)), dims: [1, values.length] });
-const asT = (o: { data: ArrayLike<number | bigint>; dims: readonly number[] }): Tensor32 => ({ data: o.data as Float32Array, dims: [...o.dims] });
+const i64 = (values: readonly number[]): Feed => ({
+  type: "int64",
+  data: BigInt64Array.from(values.map(BigInt)),
+  dims: [1, values.length],
+});
+const asT = (o: { data: ArrayLike<number | bigint>; dims: readonly number[] }): Tensor32 => ({
+  data: o.data as Float32Array,
+  dims: [...o.dims],
+});
 
-export async function imageFeatures(vision: BenchSession, pixels: Float32Array, size: number): Promise<Tensor32> {
-  return asT((await vision.run({ pixel_values: { type: "float32", data: pixels, dims: [1, 3, size, size] } })).image_features!);
+export async function imageFeatures(
+  vision: BenchSession,
+  pixels: Float32Array,
+  size: number,
+): Promise<Tensor32> {
+  return asT(
+    (await vision.run({ pixel_values: { type: "float32", data: pixels, dims: [1, 3, size, size] } }))
+      .image_features!,
+  );
 }
 
 export async function embedIds(embed: BenchSession, ids: readonly number[]): Promise<Tensor32> {
@@ -62,7 +89,10 @@ export async function encode(encoder: BenchSession, features: Tensor32, prompt: 
   const embeds = new Float32Array(n * d);
   embeds.set(features.data);
   embeds.set(prompt.data, features.data.length);
-  const r = await encoder.run({ inputs_embeds: { type: "float32", data: embeds, dims: [1, n, d] }, attention_mask: i64(new Array<number>(n).fill(1)) });
+  const r = await encoder.run({
+    inputs_embeds: { type: "float32", data: embeds, dims: [1, n, d] },
+    attention_mask: i64(new Array<number>(n).fill(1)),
+  });
   return { hidden: asT(r.last_hidden_state!), length: n };
 }
 
@@ -85,13 +115,20 @@ export class DecoderRun {
 
   private emptyCache(): Record<string, Feed> {
     const c: Record<string, Feed> = {};
-    for (const name of this.cacheNames()) c[name] = { type: "float32", data: new Float32Array(0), dims: [1, this.text.heads, 0, this.text.headDim] };
+    for (const name of this.cacheNames())
+      c[name] = {
+        type: "float32",
+        data: new Float32Array(0),
+        dims: [1, this.text.heads, 0, this.text.headDim],
+      };
     return c;
   }
 
   private cacheNames(): string[] {
     const names: string[] = [];
-    for (let i = 0; i < this.text.layers; i++) for (const side of ["decoder", "encoder"]) for (const part of ["key", "value"]) names.push(`past_key_values.${i}.${side}.${part}`);
+    for (let i = 0; i < this.text.layers; i++)
+      for (const side of ["decoder", "encoder"])
+        for (const part of ["key", "value"]) names.push(`past_key_values.${i}.${side}.${part}`);
     return names;
   }
 

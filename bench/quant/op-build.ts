@@ -31,7 +31,12 @@ export interface ModelFile {
 
 // Memory is measured on the largest weights of each kind: the lm_head (768 × 51289) and the stage-3 patch embedding.
 const MEMORY_SHAPES = new Set(["lm_head step", "stage-3 patch embed 3×3/2"]);
-const QUICK_SHAPES = new Set(["davit stage-2 fc1", "decoder step q", "lm_head step", "stage-3 patch embed 3×3/2"]);
+const QUICK_SHAPES = new Set([
+  "davit stage-2 fc1",
+  "decoder step q",
+  "lm_head step",
+  "stage-3 patch embed 3×3/2",
+]);
 
 export interface BuildFilter {
   shapes?: string[];
@@ -41,14 +46,21 @@ export interface BuildFilter {
 export function buildAll(dir: string, quick: boolean, filter: BuildFilter = {}): ModelFile[] {
   const files: ModelFile[] = [];
   const keep = (list: string[] | undefined, name: string) => !list || list.some((x) => name.includes(x));
-  const write = (f: Omit<ModelFile, "path" | "fileBytes" | "external">, model: Parameters<typeof writeModel>[1]) => {
+  const write = (
+    f: Omit<ModelFile, "path" | "fileBytes" | "external">,
+    model: Parameters<typeof writeModel>[1],
+  ) => {
     const path = join(dir, `${files.length}.onnx`);
     const fileBytes = writeModel(path, model).reduce((a, w) => a + w.bytes, 0);
     let external: ModelFile["external"];
     if (f.memoryCase) {
       const ePath = join(dir, `${files.length}-ext.onnx`);
       const written = writeModel(ePath, model, { externalData: {} });
-      external = { path: ePath, dataFiles: written.slice(1).map((w) => w.path), fileBytes: written.reduce((a, w) => a + w.bytes, 0) };
+      external = {
+        path: ePath,
+        dataFiles: written.slice(1).map((w) => w.path),
+        fileBytes: written.reduce((a, w) => a + w.bytes, 0),
+      };
     }
     files.push({ ...f, path, fileBytes, external });
   };
@@ -57,7 +69,18 @@ export function buildAll(dir: string, quick: boolean, filter: BuildFilter = {}):
     const w = linearWeight(s);
     for (const p of MATMUL_PATTERNS.filter((x) => keep(filter.patterns, x))) {
       const id = `${p} @ ${s.name}`;
-      write({ id, kind: "matmul", pattern: p, shape: s.name, macs: s.m * s.k * s.n, input: [s.m, s.k], memoryCase: MEMORY_SHAPES.has(s.name) }, matmulModel(p, s, w));
+      write(
+        {
+          id,
+          kind: "matmul",
+          pattern: p,
+          shape: s.name,
+          macs: s.m * s.k * s.n,
+          input: [s.m, s.k],
+          memoryCase: MEMORY_SHAPES.has(s.name),
+        },
+        matmulModel(p, s, w),
+      );
     }
   }
   for (const s of CONV_SHAPES) {
@@ -65,7 +88,18 @@ export function buildAll(dir: string, quick: boolean, filter: BuildFilter = {}):
     const w = convWeight(s);
     for (const p of CONV_PATTERNS.filter((x) => keep(filter.patterns, x))) {
       const id = `${p} @ ${s.name}`;
-      write({ id, kind: "conv", pattern: p, shape: s.name, macs: convMacs(s), input: [1, s.cin, s.hw, s.hw], memoryCase: MEMORY_SHAPES.has(s.name) }, convModel(p, s, w));
+      write(
+        {
+          id,
+          kind: "conv",
+          pattern: p,
+          shape: s.name,
+          macs: convMacs(s),
+          input: [1, s.cin, s.hw, s.hw],
+          memoryCase: MEMORY_SHAPES.has(s.name),
+        },
+        convModel(p, s, w),
+      );
     }
   }
   return files;

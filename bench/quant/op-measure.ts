@@ -39,7 +39,10 @@ export function parseConfig(cfg: string): { backend: Backend; threads: number } 
 }
 
 function input(dims: number[]): Float32Array {
-  return new Random(5).fork(dims.join("x")).normalArray(dims.reduce((a, b) => a * b, 1), 1);
+  return new Random(5).fork(dims.join("x")).normalArray(
+    dims.reduce((a, b) => a * b, 1),
+    1,
+  );
 }
 
 async function runOnce(s: BenchSession, x: Float32Array, dims: number[]): Promise<Float32Array> {
@@ -80,7 +83,11 @@ export async function timeConfig(cfg: string, manifest: ModelFile[], quick: bool
       }
     }
     const start = performance.now();
-    for (let round = 0; round < maxRounds && (round < minRounds || performance.now() - start < budgetMs); round++) {
+    for (
+      let round = 0;
+      round < maxRounds && (round < minRounds || performance.now() - start < budgetMs);
+      round++
+    ) {
       for (const o of open) {
         const t0 = performance.now();
         await runOnce(o.s, x, dims);
@@ -99,7 +106,11 @@ export async function timeConfig(cfg: string, manifest: ModelFile[], quick: bool
   return rows;
 }
 
-export async function measureMemory(manifest: ModelFile[], id: string, data: "inline" | "external"): Promise<MemoryResult> {
+export async function measureMemory(
+  manifest: ModelFile[],
+  id: string,
+  data: "inline" | "external",
+): Promise<MemoryResult> {
   installWasmMemoryProbe();
   let path: string;
   let dataFiles: string[] = [];
@@ -129,7 +140,9 @@ export async function measureMemory(manifest: ModelFile[], id: string, data: "in
     await runOnce(s, input(dims), dims);
     r.wasmAfterRun = wasmMemoryBytes();
     await s.release();
-    console.log(`  memory ${id} (${data}): file ${(fileBytes / 2 ** 20).toFixed(1)} MiB, WASM ${(r.wasmAfterCreate / 2 ** 20).toFixed(1)} → ${(r.wasmAfterRun / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `  memory ${id} (${data}): file ${(fileBytes / 2 ** 20).toFixed(1)} MiB, WASM ${(r.wasmAfterCreate / 2 ** 20).toFixed(1)} → ${(r.wasmAfterRun / 2 ** 20).toFixed(1)} MiB`,
+    );
   } catch (e) {
     r.error = String((e as Error).message ?? e).split("\n")[0];
     console.log(`  memory ${id} (${data}): ERROR ${r.error}`);

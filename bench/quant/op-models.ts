@@ -50,8 +50,26 @@ export interface ConvShape {
 export const CONV_SHAPES: ConvShape[] = [
   { name: "stage-0 patch embed 7×7/4", cin: 3, cout: 128, hw: 768, kernel: 7, stride: 4, pad: 3, group: 1 },
   { name: "stage-3 patch embed 3×3/2", cin: 512, cout: 1024, hw: 48, kernel: 3, stride: 2, pad: 1, group: 1 },
-  { name: "stage-0 depthwise pos-enc 3×3", cin: 128, cout: 128, hw: 192, kernel: 3, stride: 1, pad: 1, group: 128 },
-  { name: "stage-2 depthwise pos-enc 3×3", cin: 512, cout: 512, hw: 48, kernel: 3, stride: 1, pad: 1, group: 512 },
+  {
+    name: "stage-0 depthwise pos-enc 3×3",
+    cin: 128,
+    cout: 128,
+    hw: 192,
+    kernel: 3,
+    stride: 1,
+    pad: 1,
+    group: 128,
+  },
+  {
+    name: "stage-2 depthwise pos-enc 3×3",
+    cin: 512,
+    cout: 512,
+    hw: 48,
+    kernel: 3,
+    stride: 1,
+    pad: 1,
+    group: 512,
+  },
 ];
 
 export function convOut(s: ConvShape): number {
@@ -115,7 +133,11 @@ export function matmulModel(pattern: MatMulPattern, s: MatMulShape, w = linearWe
         const block = new Float32Array(s.k * (c1 - c0));
         for (let r = 0; r < s.k; r++) block.set(w.subarray(r * s.n + c0, r * s.n + c1), r * (c1 - c0));
         const b = quantizeInt8(block, s.k, c1 - c0, 1);
-        const inputs = ["x", g.initializer(`Wq${c0}`, b.q, [s.k, c1 - c0]), g.initializer(`Wscale${c0}`, b.scales, [c1 - c0])];
+        const inputs = [
+          "x",
+          g.initializer(`Wq${c0}`, b.q, [s.k, c1 - c0]),
+          g.initializer(`Wscale${c0}`, b.scales, [c1 - c0]),
+        ];
         outs.push(g.op("DynamicQuantizeMatMul", inputs, {}, { domain: "com.microsoft" }));
       }
       g.op(outs.length > 1 ? "Concat" : "Identity", outs, outs.length > 1 ? { axis: -1 } : {}, out);
@@ -123,12 +145,22 @@ export function matmulModel(pattern: MatMulPattern, s: MatMulShape, w = linearWe
     }
     case "dql+matmulintegertofloat s8": {
       const [xq, xs, xzp] = g.node("DynamicQuantizeLinear", ["x"], {}, { outputs: 3 });
-      const inputs = [xq!, g.initializer("Wq", q, [s.k, s.n]), xs!, g.initializer("Wscale", scales, [s.n]), xzp!];
+      const inputs = [
+        xq!,
+        g.initializer("Wq", q, [s.k, s.n]),
+        xs!,
+        g.initializer("Wscale", scales, [s.n]),
+        xzp!,
+      ];
       g.op("MatMulIntegerToFloat", inputs, {}, { ...out, domain: "com.microsoft" });
       break;
     }
     case "dequantizelinear+matmul": {
-      const wf = g.op("DequantizeLinear", [g.initializer("Wq", q, [s.k, s.n]), g.initializer("Wscale", scales, [s.n])], { axis: 1 });
+      const wf = g.op(
+        "DequantizeLinear",
+        [g.initializer("Wq", q, [s.k, s.n]), g.initializer("Wscale", scales, [s.n])],
+        { axis: 1 },
+      );
       g.op("MatMul", ["x", wf], {}, out);
       break;
     }
@@ -137,7 +169,12 @@ export function matmulModel(pattern: MatMulPattern, s: MatMulShape, w = linearWe
       const { packed, scales4, kBlocks } = quantize4Bit(w, s.k, s.n, blockSize);
       const b = g.initializer("Wq4", packed, [s.n, kBlocks, blockSize / 2]);
       const sc = g.initializer("Wscale4", scales4, [s.n * kBlocks]);
-      g.op("MatMulNBits", ["x", b, sc], { K: s.k, N: s.n, bits: 4, block_size: blockSize }, { ...out, domain: "com.microsoft" });
+      g.op(
+        "MatMulNBits",
+        ["x", b, sc],
+        { K: s.k, N: s.n, bits: 4, block_size: blockSize },
+        { ...out, domain: "com.microsoft" },
+      );
       break;
     }
   }
@@ -162,9 +199,18 @@ export function convModel(pattern: ConvPattern, s: ConvShape, w = convWeight(s))
     wName = g.initializer("W", w, wDims);
   } else {
     const { q, scales } = quantizeInt8(w, s.cout, per, 0);
-    wName = g.op("DequantizeLinear", [g.initializer("Wq", q, wDims), g.initializer("Wscale", scales, [s.cout])], { axis: 0 });
+    wName = g.op(
+      "DequantizeLinear",
+      [g.initializer("Wq", q, wDims), g.initializer("Wscale", scales, [s.cout])],
+      { axis: 0 },
+    );
   }
-  const attrs = { kernel_shape: [s.kernel, s.kernel], strides: [s.stride, s.stride], pads: [s.pad, s.pad, s.pad, s.pad], group: s.group };
+  const attrs = {
+    kernel_shape: [s.kernel, s.kernel],
+    strides: [s.stride, s.stride],
+    pads: [s.pad, s.pad, s.pad, s.pad],
+    group: s.group,
+  };
   g.op("Conv", ["x", wName, bias], attrs, { output: "y" });
   return makeModel(g.build(), { opsets: OPSETS });
 }
@@ -184,7 +230,8 @@ function quantize4Bit(w: Float32Array, k: number, n: number, block: number) {
   for (let col = 0; col < n; col++) {
     for (let b = 0; b < kBlocks; b++) {
       let m = 0;
-      for (let i = b * block; i < Math.min(k, (b + 1) * block); i++) m = Math.max(m, Math.abs(w[i * n + col]!));
+      for (let i = b * block; i < Math.min(k, (b + 1) * block); i++)
+        m = Math.max(m, Math.abs(w[i * n + col]!));
       const sc = m > 0 ? m / 7 : 1;
       scales4[col * kBlocks + b] = sc;
       for (let j = 0; j < block; j++) {

@@ -54,7 +54,9 @@ function parseArgs(argv: string[]): Args {
 
 /** Runs this file again in a fresh Node process (own onnxruntime-web instance and WASM memory). */
 function child(args: string[]): void {
-  const r = spawnSync(process.execPath, ["--import", "tsx", SELF, ...args], { stdio: ["ignore", "inherit", "inherit"] });
+  const r = spawnSync(process.execPath, ["--import", "tsx", SELF, ...args], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   if (r.status !== 0) throw new Error(`child ${args.join(" ")} failed with status ${r.status}`);
 }
 
@@ -80,7 +82,9 @@ function printTiming(rows: TimingRow[], configs: string[]): void {
   const shapes = [...new Set(rows.map((r) => r.shape))];
   for (const shape of shapes) {
     console.log(`\n### ${shape}`);
-    console.log(`| pattern | ${configs.map((c) => `${c}: MAC/s · median ms (min)`).join(" | ")} | cosine vs fp32 |`);
+    console.log(
+      `| pattern | ${configs.map((c) => `${c}: MAC/s · median ms (min)`).join(" | ")} | cosine vs fp32 |`,
+    );
     console.log(`|---|${configs.map(() => "---").join("|")}|---|`);
     const patterns = [...new Set(rows.filter((r) => r.shape === shape).map((r) => r.pattern))];
     for (const p of patterns) {
@@ -98,7 +102,9 @@ function printTiming(rows: TimingRow[], configs: string[]): void {
 
 function printMemory(mem: MemoryResult[]): void {
   console.log("\n### onnxruntime-web WASM memory (1 thread; fresh process each)");
-  console.log("| model | data | file bytes | WASM after create | after 1st run | create / file | net of runtime / file |");
+  console.log(
+    "| model | data | file bytes | WASM after create | after 1st run | create / file | net of runtime / file |",
+  );
   console.log("|---|---|---|---|---|---|---|");
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
   for (const m of mem) {
@@ -142,7 +148,8 @@ async function main(): Promise<void> {
         }
       }
       const base = memory.find((m) => m.id === "baseline")?.wasmAfterCreate ?? 0;
-      for (const m of memory) if (m.id !== "baseline" && m.wasmAfterCreate) m.netRatio = (m.wasmAfterCreate - base) / m.fileBytes;
+      for (const m of memory)
+        if (m.id !== "baseline" && m.wasmAfterCreate) m.netRatio = (m.wasmAfterCreate - base) / m.fileBytes;
       printMemory(memory);
     }
 
@@ -150,7 +157,12 @@ async function main(): Promise<void> {
     const path = `bench/results/quant-ops-${isoDate()}${a.tag ? `-${a.tag}` : ""}.json`;
     const result = {
       date: new Date().toISOString(),
-      machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavgAtEnd: (await import("node:os")).loadavg() },
+      machine: {
+        cpu: cpus()[0]?.model,
+        cores: cpus().length,
+        node: process.version,
+        loadavgAtEnd: (await import("node:os")).loadavg(),
+      },
       versions: { onnxruntimeWeb: "1.30.0", onnxruntimeNode: "1.30.0" },
       matmulPatterns: MATMUL_PATTERNS,
       convPatterns: CONV_PATTERNS,

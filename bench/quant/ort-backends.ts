@@ -17,14 +17,21 @@ export interface Feed {
 export interface BenchSession {
   inputNames: readonly string[];
   outputNames: readonly string[];
-  run(feeds: Record<string, Feed>): Promise<Record<string, { data: ArrayLike<number | bigint>; dims: readonly number[] }>>;
+  run(
+    feeds: Record<string, Feed>,
+  ): Promise<Record<string, { data: ArrayLike<number | bigint>; dims: readonly number[] }>>;
   release(): Promise<void>;
 }
 
 let webThreads: number | undefined;
 
 /** Opens `modelPath` (with its external data files, if any) on the chosen backend. */
-export async function openSession(backend: Backend, threads: number, modelPath: string, externalDataFiles: string[] = []): Promise<BenchSession> {
+export async function openSession(
+  backend: Backend,
+  threads: number,
+  modelPath: string,
+  externalDataFiles: string[] = [],
+): Promise<BenchSession> {
   if (backend === "web") {
     if (webThreads === undefined) {
       webThreads = threads;
@@ -34,7 +41,10 @@ export async function openSession(backend: Backend, threads: number, modelPath: 
     } else if (webThreads !== threads) {
       throw new Error(`onnxruntime-web already runs with ${webThreads} threads in this process`);
     }
-    const externalData = externalDataFiles.map((p) => ({ path: basename(p), data: new Uint8Array(readFileSync(p)) }));
+    const externalData = externalDataFiles.map((p) => ({
+      path: basename(p),
+      data: new Uint8Array(readFileSync(p)),
+    }));
     const s = await ortWeb.InferenceSession.create(new Uint8Array(readFileSync(modelPath)), {
       executionProviders: ["wasm"],
       ...(externalData.length ? { externalData } : {}),
@@ -65,7 +75,8 @@ function wrap<T>(s: AnySession, tensor: (f: Feed) => T): BenchSession {
       for (const [k, f] of Object.entries(feeds)) t[k] = tensor(f);
       const r = await s.run(t as Record<string, never>);
       const out: Record<string, { data: ArrayLike<number | bigint>; dims: readonly number[] }> = {};
-      for (const [k, v] of Object.entries(r)) out[k] = { data: v.data as ArrayLike<number | bigint>, dims: v.dims };
+      for (const [k, v] of Object.entries(r))
+        out[k] = { data: v.data as ArrayLike<number | bigint>, dims: v.dims };
       return out;
     },
     release: () => s.release(),

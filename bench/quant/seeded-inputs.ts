@@ -29,7 +29,9 @@ export function seededPixels(seed: number, size: number): Float32Array {
       const y = py / size;
       let rgb = base.map(([c, gx, gy]) => c! + gx! * x + gy! * y);
       for (const s of shapes) {
-        const inside = s.disc ? (x - s.x) ** 2 + (y - s.y) ** 2 < s.s * s.s : Math.abs(x - s.x) < s.s && Math.abs(y - s.y) < s.s * 0.7;
+        const inside = s.disc
+          ? (x - s.x) ** 2 + (y - s.y) ** 2 < s.s * s.s
+          : Math.abs(x - s.x) < s.s && Math.abs(y - s.y) < s.s * 0.7;
         if (inside) rgb = s.rgb;
       }
       for (let c = 0; c < 3; c++) {

@@ -16,7 +16,15 @@ export function smoothBasePreset(): Preset {
   const base = PRESETS.base;
   const f = Math.sqrt(PRESETS.tiny.text.dModel / base.text.dModel);
   const s = base.scales;
-  return { ...base, scales: { ...s, selfAttention: s.selfAttention * f, crossAttention: s.crossAttention * f, ffn: s.ffn * f } };
+  return {
+    ...base,
+    scales: {
+      ...s,
+      selfAttention: s.selfAttention * f,
+      crossAttention: s.crossAttention * f,
+      ffn: s.ffn * f,
+    },
+  };
 }
 
 /** Generates the smooth base model into `dir` unless it exists already (a few minutes). */

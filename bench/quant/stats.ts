@@ -24,7 +24,10 @@ export function summarise(ms: readonly number[]): Timing {
 }
 
 /** Times `fn` after `warmup` calls: at least `minRuns` runs and `minMs` of work, at most `maxRuns`. */
-export async function timeIt(fn: () => Promise<unknown>, opts: { warmup?: number; minRuns?: number; maxRuns?: number; minMs?: number } = {}): Promise<Timing> {
+export async function timeIt(
+  fn: () => Promise<unknown>,
+  opts: { warmup?: number; minRuns?: number; maxRuns?: number; minMs?: number } = {},
+): Promise<Timing> {
   const { warmup = 1, minRuns = 5, maxRuns = 40, minMs = 1500 } = opts;
   for (let i = 0; i < warmup; i++) await fn();
   const ms: number[] = [];

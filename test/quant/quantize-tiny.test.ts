@@ -21,7 +21,14 @@ import {
   type GraphProto,
 } from "../../onnx-graph";
 import { GRAPH_FILES, quantizeFolder, type FolderReport } from "../../quant/quantize-folder";
-import { argmaxLast, decoderStep, encode, loadSessions, type Cache, type FlorenceSessions } from "../helpers/florence-ort";
+import {
+  argmaxLast,
+  decoderStep,
+  encode,
+  loadSessions,
+  type Cache,
+  type FlorenceSessions,
+} from "../helpers/florence-ort";
 import { normalizeToChw, testPicture } from "../helpers/test-image";
 import { readJson, tinyModelDir } from "../helpers/tiny-model";
 
@@ -44,7 +51,9 @@ const io = (g: GraphProto) => ({
 
 function initializerBytes(g: GraphProto): Record<string, number> {
   const by: Record<string, number> = {};
-  for (const v of walkGraphs(g)) for (const t of v.graph.initializer) by[DataType[t.dataType]!] = (by[DataType[t.dataType]!] ?? 0) + tensorByteLength(t);
+  for (const v of walkGraphs(g))
+    for (const t of v.graph.initializer)
+      by[DataType[t.dataType]!] = (by[DataType[t.dataType]!] ?? 0) + tensorByteLength(t);
   return by;
 }
 
@@ -73,9 +82,13 @@ describe("quant on the tiny synthetic Florence-2", () => {
     }
     for (const e of readdirSync(fp32Dir, { withFileTypes: true })) {
       if (e.isDirectory() || e.name === "florence_edge.json") continue;
-      expect(readFileSync(join(outDir, e.name)).equals(readFileSync(join(fp32Dir, e.name))), e.name).toBe(true);
+      expect(readFileSync(join(outDir, e.name)).equals(readFileSync(join(fp32Dir, e.name))), e.name).toBe(
+        true,
+      );
     }
-    const meta = readJson<Record<string, unknown> & { quantization?: { mode: string; files: Record<string, { bytes: number }> } }>(outDir, "florence_edge.json");
+    const meta = readJson<
+      Record<string, unknown> & { quantization?: { mode: string; files: Record<string, { bytes: number }> } }
+    >(outDir, "florence_edge.json");
     const before = readJson<Record<string, unknown>>(fp32Dir, "florence_edge.json");
     expect({ ...meta, quantization: undefined }).toEqual({ ...before, quantization: undefined });
     expect(meta.quantization?.mode).toBe("int8");
@@ -84,7 +97,9 @@ describe("quant on the tiny synthetic Florence-2", () => {
 
   it("keeps every graph's inputs and outputs (names, element types, shapes) and loads in onnxruntime-node", () => {
     for (const f of GRAPH_FILES) {
-      expect(io(readModel(join(outDir, "onnx", f)).model.graph!), f).toEqual(io(readModel(join(fp32Dir, "onnx", f)).model.graph!));
+      expect(io(readModel(join(outDir, "onnx", f)).model.graph!), f).toEqual(
+        io(readModel(join(fp32Dir, "onnx", f)).model.graph!),
+      );
     }
     for (const k of ["vision", "embed", "encoder", "decoder"] as const) {
       expect(q[k].inputNames).toEqual(ref[k].inputNames);
@@ -97,12 +112,21 @@ describe("quant on the tiny synthetic Florence-2", () => {
       const { model } = readModel(join(outDir, "onnx", f));
       const g = model.graph!;
       const fp32 = new Map<string, number>();
-      for (const v of walkGraphs(g)) for (const t of v.graph.initializer) if (t.dataType === DataType.FLOAT) fp32.set(t.name, dimsOf(t).reduce((a, b) => a * b, 1));
+      for (const v of walkGraphs(g))
+        for (const t of v.graph.initializer)
+          if (t.dataType === DataType.FLOAT)
+            fp32.set(
+              t.name,
+              dimsOf(t).reduce((a, b) => a * b, 1),
+            );
       for (const { node } of walkNodes(g)) {
-        const isDenseConv = node.opType === "Conv" && !node.attribute.some((a) => a.name === "group" && Number(a.i) !== 1);
+        const isDenseConv =
+          node.opType === "Conv" && !node.attribute.some((a) => a.name === "group" && Number(a.i) !== 1);
         if (["MatMul", "Gemm"].includes(node.opType) || isDenseConv) {
           const w = fp32.get(node.input[1]!) ?? 0;
-          expect(w, `${f}: ${node.name} reads fp32 ${node.input[1]}`).toBeLessThan(report.options.minElements);
+          expect(w, `${f}: ${node.name} reads fp32 ${node.input[1]}`).toBeLessThan(
+            report.options.minElements,
+          );
         }
       }
       const bytes = initializerBytes(g);
@@ -124,17 +148,22 @@ describe("quant on the tiny synthetic Florence-2", () => {
     // Independent count from the fp32 file: distinct outer initializers that some MatMul reads as its weight.
     const outer = new Map(before.initializer.map((t) => [t.name, t]));
     const matmulWeights = new Set<string>();
-    for (const { node } of walkNodes(before)) if (node.opType === "MatMul" && outer.has(node.input[1]!)) matmulWeights.add(node.input[1]!);
+    for (const { node } of walkNodes(before))
+      if (node.opType === "MatMul" && outer.has(node.input[1]!)) matmulWeights.add(node.input[1]!);
     const int8 = g.initializer.filter((t) => t.dataType === DataType.INT8);
     expect(int8.length).toBe(matmulWeights.size);
     // Nothing int8 inside the branches, and no two int8 tensors with the same bytes.
     const branches = [...walkGraphs(g)].slice(1);
     expect(branches.length).toBe(2);
-    for (const b of branches) expect(b.graph.initializer.filter((t) => t.dataType === DataType.INT8)).toEqual([]);
-    const hashes = new Set(int8.map((t) => createHash("sha256").update(tensorBytes(t, after.load)).digest("hex")));
+    for (const b of branches)
+      expect(b.graph.initializer.filter((t) => t.dataType === DataType.INT8)).toEqual([]);
+    const hashes = new Set(
+      int8.map((t) => createHash("sha256").update(tensorBytes(t, after.load)).digest("hex")),
+    );
     expect(hashes.size).toBe(int8.length);
     // A weight both branches used (the lm_head) is read by a quantized node in each branch.
-    const readers = (graph: GraphProto, name: string) => graph.node.filter((n) => n.input.includes(name)).length;
+    const readers = (graph: GraphProto, name: string) =>
+      graph.node.filter((n) => n.input.includes(name)).length;
     const inBoth = int8.filter((t) => branches.every((b) => readers(b.graph, t.name) > 0));
     expect(inBoth.length).toBeGreaterThan(int8.length / 2);
   });
@@ -142,10 +171,17 @@ describe("quant on the tiny synthetic Florence-2", () => {
   it("splits weights into column blocks in the decoder only (splitFiles); every split ends in one Concat of its blocks", () => {
     const dir = mkdtempSync(join(tmpdir(), "quant-tiny-split-"));
     const r = quantizeFolder(fp32Dir, dir, { splitAbove: 16, splitBlock: 16 });
-    const splits = Object.fromEntries(r.files.map((f) => [f.file, f.report.rewrites["column-split MatMul"] ?? 0]));
+    const splits = Object.fromEntries(
+      r.files.map((f) => [f.file, f.report.rewrites["column-split MatMul"] ?? 0]),
+    );
     expect(splits["decoder_model_merged.onnx"]).toBeGreaterThan(0);
     for (const f of GRAPH_FILES.filter((x) => !x.includes("decoder"))) expect(splits[f], f).toBe(0);
-    const concats = [...walkNodes(readModel(join(dir, "onnx", "decoder_model_merged.onnx")).model.graph!)].filter(({ node }) => node.opType === "Concat" && node.input.length > 1 && node.input.every((i) => i.includes("_cols")));
+    const concats = [
+      ...walkNodes(readModel(join(dir, "onnx", "decoder_model_merged.onnx")).model.graph!),
+    ].filter(
+      ({ node }) =>
+        node.opType === "Concat" && node.input.length > 1 && node.input.every((i) => i.includes("_cols")),
+    );
     expect(concats.length).toBe(splits["decoder_model_merged.onnx"]);
   });
 
@@ -170,9 +206,16 @@ describe("quant on the tiny synthetic Florence-2", () => {
   });
 
   it("stays close to fp32: image_features, encoder states and decoder logits; greedy tokens agree", async () => {
-    const size = readJson<{ size?: { height: number } }>(fp32Dir, "preprocessor_config.json").size?.height ?? 768;
-    const pixels = new ort.Tensor("float32", normalizeToChw(testPicture(size, size), size), [1, 3, size, size]);
-    const img = async (s: FlorenceSessions) => (await s.vision.run({ pixel_values: pixels })).image_features!.data as Float32Array;
+    const size =
+      readJson<{ size?: { height: number } }>(fp32Dir, "preprocessor_config.json").size?.height ?? 768;
+    const pixels = new ort.Tensor("float32", normalizeToChw(testPicture(size, size), size), [
+      1,
+      3,
+      size,
+      size,
+    ]);
+    const img = async (s: FlorenceSessions) =>
+      (await s.vision.run({ pixel_values: pixels })).image_features!.data as Float32Array;
     expect(cosine(await img(q), await img(ref))).toBeGreaterThan(0.999);
 
     const prompt = [0, 100, 200, 300, 400, 2];
@@ -189,7 +232,10 @@ describe("quant on the tiny synthetic Florence-2", () => {
     for (let i = 0; i < steps; i++) {
       const sr = await decoderStep(ref, er, ids, cr);
       const sq = await decoderStep(q, eq, ids, cq);
-      expect(cosine(sq.logits.data as Float32Array, sr.logits.data as Float32Array), `step ${i}`).toBeGreaterThan(0.995);
+      expect(
+        cosine(sq.logits.data as Float32Array, sr.logits.data as Float32Array),
+        `step ${i}`,
+      ).toBeGreaterThan(0.995);
       if (argmaxLast(sq.logits) === argmaxLast(sr.logits)) agree++;
       ids.push(argmaxLast(sr.logits));
       [cr, cq] = [sr.cache, sq.cache];

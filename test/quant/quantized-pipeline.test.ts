@@ -21,7 +21,8 @@ const REQUESTS = [
   { task: "<REGION_TO_DESCRIPTION>", textInput: [10, 20, 60, 90] as [number, number, number, number] },
 ];
 
-const finiteBox = (b: unknown, n: number) => Array.isArray(b) && b.length === n && b.every((v) => typeof v === "number" && Number.isFinite(v));
+const finiteBox = (b: unknown, n: number) =>
+  Array.isArray(b) && b.length === n && b.every((v) => typeof v === "number" && Number.isFinite(v));
 
 /** The answer's shape per parser kind (REFERENCE.md §3). */
 function checkAnswer(r: TaskResponse, vocab: number): void {
@@ -86,9 +87,16 @@ describe("quantized tiny model through the runtime pipeline (onnxruntime-web)", 
       // The vision encoder once per image (as the Worker's feature cache does); the fp32 control on one image.
       for (const image of variant === "int8" ? IMAGES : IMAGES.slice(0, 1)) {
         const features = await m.imageFeatures(new Uint8Array(readFileSync(image)));
-        for (const req of REQUESTS) checkAnswer(await m.runOnFeatures(features, { ...req, maxNewTokens: 12, numBeams: 1 }), m.engine.info.vocabSize);
+        for (const req of REQUESTS)
+          checkAnswer(
+            await m.runOnFeatures(features, { ...req, maxNewTokens: 12, numBeams: 1 }),
+            m.engine.info.vocabSize,
+          );
         // Beam search (the product default, 3 beams) on the quantized graphs too.
-        checkAnswer(await m.runOnFeatures(features, { task: "<OD>", maxNewTokens: 8 }), m.engine.info.vocabSize);
+        checkAnswer(
+          await m.runOnFeatures(features, { task: "<OD>", maxNewTokens: 8 }),
+          m.engine.info.vocabSize,
+        );
       }
     }, 120_000);
   }

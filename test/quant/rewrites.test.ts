@@ -49,7 +49,10 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return ab / Math.sqrt(aa * bb);
 }
 
-async function run(model: ModelProto, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+async function run(
+  model: ModelProto,
+  feeds: Record<string, ort.Tensor>,
+): Promise<Record<string, ort.Tensor>> {
   const s = await ort.InferenceSession.create(toBinary(ModelProtoSchema, model));
   const r = await s.run(feeds);
   await s.release();
@@ -57,7 +60,8 @@ async function run(model: ModelProto, feeds: Record<string, ort.Tensor>): Promis
 }
 
 const x3 = () => new ort.Tensor("float32", X, [1, 3, K]);
-const initNames = (m: ModelProto) => [...walkGraphs(m.graph!)].flatMap((v) => v.graph.initializer.map((t) => t.name));
+const initNames = (m: ModelProto) =>
+  [...walkGraphs(m.graph!)].flatMap((v) => v.graph.initializer.map((t) => t.name));
 const int8Inits = (m: ModelProto) => m.graph!.initializer.filter((t) => t.dataType === DataType.INT8);
 
 describe("quantizeModel rewrites", () => {
@@ -99,7 +103,12 @@ describe("quantizeModel rewrites", () => {
     for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) wt[j * K + i] = W[i * N + j]!;
     const g = new GraphBuilder("gemm");
     g.input("x", DataType.FLOAT, [3, K]);
-    g.op("Gemm", ["x", g.initializer("Wt", wt, [N, K]), g.initializer("b", B, [N])], { transB: 1 }, { output: "y" });
+    g.op(
+      "Gemm",
+      ["x", g.initializer("Wt", wt, [N, K]), g.initializer("b", B, [N])],
+      { transB: 1 },
+      { output: "y" },
+    );
     g.output("y", DataType.FLOAT, [3, N]);
     const m = makeModel(g.build(), { opsets: { "": 14 } });
     expect(quantizeModel(m).rewrites).toEqual({ "Gemm→DynamicQuantizeMatMul": 1 });
@@ -149,7 +158,12 @@ describe("quantizeModel rewrites", () => {
   it("--exclude and --min-elements keep weights fp32 and say why", () => {
     const g = new GraphBuilder("exclude");
     g.input("x", DataType.FLOAT, [1, 3, K]);
-    const a = g.op("MatMul", ["x", g.initializer("keep_me", W, [K, N])], {}, { name: "/image_projection/MatMul" });
+    const a = g.op(
+      "MatMul",
+      ["x", g.initializer("keep_me", W, [K, N])],
+      {},
+      { name: "/image_projection/MatMul" },
+    );
     g.op("MatMul", [a, g.initializer("small", new Float32Array(N * 4), [N, 4])], {}, { output: "y" });
     g.output("y", DataType.FLOAT, [1, 3, 4]);
     const m = makeModel(g.build(), { opsets: { "": 14 } });
@@ -169,7 +183,15 @@ describe("quantizeModel rewrites", () => {
     const g = new GraphBuilder("conv");
     g.input("img", DataType.FLOAT, [1, 3, 16, 16]);
     const attrs = { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] };
-    const a = g.op("Conv", ["img", g.initializer("proj.weight", wDense, [c, 3, 3, 3]), g.initializer("proj.bias", new Float32Array(c), [c])], { ...attrs, group: 1 });
+    const a = g.op(
+      "Conv",
+      [
+        "img",
+        g.initializer("proj.weight", wDense, [c, 3, 3, 3]),
+        g.initializer("proj.bias", new Float32Array(c), [c]),
+      ],
+      { ...attrs, group: 1 },
+    );
     g.op("Conv", [a, g.initializer("dw.weight", wDw, [c, 1, 3, 3])], { ...attrs, group: c }, { output: "y" });
     g.output("y", DataType.FLOAT, [1, c, 16, 16]);
     const m = makeModel(g.build(), { opsets: { "": 14 } });
@@ -193,7 +215,11 @@ describe("quantizeModel rewrites", () => {
     const g = new GraphBuilder("embed");
     g.input("input_ids", DataType.INT64, [1, 4]);
     const tok = g.op("Gather", [g.initializer("shared.weight", table, [v, 32]), "input_ids"], { axis: 0 });
-    const idx = g.op("Range", [g.constant(BigInt64Array.of(0n), []), g.constant(BigInt64Array.of(4n), []), g.constant(BigInt64Array.of(1n), [])]);
+    const idx = g.op("Range", [
+      g.constant(BigInt64Array.of(0n), []),
+      g.constant(BigInt64Array.of(4n), []),
+      g.constant(BigInt64Array.of(1n), []),
+    ]);
     const p = g.op("Gather", [g.initializer("embed_positions.weight", pos, [10, 32]), idx], { axis: 0 });
     g.op("Add", [tok, p], {}, { output: "inputs_embeds" });
     g.output("inputs_embeds", DataType.FLOAT, [1, 4, 32]);
@@ -204,7 +230,9 @@ describe("quantizeModel rewrites", () => {
     expect(dimsOf(scale)).toEqual([v, 1]);
     expect(initNames(m)).toContain("embed_positions.weight");
     const ids = [3, 0, 49, 3];
-    const got = (await run(m, { input_ids: new ort.Tensor("int64", BigInt64Array.from(ids.map(BigInt)), [1, 4]) })).inputs_embeds!.data as Float32Array;
+    const got = (
+      await run(m, { input_ids: new ort.Tensor("int64", BigInt64Array.from(ids.map(BigInt)), [1, 4]) })
+    ).inputs_embeds!.data as Float32Array;
     for (let t = 0; t < 4; t++) {
       const want = Array.from({ length: 32 }, (_, d) => table[ids[t]! * 32 + d]! + pos[t * 32 + d]!);
       const row = got.subarray(t * 32, t * 32 + 32);
@@ -235,8 +263,16 @@ describe("column split of very wide weights", () => {
     expect(report.rewrites["column-split MatMul"]).toBe(1);
     expect(report.quantized.count).toBe(1);
     // ceil(1000 / 300) = 4 blocks of 250 columns.
-    expect(int8Inits(split).map((t) => dimsOf(t))).toEqual([[k, 250], [k, 250], [k, 250], [k, 250]]);
-    expect(Object.fromEntries(opHistogram(split.graph!))).toEqual({ "com.microsoft::DynamicQuantizeMatMul": 4, Concat: 1 });
+    expect(int8Inits(split).map((t) => dimsOf(t))).toEqual([
+      [k, 250],
+      [k, 250],
+      [k, 250],
+      [k, 250],
+    ]);
+    expect(Object.fromEntries(opHistogram(split.graph!))).toEqual({
+      "com.microsoft::DynamicQuantizeMatMul": 4,
+      Concat: 1,
+    });
     const feeds = { x: new ort.Tensor("float32", x, [1, 2, k]) };
     const a = (await run(whole, feeds)).y!.data as Float32Array;
     const b = (await run(split, feeds)).y!.data as Float32Array;
