@@ -38,14 +38,17 @@ function findHead(branch: GraphProto, outerInits: Set<string>): HeadNodes {
     nodes.push(node);
     node = producer.get(act);
   }
-  if (
-    !node ||
-    !WEIGHT_OPS.has(node.opType) ||
-    !node.input
-      .slice(1)
-      .filter((i) => i)
-      .every(isStatic)
-  ) {
+  // The quantizer may cut a wide weight into column blocks (quant/ splitAbove): one weight op per block, all
+  // reading the same hidden state, joined by a Concat along the last axis.
+  if (node?.opType === "Concat") {
+    const concat = node;
+    const blocks = concat.input.map((v) => producer.get(v));
+    const hidden = blocks[0]?.input[0];
+    if (!hidden || !blocks.every((b) => b && isWeightOp(b, isStatic) && b.input[0] === hidden))
+      throw new Error("the lm_head Concat does not join weight ops over one hidden state");
+    return { nodes: [...(blocks as NodeProto[]), concat, ...nodes], hidden };
+  }
+  if (!node || !isWeightOp(node, isStatic)) {
     throw new Error(
       `the lm_head is not a weight op reading outer weights (found ${node?.opType ?? "nothing"})`,
     );
@@ -53,6 +56,16 @@ function findHead(branch: GraphProto, outerInits: Set<string>): HeadNodes {
   nodes.unshift(node);
   // The head's other readers would lose their input: the hidden state must feed nothing else in between.
   return { nodes, hidden: node.input[0]! };
+}
+
+function isWeightOp(node: NodeProto, isStatic: (v: string) => boolean): boolean {
+  return (
+    WEIGHT_OPS.has(node.opType) &&
+    node.input
+      .slice(1)
+      .filter((i) => i)
+      .every(isStatic)
+  );
 }
 
 export interface LmHeadSplit {
@@ -68,8 +81,9 @@ export function extractLmHead(model: ModelProto): LmHeadSplit {
   const outerInits = new Set(g.initializer.map((t) => t.name));
   const branches = subgraphsOf(ifNode).map((s) => s.graph);
   const heads = branches.map((b) => findHead(b, outerInits));
+  // Compared by op and weights only: intermediate names (block outputs) may differ between the branches.
   const sig = (h: HeadNodes) =>
-    h.nodes.map((n) => `${n.opType}:${n.input.filter((i) => i !== h.hidden).join(",")}`).join("|");
+    h.nodes.map((n) => `${n.opType}:${n.input.filter((i) => outerInits.has(i)).join(",")}`).join("|");
   if (new Set(heads.map(sig)).size !== 1)
     throw new Error("the two decoder branches use different lm_head weights");
 
