@@ -1,6 +1,7 @@
 // A model folder in, a quantized model folder out: the four graphs quantized under the same file names (so the
 // runtime needs no change beyond reading external data, which it already does), every other file copied, and a
 // `quantization` record merged into florence_edge.json when the folder has one.
+import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
@@ -153,6 +154,22 @@ function recordInMetadata(outDir: string, r: FolderReport): void {
   const path = join(outDir, "florence_edge.json");
   if (!existsSync(path)) return;
   const meta = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-  meta.quantization = quantizationRecord(r);
+  meta.quantization = { ...quantizationRecord(r), weights_digest: weightsDigest(r) };
   writeFileSync(path, `${JSON.stringify(meta, null, 2)}\n`);
+}
+
+/**
+ * SHA-256 over every written graph and data file, in file order: the model version (and so every cache key
+ * derived from it, runtime/model-folder.ts) changes whenever the quantized weights change — a new quantizer
+ * or new options over the same fp32 model included.
+ */
+function weightsDigest(r: FolderReport): string {
+  const h = createHash("sha256");
+  for (const f of r.files)
+    for (const w of f.written) {
+      h.update(w.path.split("/").pop()!);
+      h.update("\0");
+      h.update(readFileSync(w.path));
+    }
+  return h.digest("hex");
 }

@@ -88,10 +88,12 @@ export function metadataFrom(edge: Record<string, unknown>, config: Record<strin
   const q = edge.quantization;
   const quantization = str(q) ?? str((q as { mode?: unknown } | undefined)?.mode) ?? "fp32";
   const synthetic = edge.synthetic === true;
+  // Written by quant/: changes with the quantized weights, so caches never mix two quantizations' answers.
+  const digest = str((q as { weights_digest?: unknown } | undefined)?.weights_digest);
   const generated = synthetic ? `synthetic-${String(edge.preset)}-seed${String(edge.seed)}-${String(edge.generator_version)}` : undefined;
   return {
     id: str(edge.id) ?? str(config._name_or_path) ?? fallbackId,
-    version: `${str(edge.version) ?? generated ?? "unversioned"}${quantization === "fp32" ? "" : `+${quantization}`}`,
+    version: `${str(edge.version) ?? generated ?? "unversioned"}${quantization === "fp32" ? "" : `+${quantization}`}${digest ? `-${digest.slice(0, 12)}` : ""}`,
     quantization,
     synthetic,
   };
