@@ -9,6 +9,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { derive, type StoredRun } from "./derive";
 import { edgeRows } from "./run-edge";
+import { readEdgeStages } from "./edge-stages";
 import { prepareImages } from "./images";
 import { loadSampler, machineInfo, runName } from "./machine";
 import { E2E_DIR, REPO_ROOT, RESULTS_DIR } from "./paths";
@@ -83,7 +84,9 @@ async function main(): Promise<void> {
       log(`${label} ...`);
       const res = runChild(spec, tmp);
       if ("error" in res) {
-        infos.push({ job, system: label, error: res.error });
+        // A failed edge job still has its stages' probe figures (per-stage memory and cold start).
+        const stages = job.kind === "edge" && split.dir ? readEdgeStages(split.dir) : undefined;
+        infos.push({ job, system: label, error: res.error, ...(stages ? { stages: stages.stages, stagesSource: stages.source } : {}) });
         if (job.kind === "edge") rows.push(...edgeRows(job.weights, args.tokens, `not available: the edge job failed (${res.error})`));
         log(`${label}: FAILED (${res.error})`);
         continue;

@@ -154,17 +154,23 @@ export async function measureEdge(d: EdgeDeployment, p: EdgePlan, roles: readonl
   // Its image (the last) is none of the measured ones.
   const last = imageAt(images, images.length - 1).bytes;
   const got: Record<string, Answer[]> = {};
-  const add = (task: Task, s: Scenario, a: Answer) => (got[`${task}/${s}`] ??= []).push(a);
+  const add = (task: Task, s: Scenario, a: Answer) => {
+    (got[`${task}/${s}`] ??= []).push(a);
+    // Progress on stderr: a staged miss takes half a minute or more on one thread.
+    if (s !== "repeat") process.stderr.write(`  edge ${task} ${s}: ${Math.round(a.ms)} ms (CPU ${Math.round(a.cpuMs)} ms)\n`);
+  };
   let warm: Answer;
   if (p.misses === 1) {
     // --quick: what the goals need (<CAPTION> miss and hit, result hits) and an <OD> hit, in the fewest misses
     // (each costs a minute on a loaded machine): the first request's features serve the <CAPTION> hit.
     warm = await post(d.url, last, "<OD>", p.tokens);
+    process.stderr.write(`  edge first request: ${Math.round(warm.ms)} ms\n`);
     add("<CAPTION>", "hit", await post(d.url, last, "<CAPTION>", p.tokens));
     add("<CAPTION>", "miss", await post(d.url, imageAt(images, 0).bytes, "<CAPTION>", p.tokens));
     add("<OD>", "hit", await post(d.url, imageAt(images, 0).bytes, "<OD>", p.tokens));
   } else {
     warm = await post(d.url, last, "<CAPTION>", p.tokens);
+    process.stderr.write(`  edge first request: ${Math.round(warm.ms)} ms\n`);
     for (let i = 0; i < p.misses; i++) {
       const first = TASKS[i % 2]!;
       const second = TASKS[(i + 1) % 2]!;
