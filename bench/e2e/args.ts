@@ -33,4 +33,3 @@ export function parseArgs(argv: readonly string[]): Args {
   if (!Number.isInteger(a.tokens) || a.tokens < 2) throw new Error("--tokens must be an integer ≥ 2");
   return a;
 }
-

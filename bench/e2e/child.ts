@@ -16,17 +16,54 @@ async function run(spec: ChildSpec): Promise<JobResult> {
   const { job, modelDir, tokens, repeats } = spec;
   switch (job.kind) {
     case "ours":
-      return runOurs({ ...job, modelDir: modelDir!, tokens, misses: repeats.misses, extraHits: repeats.extraHits, beamRuns: repeats.beamRuns });
+      return runOurs({
+        ...job,
+        modelDir: modelDir!,
+        tokens,
+        misses: repeats.misses,
+        extraHits: repeats.extraHits,
+        beamRuns: repeats.beamRuns,
+      });
     case "tjs-node":
-      return runTjsNode({ modelDir: modelDir!, weights: job.weights, tokens, runs: repeats.peerRuns, tasks: repeats.peerTasks });
+      return runTjsNode({
+        modelDir: modelDir!,
+        weights: job.weights,
+        tokens,
+        runs: repeats.peerRuns,
+        tasks: repeats.peerTasks,
+      });
     case "tjs-web":
-      return runTjsWeb({ modelDir: modelDir!, weights: job.weights, threads: job.threads, tokens, runs: repeats.peerRuns, tasks: repeats.peerTasks });
+      return runTjsWeb({
+        modelDir: modelDir!,
+        weights: job.weights,
+        threads: job.threads,
+        tokens,
+        runs: repeats.peerRuns,
+        tasks: repeats.peerTasks,
+      });
     case "result-hit":
-      return runResultHit({ modelDir: modelDir!, weights: job.weights, threads: job.threads, tokens, repeats: repeats.httpRepeats });
+      return runResultHit({
+        modelDir: modelDir!,
+        weights: job.weights,
+        threads: job.threads,
+        tokens,
+        repeats: repeats.httpRepeats,
+      });
     case "matmul-peak":
-      return runMatMulPeak({ threads: job.threads, when: job.when, shapes: spec.matmulShapes, quick: spec.quick });
+      return runMatMulPeak({
+        threads: job.threads,
+        when: job.when,
+        shapes: spec.matmulShapes,
+        quick: spec.quick,
+      });
     case "edge":
-      return runEdge({ splitDir: modelDir, weights: job.weights, tokens, misses: repeats.misses, repeats: repeats.httpRepeats });
+      return runEdge({
+        splitDir: modelDir,
+        weights: job.weights,
+        tokens,
+        misses: repeats.misses,
+        repeats: repeats.httpRepeats,
+      });
   }
 }
 

@@ -34,39 +34,103 @@ export function ratioPairs(): { question: string; ours: string; peer: string }[]
   for (const t of TASKS) {
     for (const n of [1, 2]) {
       pairs.push(
-        { question: `${t} feature hit vs transformers.js-WASM (its full request), ${n}t, ours int8 / peer fp32`, ours: `ours/ort-web/${n}/int8/${t}/hit`, peer: `tjs-web/${n}/fp32/${t}/miss` },
-        { question: `${t} feature hit vs transformers.js-WASM, ${n}t, same int8 files`, ours: `ours/ort-web/${n}/int8/${t}/hit`, peer: `tjs-web/${n}/int8/${t}/miss` },
-        { question: `${t} new image vs transformers.js-WASM, ${n}t, ours int8 / peer fp32`, ours: `ours/ort-web/${n}/int8/${t}/miss`, peer: `tjs-web/${n}/fp32/${t}/miss` },
-        { question: `${t} new image vs transformers.js-WASM, ${n}t, same int8 files`, ours: `ours/ort-web/${n}/int8/${t}/miss`, peer: `tjs-web/${n}/int8/${t}/miss` },
-        { question: `${t} new image vs transformers.js-WASM, ${n}t, same fp32 files (runtime only)`, ours: `ours/ort-web/${n}/fp32/${t}/miss`, peer: `tjs-web/${n}/fp32/${t}/miss` },
-        { question: `${t} new image, ours int8 / ours fp32 (WASM ${n}t)`, ours: `ours/ort-web/${n}/int8/${t}/miss`, peer: `ours/ort-web/${n}/fp32/${t}/miss` },
+        {
+          question: `${t} feature hit vs transformers.js-WASM (its full request), ${n}t, ours int8 / peer fp32`,
+          ours: `ours/ort-web/${n}/int8/${t}/hit`,
+          peer: `tjs-web/${n}/fp32/${t}/miss`,
+        },
+        {
+          question: `${t} feature hit vs transformers.js-WASM, ${n}t, same int8 files`,
+          ours: `ours/ort-web/${n}/int8/${t}/hit`,
+          peer: `tjs-web/${n}/int8/${t}/miss`,
+        },
+        {
+          question: `${t} new image vs transformers.js-WASM, ${n}t, ours int8 / peer fp32`,
+          ours: `ours/ort-web/${n}/int8/${t}/miss`,
+          peer: `tjs-web/${n}/fp32/${t}/miss`,
+        },
+        {
+          question: `${t} new image vs transformers.js-WASM, ${n}t, same int8 files`,
+          ours: `ours/ort-web/${n}/int8/${t}/miss`,
+          peer: `tjs-web/${n}/int8/${t}/miss`,
+        },
+        {
+          question: `${t} new image vs transformers.js-WASM, ${n}t, same fp32 files (runtime only)`,
+          ours: `ours/ort-web/${n}/fp32/${t}/miss`,
+          peer: `tjs-web/${n}/fp32/${t}/miss`,
+        },
+        {
+          question: `${t} new image, ours int8 / ours fp32 (WASM ${n}t)`,
+          ours: `ours/ort-web/${n}/int8/${t}/miss`,
+          peer: `ours/ort-web/${n}/fp32/${t}/miss`,
+        },
       );
     }
     for (const w of ["fp32", "int8"]) {
-      pairs.push({ question: `${t} new image, self-host in Node: ours vs transformers.js, both onnxruntime-node, ${w}`, ours: `ours/ort-node/2/${w}/${t}/miss`, peer: `tjs-node/${w}/${t}/miss` });
+      pairs.push({
+        question: `${t} new image, self-host in Node: ours vs transformers.js, both onnxruntime-node, ${w}`,
+        ours: `ours/ort-node/2/${w}/${t}/miss`,
+        peer: `tjs-node/${w}/${t}/miss`,
+      });
     }
     // The edge shape runs one WASM thread per isolate and its stages one after another: the peer at 1 thread.
     for (const w of ["fp32", "int8"]) {
       const files = w === "fp32" ? "ours int8 / peer fp32" : "same int8 files";
       pairs.push(
-        { question: `${t} feature hit vs transformers.js-WASM (its full request), edge (staged Workers, 1t per isolate) / peer 1t, ${files}`, ours: `edge/int8/${t}/hit`, peer: `tjs-web/1/${w}/${t}/miss` },
-        { question: `${t} new image vs transformers.js-WASM, edge (staged Workers, 1t per isolate) / peer 1t, ${files}`, ours: `edge/int8/${t}/miss`, peer: `tjs-web/1/${w}/${t}/miss` },
+        {
+          question: `${t} feature hit vs transformers.js-WASM (its full request), edge (staged Workers, 1t per isolate) / peer 1t, ${files}`,
+          ours: `edge/int8/${t}/hit`,
+          peer: `tjs-web/1/${w}/${t}/miss`,
+        },
+        {
+          question: `${t} new image vs transformers.js-WASM, edge (staged Workers, 1t per isolate) / peer 1t, ${files}`,
+          ours: `edge/int8/${t}/miss`,
+          peer: `tjs-web/1/${w}/${t}/miss`,
+        },
       );
     }
     pairs.push(
-      { question: `${t} new image, edge (staged Workers) / ours in one process, WASM 1t (int8)`, ours: `edge/int8/${t}/miss`, peer: `ours/ort-web/1/int8/${t}/miss` },
-      { question: `${t} new image, edge (staged Workers) / ours in one process, WASM 2t (int8)`, ours: `edge/int8/${t}/miss`, peer: `ours/ort-web/2/int8/${t}/miss` },
-      { question: `${t} result hit over HTTP, edge (staged Workers) / server-node (int8)`, ours: `edge/int8/${t}/repeat`, peer: `ours/http/2/int8/${t}/repeat` },
+      {
+        question: `${t} new image, edge (staged Workers) / ours in one process, WASM 1t (int8)`,
+        ours: `edge/int8/${t}/miss`,
+        peer: `ours/ort-web/1/int8/${t}/miss`,
+      },
+      {
+        question: `${t} new image, edge (staged Workers) / ours in one process, WASM 2t (int8)`,
+        ours: `edge/int8/${t}/miss`,
+        peer: `ours/ort-web/2/int8/${t}/miss`,
+      },
+      {
+        question: `${t} result hit over HTTP, edge (staged Workers) / server-node (int8)`,
+        ours: `edge/int8/${t}/repeat`,
+        peer: `ours/http/2/int8/${t}/repeat`,
+      },
     );
     pairs.push(
-      { question: `${t} new image, ours WASM 2t / ours onnxruntime-node 2t (int8)`, ours: `ours/ort-web/2/int8/${t}/miss`, peer: `ours/ort-node/2/int8/${t}/miss` },
-      { question: `${t} new image, ours WASM 2 threads / 1 thread (int8)`, ours: `ours/ort-web/2/int8/${t}/miss`, peer: `ours/ort-web/1/int8/${t}/miss` },
-      { question: `${t} result hit over HTTP / feature hit in process (int8, 2t)`, ours: `ours/http/2/int8/${t}/repeat`, peer: `ours/ort-web/2/int8/${t}/hit` },
+      {
+        question: `${t} new image, ours WASM 2t / ours onnxruntime-node 2t (int8)`,
+        ours: `ours/ort-web/2/int8/${t}/miss`,
+        peer: `ours/ort-node/2/int8/${t}/miss`,
+      },
+      {
+        question: `${t} new image, ours WASM 2 threads / 1 thread (int8)`,
+        ours: `ours/ort-web/2/int8/${t}/miss`,
+        peer: `ours/ort-web/1/int8/${t}/miss`,
+      },
+      {
+        question: `${t} result hit over HTTP / feature hit in process (int8, 2t)`,
+        ours: `ours/http/2/int8/${t}/repeat`,
+        peer: `ours/ort-web/2/int8/${t}/hit`,
+      },
     );
   }
   for (const n of [1, 2]) {
     for (const w of ["int8", "fp32"]) {
-      pairs.push({ question: `<CAPTION> feature hit, beam 3 / greedy (WASM ${n}t, ${w})`, ours: `ours/ort-web/${n}/${w}/<CAPTION>/beam3-hit`, peer: `ours/ort-web/${n}/${w}/<CAPTION>/hit` });
+      pairs.push({
+        question: `<CAPTION> feature hit, beam 3 / greedy (WASM ${n}t, ${w})`,
+        ours: `ours/ort-web/${n}/${w}/<CAPTION>/beam3-hit`,
+        peer: `ours/ort-web/${n}/${w}/<CAPTION>/hit`,
+      });
     }
   }
   return pairs;
@@ -79,8 +143,16 @@ export function ratios(rows: readonly Row[]): Ratio[] {
     const a = byId.get(p.ours);
     const b = byId.get(p.peer);
     if (!a?.latency || !b?.latency) continue;
-    const cpu = a.cpu && b.cpu ? { cpuRatio: a.cpu.p50 / b.cpu.p50, oursCpuP50: a.cpu.p50, peerCpuP50: b.cpu.p50 } : {};
-    out.push({ ...p, ratio: a.latency.p50 / b.latency.p50, oursP50: a.latency.p50, peerP50: b.latency.p50, bestRatio: a.latency.min / b.latency.min, ...cpu });
+    const cpu =
+      a.cpu && b.cpu ? { cpuRatio: a.cpu.p50 / b.cpu.p50, oursCpuP50: a.cpu.p50, peerCpuP50: b.cpu.p50 } : {};
+    out.push({
+      ...p,
+      ratio: a.latency.p50 / b.latency.p50,
+      oursP50: a.latency.p50,
+      peerP50: b.latency.p50,
+      bestRatio: a.latency.min / b.latency.min,
+      ...cpu,
+    });
   }
   return out;
 }
@@ -107,14 +179,24 @@ export interface Efficiency {
  * from its step (embedding + concatenation included), decoder from the steady-state step rate (steps after the
  * first, so cross-attention K/V excluded) at the mean cache length of those steps.
  */
-export function efficiency(rows: readonly Row[], preset: Preset, encoderTokens: Record<string, number>, peaksByThreads: Record<number, Record<string, PeakRates>>): Efficiency[] {
+export function efficiency(
+  rows: readonly Row[],
+  preset: Preset,
+  encoderTokens: Record<string, number>,
+  peaksByThreads: Record<number, Record<string, PeakRates>>,
+): Efficiency[] {
   const out: Efficiency[] = [];
   const vision = visionMacs(preset).total;
   for (const r of rows) {
     if ((r.job.kind !== "ours" && r.job.kind !== "edge") || !r.stages) continue;
     const seq = encoderTokens[r.task] ?? 577;
     // The edge shape runs onnxruntime-web with one thread per isolate: its peak is the 1-thread one.
-    const peaks = r.job.kind === "edge" ? peaksByThreads[1] : r.job.backend === "ort-web" ? peaksByThreads[r.job.threads] : undefined;
+    const peaks =
+      r.job.kind === "edge"
+        ? peaksByThreads[1]
+        : r.job.backend === "ort-web"
+          ? peaksByThreads[r.job.threads]
+          : undefined;
     const add = (what: Efficiency["what"], macs: number, ms: number | undefined, cpuMs?: number) => {
       if (ms === undefined || !(ms > 0)) return;
       const macsPerS = macs / (ms / 1000);
@@ -126,7 +208,8 @@ export function efficiency(rows: readonly Row[], preset: Preset, encoderTokens: 
       if (peaks?.fp32 && e.macsPerCpuS) e.ofFp32PeakCpu = e.macsPerCpuS / peaks.fp32.macsPerCpuS;
       out.push(e);
     };
-    if (r.scenario === "miss" && r.task === "<CAPTION>") add("vision encoder", vision, r.stages.vision, r.stageCpu?.vision);
+    if (r.scenario === "miss" && r.task === "<CAPTION>")
+      add("vision encoder", vision, r.stages.vision, r.stageCpu?.vision);
     if (r.scenario === "hit" && r.task === "<CAPTION>") {
       add("language encoder", encoderMacs(preset, seq), r.stages.encoder);
       if (r.steadyTokensPerS) {

@@ -36,10 +36,20 @@ export interface DerivedRun extends StoredRun {
 export function derive(run: StoredRun): { json: DerivedRun; markdown: string } {
   const peakList: MatMulPeak[] = run.jobs.flatMap((j) => j.matmul ?? []);
   const peaksByThreads: Record<number, Record<string, PeakRates>> = {};
-  for (const n of new Set(peakList.map((p) => p.threads))) peaksByThreads[n] = bestPeaks(peakList.filter((p) => p.threads === n));
+  for (const n of new Set(peakList.map((p) => p.threads)))
+    peaksByThreads[n] = bestPeaks(peakList.filter((p) => p.threads === n));
   const rs = ratios(run.rows);
   const eff = efficiency(run.rows, PRESETS[run.macs.preset], run.macs.encoderTokens, peaksByThreads);
-  const goals = judgeGoals({ rows: run.rows, ratios: rs, efficiency: eff, jobs: run.jobs, quick: run.args.quick, wallSeconds: run.seconds.wall, prepSeconds: run.seconds.prep, load: run.load });
+  const goals = judgeGoals({
+    rows: run.rows,
+    ratios: rs,
+    efficiency: eff,
+    jobs: run.jobs,
+    quick: run.args.quick,
+    wallSeconds: run.seconds.wall,
+    prepSeconds: run.seconds.prep,
+    load: run.load,
+  });
   const markdown = renderReport({
     name: run.name,
     date: run.date,

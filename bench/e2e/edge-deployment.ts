@@ -39,19 +39,32 @@ interface StagedModule {
 
 const MODULE = join(REPO_ROOT, "stage-worker", "dev", "miniflare.ts");
 
-export async function edgeDeployment(): Promise<{ start(splitDir: string): Promise<EdgeDeployment> } | { unavailable: string }> {
-  if (!existsSync(MODULE)) return { unavailable: "not available: the staged deployment harness (stage-worker/dev/miniflare.ts, issue 7) is not in this checkout" };
+export async function edgeDeployment(): Promise<
+  { start(splitDir: string): Promise<EdgeDeployment> } | { unavailable: string }
+> {
+  if (!existsSync(MODULE))
+    return {
+      unavailable:
+        "not available: the staged deployment harness (stage-worker/dev/miniflare.ts, issue 7) is not in this checkout",
+    };
   let mod: StagedModule;
   try {
     mod = (await import(MODULE)) as StagedModule;
   } catch (e) {
-    return { unavailable: `not available: stage-worker/dev/miniflare.ts does not load (${(e as Error).message.split("\n")[0]})` };
+    return {
+      unavailable: `not available: stage-worker/dev/miniflare.ts does not load (${(e as Error).message.split("\n")[0]})`,
+    };
   }
-  if (typeof mod.startStagedDeployment !== "function") return { unavailable: "not available: stage-worker/dev/miniflare.ts has no startStagedDeployment" };
+  if (typeof mod.startStagedDeployment !== "function")
+    return { unavailable: "not available: stage-worker/dev/miniflare.ts has no startStagedDeployment" };
   return {
     async start(splitDir) {
       const d = await mod.startStagedDeployment({ splitDir });
-      const facts = Object.fromEntries(Object.entries(d).filter(([, v]) => typeof v === "number" || typeof v === "string" || Array.isArray(v)));
+      const facts = Object.fromEntries(
+        Object.entries(d).filter(
+          ([, v]) => typeof v === "number" || typeof v === "string" || Array.isArray(v),
+        ),
+      );
       const stageLoads = async (): Promise<WorkerdStageLoad[]> => {
         if (!d.fetchStage || !d.manifest) return [];
         const out: WorkerdStageLoad[] = [];

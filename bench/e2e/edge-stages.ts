@@ -19,24 +19,22 @@ export interface EdgeStages {
 export function readEdgeStages(splitDir: string): EdgeStages {
   const file = join(splitDir, "manifest.json");
   const m = JSON.parse(readFileSync(file, "utf8")) as SplitManifest;
-  const stages = m.stages.map(
-    (s): EdgeStage => ({
-      id: s.id,
-      role: s.role,
-      weightBytes: s.graphs.reduce((a, g) => a + g.weightBytes, 0),
-      estimatedPeakBytes: s.estimate.peakBytes,
-      ...(s.measured
-        ? {
-            coldStartMs: s.measured.createMs,
-            runMs: s.measured.runMs,
-            peakBytes: s.measured.peakBytes,
-            wasmBytes: s.measured.wasmBytes,
-            jsBytes: s.measured.jsBytes,
-            scenario: s.measured.scenario,
-          }
-        : {}),
-    }),
-  );
+  const stages = m.stages.map((s): EdgeStage => ({
+    id: s.id,
+    role: s.role,
+    weightBytes: s.graphs.reduce((a, g) => a + g.weightBytes, 0),
+    estimatedPeakBytes: s.estimate.peakBytes,
+    ...(s.measured
+      ? {
+          coldStartMs: s.measured.createMs,
+          runMs: s.measured.runMs,
+          peakBytes: s.measured.peakBytes,
+          wasmBytes: s.measured.wasmBytes,
+          jsBytes: s.measured.jsBytes,
+          scenario: s.measured.scenario,
+        }
+      : {}),
+  }));
   const when = statSync(file).mtime.toISOString().slice(0, 16).replace("T", " ");
   return {
     stages,

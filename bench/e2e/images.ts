@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { fliph, PhotonImage, resize, SamplingFilter } from "@cf-wasm/photon/node";
 import { BENCH_MODELS_DIR, REPO_ROOT } from "./paths";
 
-const SOURCES = ["coins.png", "page.png", "logo.png", "ihc.png"].map((f) => join(REPO_ROOT, "test/fixtures/images/skimage", f));
+const SOURCES = ["coins.png", "page.png", "logo.png", "ihc.png"].map((f) =>
+  join(REPO_ROOT, "test/fixtures/images/skimage", f),
+);
 export const IMAGE_WIDTH = 1024;
 export const IMAGE_HEIGHT = 768;
 export const IMAGES_DIR = join(BENCH_MODELS_DIR, "images");
@@ -41,9 +43,15 @@ export function prepareImages(dir = IMAGES_DIR): string[] {
 }
 
 export function loadImages(dir = IMAGES_DIR): BenchImage[] {
-  const names = readdirSync(dir).filter((f) => f.endsWith(".jpg")).sort();
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith(".jpg"))
+    .sort();
   if (names.length === 0) throw new Error(`no images in ${dir}: run the parent bench (it prepares them)`);
-  return names.map((name) => ({ name, path: join(dir, name), bytes: new Uint8Array(readFileSync(join(dir, name))) }));
+  return names.map((name) => ({
+    name,
+    path: join(dir, name),
+    bytes: new Uint8Array(readFileSync(join(dir, name))),
+  }));
 }
 
 /** The i-th image of the cycle. */

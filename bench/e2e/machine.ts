@@ -35,7 +35,11 @@ function cpuInfo(): { model: string; flags: string[] } {
 function packageVersion(name: string, from = REPO_ROOT): string {
   for (const dir of [from, REPO_ROOT]) {
     try {
-      return (JSON.parse(readFileSync(join(dir, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+      return (
+        JSON.parse(readFileSync(join(dir, "node_modules", name, "package.json"), "utf8")) as {
+          version: string;
+        }
+      ).version;
     } catch {
       // not installed there
     }
@@ -49,13 +53,19 @@ export function machineInfo(): MachineInfo {
   const { model, flags } = cpuInfo();
   let chromium: string | undefined;
   try {
-    chromium = execFileSync("/usr/bin/chromium", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    chromium = execFileSync("/usr/bin/chromium", ["--version"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     chromium = undefined;
   }
   let gitCommit: string | undefined;
   try {
-    gitCommit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+    gitCommit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    }).trim();
   } catch {
     gitCommit = undefined;
   }
@@ -85,7 +95,10 @@ export function machineInfo(): MachineInfo {
  * Load average samples: on a timer while the event loop runs, and explicitly through `sample()` (the jobs run
  * under spawnSync, which blocks the timer: main.ts samples after each job and adds the jobs' own start/end).
  */
-export function loadSampler(everyMs = 5000): { sample(x?: number): void; stop(): { min: number; median: number; max: number; samples: number } } {
+export function loadSampler(everyMs = 5000): {
+  sample(x?: number): void;
+  stop(): { min: number; median: number; max: number; samples: number };
+} {
   const xs = [loadavg()[0]!];
   const timer = setInterval(() => xs.push(loadavg()[0]!), everyMs);
   timer.unref();

@@ -13,7 +13,15 @@ import { readEdgeStages } from "./edge-stages";
 import { prepareImages } from "./images";
 import { loadSampler, machineInfo, runName } from "./machine";
 import { E2E_DIR, REPO_ROOT, RESULTS_DIR } from "./paths";
-import { filterJobs, FULL_REPEATS, jobLabel, jobWeights, plannedJobs, QUICK_REPEATS, type ChildSpec } from "./plan";
+import {
+  filterJobs,
+  FULL_REPEATS,
+  jobLabel,
+  jobWeights,
+  plannedJobs,
+  QUICK_REPEATS,
+  type ChildSpec,
+} from "./plan";
 import { parseArgs } from "./args";
 import { folderPreset, prepareFp32, prepareInt8 } from "./prep";
 import { prepareSplit, type SplitPrep } from "./prep-split";
@@ -24,12 +32,16 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 /** Runs one job in its own process; a failure becomes the job's error, not the run's. */
 function runChild(spec: ChildSpec, tmp: string): JobResult | { error: string } {
   const out = join(tmp, `${spec.label.replace(/\W+/g, "_")}.json`);
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(E2E_DIR, "child.ts"), "--spec", JSON.stringify(spec), "--out", out], {
-    stdio: ["ignore", "inherit", "inherit"],
-    timeout: spec.timeoutMs,
-    killSignal: "SIGKILL",
-    cwd: REPO_ROOT,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(E2E_DIR, "child.ts"), "--spec", JSON.stringify(spec), "--out", out],
+    {
+      stdio: ["ignore", "inherit", "inherit"],
+      timeout: spec.timeoutMs,
+      killSignal: "SIGKILL",
+      cwd: REPO_ROOT,
+    },
+  );
   if (r.error) return { error: `${r.error.message}` };
   if (r.status !== 0) return { error: `child exited with ${r.status ?? r.signal}` };
   return JSON.parse(readFileSync(out, "utf8")) as JobResult;
@@ -44,16 +56,22 @@ async function main(): Promise<void> {
 
   prepareImages();
   const fp32 = prepareFp32(args.model, log);
-  const int8 = args.int8 ? await prepareInt8(fp32, log) : { unavailable: "not available: --no-int8", seconds: 0 };
+  const int8 = args.int8
+    ? await prepareInt8(fp32, log)
+    : { unavailable: "not available: --no-int8", seconds: 0 };
   const repeats = args.quick ? QUICK_REPEATS : FULL_REPEATS;
   const jobs = filterJobs(plannedJobs(args.quick), args.only);
   // The edge job's split model (made once, ≈ 15 min with its probe); not made when no edge job runs.
-  const split: SplitPrep = jobs.some((j) => j.kind === "edge") ? prepareSplit(fp32, args.split, log) : { unavailable: "not needed (no edge job)", seconds: 0, made: false };
+  const split: SplitPrep = jobs.some((j) => j.kind === "edge")
+    ? prepareSplit(fp32, args.split, log)
+    : { unavailable: "not needed (no edge job)", seconds: 0, made: false };
   const prepSeconds = fp32.seconds + int8.seconds + split.seconds;
   load.sample();
   const benchStarted = performance.now();
   const skipped = args.quick
-    ? ["ours 1-thread rows, 1-thread MatMul peak, ours fp32, ours on onnxruntime-node, transformers.js on onnxruntime-node, transformers.js int8, peers' <OD>, <OD> feature misses (in process and edge) (full run only)"]
+    ? [
+        "ours 1-thread rows, 1-thread MatMul peak, ours fp32, ours on onnxruntime-node, transformers.js on onnxruntime-node, transformers.js int8, peers' <OD>, <OD> feature misses (in process and edge) (full run only)",
+      ]
     : [];
   const tmp = mkdtempSync(join(tmpdir(), "bench-e2e-"));
   const rows: Row[] = [];
@@ -65,7 +83,8 @@ async function main(): Promise<void> {
       // The edge job deploys the split model (its int8 weights); the others load a model folder.
       const prep = job.kind === "edge" ? split : w === "int8" ? int8 : w === "fp32" ? fp32 : undefined;
       if (prep && !prep.dir) {
-        if (job.kind === "edge") rows.push(...edgeRows(job.weights, args.tokens, prep.unavailable ?? "not available"));
+        if (job.kind === "edge")
+          rows.push(...edgeRows(job.weights, args.tokens, prep.unavailable ?? "not available"));
         infos.push({ job, system: label, error: prep.unavailable });
         log(`${label}: ${prep.unavailable}`);
         continue;
@@ -86,8 +105,16 @@ async function main(): Promise<void> {
       if ("error" in res) {
         // A failed edge job still has its stages' probe figures (per-stage memory and cold start).
         const stages = job.kind === "edge" && split.dir ? readEdgeStages(split.dir) : undefined;
-        infos.push({ job, system: label, error: res.error, ...(stages ? { stages: stages.stages, stagesSource: stages.source } : {}) });
-        if (job.kind === "edge") rows.push(...edgeRows(job.weights, args.tokens, `not available: the edge job failed (${res.error})`));
+        infos.push({
+          job,
+          system: label,
+          error: res.error,
+          ...(stages ? { stages: stages.stages, stagesSource: stages.source } : {}),
+        });
+        if (job.kind === "edge")
+          rows.push(
+            ...edgeRows(job.weights, args.tokens, `not available: the edge job failed (${res.error})`),
+          );
         log(`${label}: FAILED (${res.error})`);
         continue;
       }
@@ -112,7 +139,13 @@ async function main(): Promise<void> {
     load: loadStats,
     seconds: { wall: wallSeconds, prep: prepSeconds, jobs: (performance.now() - benchStarted) / 1000 },
     models: { fp32, int8, split },
-    macs: { preset: folderPreset(fp32.dir), encoderTokens: (infos.find((j) => j.extra?.encoderTokens)?.extra?.encoderTokens ?? {}) as Record<string, number> },
+    macs: {
+      preset: folderPreset(fp32.dir),
+      encoderTokens: (infos.find((j) => j.extra?.encoderTokens)?.extra?.encoderTokens ?? {}) as Record<
+        string,
+        number
+      >,
+    },
     jobs: infos,
     rows,
     skipped,
@@ -122,7 +155,9 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(json, null, 1)}\n`);
   writeFileSync(join(RESULTS_DIR, `${name}.md`), md);
-  log(`wrote ${relative(REPO_ROOT, join(RESULTS_DIR, name))}.{json,md} (prep ${prepSeconds.toFixed(0)} s, wall ${wallSeconds.toFixed(0)} s)`);
+  log(
+    `wrote ${relative(REPO_ROOT, join(RESULTS_DIR, name))}.{json,md} (prep ${prepSeconds.toFixed(0)} s, wall ${wallSeconds.toFixed(0)} s)`,
+  );
 }
 
 await main();

@@ -32,9 +32,23 @@ export interface ChildSpec {
   timeoutMs: number;
 }
 
-export const FULL_REPEATS: Repeats = { misses: 6, extraHits: 4, beamRuns: 3, peerRuns: 3, httpRepeats: 50, peerTasks: ["<CAPTION>", "<OD>"] };
+export const FULL_REPEATS: Repeats = {
+  misses: 6,
+  extraHits: 4,
+  beamRuns: 3,
+  peerRuns: 3,
+  httpRepeats: 50,
+  peerTasks: ["<CAPTION>", "<OD>"],
+};
 /** One feature miss (<CAPTION>) then one <OD> hit on its features, one more hit each, one beam-3 hit; peers <CAPTION> once. */
-export const QUICK_REPEATS: Repeats = { misses: 1, extraHits: 1, beamRuns: 1, peerRuns: 1, httpRepeats: 20, peerTasks: ["<CAPTION>"] };
+export const QUICK_REPEATS: Repeats = {
+  misses: 1,
+  extraHits: 1,
+  beamRuns: 1,
+  peerRuns: 1,
+  httpRepeats: 20,
+  peerTasks: ["<CAPTION>"],
+};
 
 export function jobLabel(job: Job): string {
   switch (job.kind) {
@@ -70,7 +84,9 @@ export function plannedJobs(quick: boolean): Job[] {
   return [
     { kind: "matmul-peak", threads: 1, when: "start" },
     { kind: "matmul-peak", threads: 2, when: "start" },
-    ...[1, 2].flatMap((threads) => w.map((weights): Job => ({ kind: "ours", backend: "ort-web", threads, weights }))),
+    ...[1, 2].flatMap((threads) =>
+      w.map((weights): Job => ({ kind: "ours", backend: "ort-web", threads, weights })),
+    ),
     ...w.map((weights): Job => ({ kind: "ours", backend: "ort-node", threads: 2, weights })),
     ...[1, 2].flatMap((threads) => w.map((weights): Job => ({ kind: "tjs-web", threads, weights }))),
     ...w.map((weights): Job => ({ kind: "tjs-node", weights })),

@@ -28,18 +28,30 @@ export const SPLIT_CHUNK = "25MiB";
 
 function tsx(script: string, args: string[], log: (s: string) => void): void {
   log(`  ${script} ${args.join(" ")}`);
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, script), ...args], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, script), ...args], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   if (r.status !== 0) throw new Error(`${script} exited with ${r.status ?? r.signal}`);
 }
 
 /** `given`: a split folder from --split (used as is); else the cached one for `fp32`, made when missing. */
-export function prepareSplit(fp32: ModelPrep, given: string | undefined, log: (s: string) => void): SplitPrep {
+export function prepareSplit(
+  fp32: ModelPrep,
+  given: string | undefined,
+  log: (s: string) => void,
+): SplitPrep {
   if (given) {
     return existsSync(join(given, "manifest.json"))
       ? { dir: given, seconds: 0, made: false }
-      : { unavailable: `not available: ${given} holds no split model (manifest.json)`, seconds: 0, made: false };
+      : {
+          unavailable: `not available: ${given} holds no split model (manifest.json)`,
+          seconds: 0,
+          made: false,
+        };
   }
-  if (!fp32.dir) return { unavailable: `not available: no fp32 model (${fp32.unavailable})`, seconds: 0, made: false };
+  if (!fp32.dir)
+    return { unavailable: `not available: no fp32 model (${fp32.unavailable})`, seconds: 0, made: false };
   const prefix = `split-${basename(fp32.dir)}-`;
   const key = `${prefix}${fp32.generatorVersion ?? "unknown"}-q${sourceHash(["quant", "onnx-graph"])}-b${SPLIT_BUDGET}-c${SPLIT_CHUNK}`;
   const dir = join(BENCH_MODELS_DIR, key);
@@ -47,19 +59,30 @@ export function prepareSplit(fp32: ModelPrep, given: string | undefined, log: (s
   const t0 = performance.now();
   const int8 = `${dir}.int8-tmp-${process.pid}`;
   const tmp = `${dir}.tmp-${process.pid}`;
-  log(`splitting ${fp32.dir} → ${dir} (quantize ≈ 1 min, split ≈ 3 min, probe of every stage ≈ 10 min; once) ...`);
+  log(
+    `splitting ${fp32.dir} → ${dir} (quantize ≈ 1 min, split ≈ 3 min, probe of every stage ≈ 10 min; once) ...`,
+  );
   try {
     tsx("quant/cli.ts", ["--in", fp32.dir, "--out", int8, "--split-above", "0"], log);
-    tsx("model-splitter/cli.ts", ["--in", int8, "--out", tmp, "--budget", SPLIT_BUDGET, "--chunk", SPLIT_CHUNK, "--probe"], log);
+    tsx(
+      "model-splitter/cli.ts",
+      ["--in", int8, "--out", tmp, "--budget", SPLIT_BUDGET, "--chunk", SPLIT_CHUNK, "--probe"],
+      log,
+    );
     renameSync(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    return { unavailable: `not available: making the split failed (${(e as Error).message})`, seconds: (performance.now() - t0) / 1000, made: false };
+    return {
+      unavailable: `not available: making the split failed (${(e as Error).message})`,
+      seconds: (performance.now() - t0) / 1000,
+      made: false,
+    };
   } finally {
     rmSync(int8, { recursive: true, force: true });
   }
   for (const old of readdirSync(BENCH_MODELS_DIR)) {
-    if (old.startsWith(prefix) && old !== key) rmSync(join(BENCH_MODELS_DIR, old), { recursive: true, force: true });
+    if (old.startsWith(prefix) && old !== key)
+      rmSync(join(BENCH_MODELS_DIR, old), { recursive: true, force: true });
   }
   return { dir, seconds: (performance.now() - t0) / 1000, made: true };
 }

@@ -26,7 +26,10 @@ export const DEFAULT_FP32_DIR = join(REPO_ROOT, "models", "synthetic-base-seed0"
 
 function folderMeta(dir: string): { generator_version?: string; preset?: string } {
   try {
-    return JSON.parse(readFileSync(join(dir, "florence_edge.json"), "utf8")) as { generator_version?: string; preset?: string };
+    return JSON.parse(readFileSync(join(dir, "florence_edge.json"), "utf8")) as {
+      generator_version?: string;
+      preset?: string;
+    };
   } catch {
     return {};
   }
@@ -43,7 +46,9 @@ export function onnxBytes(dir: string): number {
 }
 
 const hasGraphs = (dir: string) =>
-  ["vision_encoder", "embed_tokens", "encoder_model", "decoder_model_merged"].every((g) => existsSync(join(dir, "onnx", `${g}.onnx`)));
+  ["vision_encoder", "embed_tokens", "encoder_model", "decoder_model_merged"].every((g) =>
+    existsSync(join(dir, "onnx", `${g}.onnx`)),
+  );
 
 export function prepareFp32(dir: string, log: (s: string) => void): ModelPrep {
   const t0 = performance.now();
@@ -66,7 +71,13 @@ export function sourceHash(dirs: string[]): string {
   const h = createHash("sha256");
   const walk = (d: string): string[] =>
     readdirSync(d, { withFileTypes: true })
-      .flatMap((e) => (e.isDirectory() ? (e.name === "gen" || e.name.startsWith(".") ? [] : walk(join(d, e.name))) : [join(d, e.name)]))
+      .flatMap((e) =>
+        e.isDirectory()
+          ? e.name === "gen" || e.name.startsWith(".")
+            ? []
+            : walk(join(d, e.name))
+          : [join(d, e.name)],
+      )
       .filter((f) => f.endsWith(".ts") && !f.endsWith(".tmp.ts"))
       .sort();
   for (const f of dirs.flatMap((d) => walk(join(REPO_ROOT, d)))) {
@@ -84,7 +95,10 @@ export async function prepareInt8(fp32: ModelPrep, log: (s: string) => void): Pr
   try {
     ({ quantizeFolder } = await import("../../quant/quantize-folder"));
   } catch (e) {
-    return { unavailable: `not available: quant/ does not load (${(e as Error).message.split("\n")[0]})`, seconds: 0 };
+    return {
+      unavailable: `not available: quant/ does not load (${(e as Error).message.split("\n")[0]})`,
+      seconds: 0,
+    };
   }
   const prefix = `int8-${basename(fp32.dir)}-`;
   const key = `${prefix}${fp32.generatorVersion ?? "unknown"}-q${sourceHash(["quant", "onnx-graph"])}`;
@@ -97,11 +111,20 @@ export async function prepareInt8(fp32: ModelPrep, log: (s: string) => void): Pr
       renameSync(tmp, dir);
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true });
-      return { unavailable: `not available: quantization failed (${(e as Error).message.split("\n")[0]})`, seconds: (performance.now() - t0) / 1000 };
+      return {
+        unavailable: `not available: quantization failed (${(e as Error).message.split("\n")[0]})`,
+        seconds: (performance.now() - t0) / 1000,
+      };
     }
     for (const old of readdirSync(BENCH_MODELS_DIR)) {
-      if (old.startsWith(prefix) && old !== key) rmSync(join(BENCH_MODELS_DIR, old), { recursive: true, force: true });
+      if (old.startsWith(prefix) && old !== key)
+        rmSync(join(BENCH_MODELS_DIR, old), { recursive: true, force: true });
     }
   }
-  return { dir, generatorVersion: fp32.generatorVersion, seconds: (performance.now() - t0) / 1000, bytes: onnxBytes(dir) };
+  return {
+    dir,
+    generatorVersion: fp32.generatorVersion,
+    seconds: (performance.now() - t0) / 1000,
+    bytes: onnxBytes(dir),
+  };
 }

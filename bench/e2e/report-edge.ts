@@ -25,12 +25,17 @@ interface Spread {
 
 function spread(xs: readonly (number | undefined)[]): Spread | undefined {
   const v = xs.filter((x): x is number => x !== undefined);
-  return v.length ? { p50: quantile(v, 0.5), p90: quantile(v, 0.9), max: Math.max(...v), sum: v.reduce((a, b) => a + b, 0) } : undefined;
+  return v.length
+    ? { p50: quantile(v, 0.5), p90: quantile(v, 0.9), max: Math.max(...v), sum: v.reduce((a, b) => a + b, 0) }
+    : undefined;
 }
 
 export function summarizeStages(stages: readonly EdgeStage[]): StageSummary {
   const measured = stages.filter((s) => s.peakBytes !== undefined);
-  const top = measured.reduce<EdgeStage | undefined>((a, s) => (!a || s.peakBytes! > a.peakBytes! ? s : a), undefined);
+  const top = measured.reduce<EdgeStage | undefined>(
+    (a, s) => (!a || s.peakBytes! > a.peakBytes! ? s : a),
+    undefined,
+  );
   const cold = spread(stages.map((s) => s.coldStartMs));
   const workerd = spread(stages.map((s) => s.workerd?.totalMs));
   return {
@@ -44,7 +49,9 @@ export function summarizeStages(stages: readonly EdgeStage[]): StageSummary {
 }
 
 const spreadText = (x: Spread | undefined) =>
-  x ? `p50 ${fmtMs(x.p50)} ms, p90 ${fmtMs(x.p90)} ms, max ${fmtMs(x.max)} ms, all stages one after another ${fmtMs(x.sum)} ms` : "not measured";
+  x
+    ? `p50 ${fmtMs(x.p50)} ms, p90 ${fmtMs(x.p90)} ms, max ${fmtMs(x.max)} ms, all stages one after another ${fmtMs(x.sum)} ms`
+    : "not measured";
 
 export function edgeStagesSection(jobs: readonly JobInfo[]): string[] {
   const j = jobs.find((x) => x.stages?.length);
@@ -62,16 +69,30 @@ export function edgeStagesSection(jobs: readonly JobInfo[]): string[] {
     `Cold start per stage (chunk load + session creation): probe ${spreadText(s.coldStart)}; inside workerd (the stage Workers' own figures: read from the local R2 bucket + sha256 + session) ${spreadText(s.workerdColdStart)}.`,
     "",
     mdTable(
-      ["stage", "role", "weights MiB", "planned peak MiB", "probe peak MiB (WASM + JS)", "probe cold start ms", "probe run ms", "workerd cold start ms (read + sha256 + session)", "measured on"],
+      [
+        "stage",
+        "role",
+        "weights MiB",
+        "planned peak MiB",
+        "probe peak MiB (WASM + JS)",
+        "probe cold start ms",
+        "probe run ms",
+        "workerd cold start ms (read + sha256 + session)",
+        "measured on",
+      ],
       j.stages!.map((x) => [
         x.id,
         x.role,
         mib(x.weightBytes),
         mib(x.estimatedPeakBytes),
-        x.peakBytes === undefined ? "not measured" : `${mib(x.peakBytes)} (${mib(x.wasmBytes ?? 0)} + ${mib(x.jsBytes ?? 0)})`,
+        x.peakBytes === undefined
+          ? "not measured"
+          : `${mib(x.peakBytes)} (${mib(x.wasmBytes ?? 0)} + ${mib(x.jsBytes ?? 0)})`,
         fmtMs(x.coldStartMs),
         fmtMs(x.runMs),
-        x.workerd?.totalMs !== undefined ? `${fmtMs(x.workerd.totalMs)} (${fmtMs(x.workerd.readMs)} + ${fmtMs(x.workerd.hashMs)} + ${fmtMs(x.workerd.sessionMs)})` : "–",
+        x.workerd?.totalMs !== undefined
+          ? `${fmtMs(x.workerd.totalMs)} (${fmtMs(x.workerd.readMs)} + ${fmtMs(x.workerd.hashMs)} + ${fmtMs(x.workerd.sessionMs)})`
+          : "–",
         (x.scenario ?? "").length > 90 ? `${x.scenario!.slice(0, 89)}…` : (x.scenario ?? ""),
       ]),
       ["l", "l", "r", "r", "r", "r", "r", "r", "l"],

@@ -46,10 +46,25 @@ function stagesText(r: Row): string {
 
 export function latencyTable(rows: readonly Row[]): string {
   const sorted = [...rows].sort(
-    (a, b) => a.task.localeCompare(b.task) || SCENARIO_ORDER.indexOf(a.scenario) - SCENARIO_ORDER.indexOf(b.scenario) || (a.latency?.p50 ?? Infinity) - (b.latency?.p50 ?? Infinity),
+    (a, b) =>
+      a.task.localeCompare(b.task) ||
+      SCENARIO_ORDER.indexOf(a.scenario) - SCENARIO_ORDER.indexOf(b.scenario) ||
+      (a.latency?.p50 ?? Infinity) - (b.latency?.p50 ?? Infinity),
   );
   return mdTable(
-    ["task", "request", "system", "weights", "p50 ms", "p90 ms", "n", "CPU ms p50", "decoder tok/s (steady)", "steps (median ms)", "note"],
+    [
+      "task",
+      "request",
+      "system",
+      "weights",
+      "p50 ms",
+      "p90 ms",
+      "n",
+      "CPU ms p50",
+      "decoder tok/s (steady)",
+      "steps (median ms)",
+      "note",
+    ],
     sorted.map((r) => [
       r.task,
       SCENARIO_TEXT[r.scenario] ?? r.scenario,
@@ -85,9 +100,13 @@ export function jobsTable(jobs: readonly JobInfo[]): string {
 
 export function renderReport(x: ReportInput): string {
   const m = x.machine;
-  const pk = Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(", ");
+  const pk = Object.entries(m.packages)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
   const model = (label: string, p: ModelPrep) =>
-    p.dir ? `${label}: \`${p.dir.replace(/^.*\/models\//, "models/")}\` (${fmtMiB(p.bytes)}${p.generatorVersion ? `, generator ${p.generatorVersion}${p.stale ? ", older than the current generator sources" : ""}` : ""})` : `${label}: ${p.unavailable}`;
+    p.dir
+      ? `${label}: \`${p.dir.replace(/^.*\/models\//, "models/")}\` (${fmtMiB(p.bytes)}${p.generatorVersion ? `, generator ${p.generatorVersion}${p.stale ? ", older than the current generator sources" : ""}` : ""})`
+      : `${label}: ${p.unavailable}`;
   const parts = [
     `# florence-edge benchmark ${x.name}${x.quick ? " (--quick)" : ""}`,
     "",
@@ -96,7 +115,11 @@ export function renderReport(x: ReportInput): string {
     `- packages: ${pk}`,
     `- load average (1 min) during the run: min ${x.load.min.toFixed(1)}, median ${x.load.median.toFixed(1)}, max ${x.load.max.toFixed(1)} on ${m.cores} cores (shared machine: above ${m.cores} other processes competed for the CPU)`,
     `- model: synthetic Florence-2-base (random weights, real shapes); ${model("fp32", x.models.fp32)}; ${model("int8", x.models.int8)}`,
-    ...(x.models.split?.dir ? [`- edge (staged) model: \`${x.models.split.dir.replace(/^.*\/models\//, "models/")}\` (int8, lm_head in one MatMul, split into ≤ 128 MiB stages with files ≤ 25 MiB)`] : []),
+    ...(x.models.split?.dir
+      ? [
+          `- edge (staged) model: \`${x.models.split.dir.replace(/^.*\/models\//, "models/")}\` (int8, lm_head in one MatMul, split into ≤ 128 MiB stages with files ≤ 25 MiB)`,
+        ]
+      : []),
     `- every request: one 1024×768 JPEG, greedy, exactly ${x.tokens} new tokens (EOS suppressed until the length limit; see bench/README.md)`,
     ...(x.skipped.length ? [`- not run: ${x.skipped.join("; ")}`] : []),
     "",
@@ -108,8 +131,26 @@ export function renderReport(x: ReportInput): string {
     "",
     x.ratios.length
       ? mdTable(
-          ["question", "first p50 ms", "second p50 ms", "ratio (wall p50)", "ratio (fastest)", "first CPU ms", "second CPU ms", "ratio (CPU)"],
-          x.ratios.map((r) => [r.question, fmtMs(r.oursP50), fmtMs(r.peerP50), fmtRatio(r.ratio), fmtRatio(r.bestRatio), fmtMs(r.oursCpuP50), fmtMs(r.peerCpuP50), fmtRatio(r.cpuRatio)]),
+          [
+            "question",
+            "first p50 ms",
+            "second p50 ms",
+            "ratio (wall p50)",
+            "ratio (fastest)",
+            "first CPU ms",
+            "second CPU ms",
+            "ratio (CPU)",
+          ],
+          x.ratios.map((r) => [
+            r.question,
+            fmtMs(r.oursP50),
+            fmtMs(r.peerP50),
+            fmtRatio(r.ratio),
+            fmtRatio(r.bestRatio),
+            fmtMs(r.oursCpuP50),
+            fmtMs(r.peerCpuP50),
+            fmtRatio(r.cpuRatio),
+          ]),
           ["l", "r", "r", "r", "r", "r", "r", "r"],
         )
       : "(no pair measured)",
@@ -120,7 +161,19 @@ export function renderReport(x: ReportInput): string {
     "MatMul's median MACs per CPU-second: a per-thread rate that other processes on a shared machine disturb far less.",
     "",
     mdTable(
-      ["row", "graph", "G MACs", "median ms", "achieved (wall)", "of int8 peak", "of fp32 peak", "CPU ms", "per CPU-s", "of int8 peak (CPU)", "of fp32 peak (CPU)"],
+      [
+        "row",
+        "graph",
+        "G MACs",
+        "median ms",
+        "achieved (wall)",
+        "of int8 peak",
+        "of fp32 peak",
+        "CPU ms",
+        "per CPU-s",
+        "of int8 peak (CPU)",
+        "of fp32 peak (CPU)",
+      ],
       x.efficiency.map((e) => [
         e.row,
         e.what,
@@ -138,7 +191,16 @@ export function renderReport(x: ReportInput): string {
     ),
     "",
     mdTable(
-      ["MatMul", "threads", "shape (m×k·k×n)", "fastest ms", "median ms", "MAC/s (fastest)", "CPU ms (median)", "MAC per CPU-s"],
+      [
+        "MatMul",
+        "threads",
+        "shape (m×k·k×n)",
+        "fastest ms",
+        "median ms",
+        "MAC/s (fastest)",
+        "CPU ms (median)",
+        "MAC per CPU-s",
+      ],
       x.peaks.map((p) => [
         p.pattern === "int8" ? "int8 (DynamicQuantizeMatMul)" : p.pattern,
         String(p.threads),
@@ -159,7 +221,10 @@ export function renderReport(x: ReportInput): string {
     ...edgeStagesSection(x.jobs),
     "## Goals (issue 8)",
     "",
-    mdTable(["goal", "target", "measured", "status"], x.goals.map((g) => [g.goal, g.target, g.measured, g.status])),
+    mdTable(
+      ["goal", "target", "measured", "status"],
+      x.goals.map((g) => [g.goal, g.target, g.measured, g.status]),
+    ),
     "",
   ];
   return parts.join("\n");

@@ -33,7 +33,17 @@ export function edgeRows(weights: Weights, tokens: number, reason: string): Row[
   const rows: Row[] = [];
   for (const task of TASKS) {
     for (const scenario of ["miss", "hit", "repeat"] as Scenario[]) {
-      rows.push({ id: `edge/${weights}/${task}/${scenario}`, system: EDGE_SYSTEM, job: { kind: "edge", weights }, weights, threads: 1, task, scenario, newTokens: tokens, unavailable: reason });
+      rows.push({
+        id: `edge/${weights}/${task}/${scenario}`,
+        system: EDGE_SYSTEM,
+        job: { kind: "edge", weights },
+        weights,
+        threads: 1,
+        task,
+        scenario,
+        newTokens: tokens,
+        unavailable: reason,
+      });
     }
   }
   return rows;
@@ -61,7 +71,11 @@ export function parseStageCalls(header: string | undefined): StageCalls | undefi
   if (!header) return undefined;
   const f = Object.fromEntries(header.split(",").map((kv) => kv.trim().split("=") as [string, string]));
   const n = (k: string) => Number(f[k] ?? NaN);
-  const c = { serviceBinding: n("service_binding"), durableObject: n("durable_object"), maxCallBytes: n("max_call_bytes") };
+  const c = {
+    serviceBinding: n("service_binding"),
+    durableObject: n("durable_object"),
+    maxCallBytes: n("max_call_bytes"),
+  };
   return Number.isFinite(c.serviceBinding) && Number.isFinite(c.durableObject) ? c : undefined;
 }
 
@@ -84,46 +98,90 @@ export function decoderSteps(durableObjectCalls: number, roles: readonly string[
  * reuses (ECONNRESET on the second request, seen with Miniflare 4.20260426), so no keep-alive; a loopback
  * connect costs well under a millisecond.
  */
-async function post(base: string, image: Uint8Array<ArrayBuffer>, task: Task, tokens: number): Promise<Answer> {
+async function post(
+  base: string,
+  image: Uint8Array<ArrayBuffer>,
+  task: Task,
+  tokens: number,
+): Promise<Answer> {
   const cpu0 = descendantsCpuMs();
   const a = await postOnce(base, image, task, tokens);
   return { ...a, cpuMs: descendantsCpuMs() - cpu0 };
 }
 
-function postOnce(base: string, image: Uint8Array<ArrayBuffer>, task: Task, tokens: number): Promise<Omit<Answer, "cpuMs">> {
-  const url = new URL(`${base}/v1/analyze?task=${encodeURIComponent(task)}&num_beams=1&max_new_tokens=${tokens}`);
+function postOnce(
+  base: string,
+  image: Uint8Array<ArrayBuffer>,
+  task: Task,
+  tokens: number,
+): Promise<Omit<Answer, "cpuMs">> {
+  const url = new URL(
+    `${base}/v1/analyze?task=${encodeURIComponent(task)}&num_beams=1&max_new_tokens=${tokens}`,
+  );
   const t = performance.now();
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "POST", agent: false, headers: { "content-type": "image/jpeg", "content-length": image.byteLength } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("error", reject);
-      res.on("end", () => {
-        const ms = performance.now() - t;
-        const text = Buffer.concat(chunks).toString("utf8");
-        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
-        const body = JSON.parse(text) as { cache?: { features?: string; result?: string }; timings?: Record<string, number> };
-        const calls = parseStageCalls(res.headers["x-stage-calls"] as string | undefined);
-        resolve({ ms, features: body.cache?.features, result: body.cache?.result, timings: body.timings ?? {}, ...(calls ? { calls } : {}) });
-      });
-    });
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "image/jpeg", "content-length": image.byteLength },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", reject);
+        res.on("end", () => {
+          const ms = performance.now() - t;
+          const text = Buffer.concat(chunks).toString("utf8");
+          if (res.statusCode !== 200)
+            return reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
+          const body = JSON.parse(text) as {
+            cache?: { features?: string; result?: string };
+            timings?: Record<string, number>;
+          };
+          const calls = parseStageCalls(res.headers["x-stage-calls"] as string | undefined);
+          resolve({
+            ms,
+            features: body.cache?.features,
+            result: body.cache?.result,
+            timings: body.timings ?? {},
+            ...(calls ? { calls } : {}),
+          });
+        });
+      },
+    );
     req.on("error", reject);
     req.end(image);
   });
 }
 
-function row(p: EdgePlan, roles: readonly string[], task: Task, scenario: Scenario, answers: Answer[], expect: (a: Answer) => boolean): Row {
+function row(
+  p: EdgePlan,
+  roles: readonly string[],
+  task: Task,
+  scenario: Scenario,
+  answers: Answer[],
+  expect: (a: Answer) => boolean,
+): Row {
   const ms = answers.map((a) => a.ms);
   const wrong = answers.filter((a) => !expect(a)).length;
-  const decoder = medianFields(answers.map((a) => a.timings), ["decoder"]).decoder;
+  const decoder = medianFields(
+    answers.map((a) => a.timings),
+    ["decoder"],
+  ).decoder;
   const calls = answers.map((a) => a.calls).filter((c): c is StageCalls => c !== undefined);
-  const steps = calls.map((c) => decoderSteps(c.durableObject, roles)).filter((x): x is number => x !== undefined);
+  const steps = calls
+    .map((c) => decoderSteps(c.durableObject, roles))
+    .filter((x): x is number => x !== undefined);
   const stepsMedian = steps.length ? median(steps) : undefined;
   const notes = [
     calls.length
       ? `stage calls per request (median): ${median(calls.map((c) => c.serviceBinding))} service-binding, ${median(calls.map((c) => c.durableObject))} Durable Object, largest ${(median(calls.map((c) => c.maxCallBytes)) / 2 ** 20).toFixed(1)} MiB`
       : "",
-    stepsMedian !== undefined ? `${stepsMedian} decoder steps (from the Durable Object calls${steps.some((x) => x !== p.tokens) ? `; EOS cannot be suppressed over HTTP, so not always ${p.tokens}` : ""})` : "",
+    stepsMedian !== undefined
+      ? `${stepsMedian} decoder steps (from the Durable Object calls${steps.some((x) => x !== p.tokens) ? `; EOS cannot be suppressed over HTTP, so not always ${p.tokens}` : ""})`
+      : "",
     wrong ? `${wrong} of ${answers.length} answers did not report the expected cache state` : "",
   ].filter(Boolean);
   return {
@@ -139,7 +197,10 @@ function row(p: EdgePlan, roles: readonly string[], task: Task, scenario: Scenar
     latency: summarize(ms),
     // /proc ticks are 10 ms: meaningful for the model runs, not for result hits.
     ...(scenario !== "repeat" && answers.length ? { cpu: summarize(answers.map((a) => a.cpuMs)) } : {}),
-    stages: medianFields(answers.map((a) => a.timings), STEP_KEYS),
+    stages: medianFields(
+      answers.map((a) => a.timings),
+      STEP_KEYS,
+    ),
     // Decoder time includes the prompt's first step with the cross-attention K/V; no steady-state split over HTTP.
     ...(decoder && stepsMedian ? { tokensPerS: (stepsMedian * 1000) / decoder } : {}),
     ...(notes.length ? { note: notes.join("; ") } : {}),
@@ -147,9 +208,14 @@ function row(p: EdgePlan, roles: readonly string[], task: Task, scenario: Scenar
 }
 
 /** The requests through a running deployment: warm-up, then misses, hits and result hits. */
-export async function measureEdge(d: EdgeDeployment, p: EdgePlan, roles: readonly string[]): Promise<{ rows: Row[]; extra: Record<string, unknown> }> {
+export async function measureEdge(
+  d: EdgeDeployment,
+  p: EdgePlan,
+  roles: readonly string[],
+): Promise<{ rows: Row[]; extra: Record<string, unknown> }> {
   const images = loadImages();
-  if (p.misses + 1 >= images.length) throw new Error(`${p.misses} misses need more than ${images.length} images`);
+  if (p.misses + 1 >= images.length)
+    throw new Error(`${p.misses} misses need more than ${images.length} images`);
   // The first request loads every stage (chunks + sessions) in every isolate: reported apart, never a sample.
   // Its image (the last) is none of the measured ones.
   const last = imageAt(images, images.length - 1).bytes;
@@ -157,7 +223,8 @@ export async function measureEdge(d: EdgeDeployment, p: EdgePlan, roles: readonl
   const add = (task: Task, s: Scenario, a: Answer) => {
     (got[`${task}/${s}`] ??= []).push(a);
     // Progress on stderr: a staged miss takes half a minute or more on one thread.
-    if (s !== "repeat") process.stderr.write(`  edge ${task} ${s}: ${Math.round(a.ms)} ms (CPU ${Math.round(a.cpuMs)} ms)\n`);
+    if (s !== "repeat")
+      process.stderr.write(`  edge ${task} ${s}: ${Math.round(a.ms)} ms (CPU ${Math.round(a.cpuMs)} ms)\n`);
   };
   let warm: Answer;
   if (p.misses === 1) {
@@ -182,29 +249,47 @@ export async function measureEdge(d: EdgeDeployment, p: EdgePlan, roles: readonl
   await new Promise((r) => setTimeout(r, 500));
   for (const task of TASKS) {
     for (let i = 0; i < WARMUP_REPEATS; i++) await post(d.url, imageAt(images, 0).bytes, task, p.tokens);
-    for (let i = 0; i < p.repeats; i++) add(task, "repeat", await post(d.url, imageAt(images, 0).bytes, task, p.tokens));
+    for (let i = 0; i < p.repeats; i++)
+      add(task, "repeat", await post(d.url, imageAt(images, 0).bytes, task, p.tokens));
   }
   const rows: Row[] = [];
   for (const task of TASKS) {
     const misses = got[`${task}/miss`];
     rows.push(
-      misses ? row(p, roles, task, "miss", misses, (a) => a.features === "miss") : { ...edgeRows(p.weights, p.tokens, "not run (--quick: <CAPTION> misses only)").find((r) => r.task === task && r.scenario === "miss")! },
+      misses
+        ? row(p, roles, task, "miss", misses, (a) => a.features === "miss")
+        : {
+            ...edgeRows(p.weights, p.tokens, "not run (--quick: <CAPTION> misses only)").find(
+              (r) => r.task === task && r.scenario === "miss",
+            )!,
+          },
       row(p, roles, task, "hit", got[`${task}/hit`] ?? [], (a) => a.features === "hit"),
       row(p, roles, task, "repeat", got[`${task}/repeat`] ?? [], (a) => a.result === "hit"),
     );
   }
-  return { rows, extra: { firstRequestMs: warm.ms, firstRequestTimings: warm.timings, firstRequestCalls: warm.calls } };
+  return {
+    rows,
+    extra: { firstRequestMs: warm.ms, firstRequestTimings: warm.timings, firstRequestCalls: warm.calls },
+  };
 }
 
 export async function runEdge(p: EdgePlan): Promise<JobResult> {
   const info: JobInfo = { job: { kind: "edge", weights: p.weights }, system: EDGE_SYSTEM };
-  if (!p.splitDir) return { info: { ...info, error: p.splitUnavailable }, rows: edgeRows(p.weights, p.tokens, p.splitUnavailable ?? "not available: no split model") };
+  if (!p.splitDir)
+    return {
+      info: { ...info, error: p.splitUnavailable },
+      rows: edgeRows(p.weights, p.tokens, p.splitUnavailable ?? "not available: no split model"),
+    };
   const st = readEdgeStages(p.splitDir);
   info.stages = st.stages;
   info.stagesSource = st.source;
   info.extra = { splitDir: p.splitDir };
   const deployment = await edgeDeployment();
-  if ("unavailable" in deployment) return { info: { ...info, error: deployment.unavailable }, rows: edgeRows(p.weights, p.tokens, deployment.unavailable) };
+  if ("unavailable" in deployment)
+    return {
+      info: { ...info, error: deployment.unavailable },
+      rows: edgeRows(p.weights, p.tokens, deployment.unavailable),
+    };
   const t0 = performance.now();
   const d = await deployment.start(p.splitDir);
   info.loadMs = performance.now() - t0;

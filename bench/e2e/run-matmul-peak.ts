@@ -55,14 +55,29 @@ export async function runMatMulPeak(p: MatMulPlan): Promise<JobResult> {
         await session.release();
         const minMs = Math.min(...wall);
         const cpuMs = median(cpu);
-        results.push({ pattern: label, shape: s.name, m: s.m, k: s.k, n: s.n, threads: p.threads, medianMs: median(wall), minMs, macsPerS: macs / (minMs / 1000), cpuMs, macsPerCpuS: macs / (cpuMs / 1000) });
+        results.push({
+          pattern: label,
+          shape: s.name,
+          m: s.m,
+          k: s.k,
+          n: s.n,
+          threads: p.threads,
+          medianMs: median(wall),
+          minMs,
+          macsPerS: macs / (minMs / 1000),
+          cpuMs,
+          macsPerCpuS: macs / (cpuMs / 1000),
+        });
       }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const system = `onnxruntime-web WASM MatMul · ${p.threads} thread${p.threads > 1 ? "s" : ""} (${p.when} of run)`;
-  return { info: { job: { kind: "matmul-peak", threads: p.threads, when: p.when }, system, matmul: results }, rows: [] };
+  return {
+    info: { job: { kind: "matmul-peak", threads: p.threads, when: p.when }, system, matmul: results },
+    rows: [],
+  };
 }
 
 /** Per pattern label ("fp32", "int8"), the best wall rate and the best per-CPU-second rate among measurements. */

@@ -46,7 +46,9 @@ const TASKS: Task[] = ["<CAPTION>", "<OD>"];
 const STAGES = ["pixels", "vision", "encoder", "decoder", "parse"] as const;
 
 export function oursSystem(p: Pick<OursPlan, "backend" | "threads">): string {
-  return p.backend === "ort-web" ? `ours · onnxruntime-web WASM · ${p.threads} thread${p.threads > 1 ? "s" : ""}` : `ours · onnxruntime-node · ${p.threads} threads`;
+  return p.backend === "ort-web"
+    ? `ours · onnxruntime-web WASM · ${p.threads} thread${p.threads > 1 ? "s" : ""}`
+    : `ours · onnxruntime-node · ${p.threads} threads`;
 }
 
 export async function runOurs(p: OursPlan): Promise<JobResult> {
@@ -57,7 +59,12 @@ export async function runOurs(p: OursPlan): Promise<JobResult> {
   const loadMs = performance.now() - t0;
   const f = new Florence2(withoutEarlyEos(loaded.engine, loaded.folder.generation.eosTokenId), loaded.folder);
 
-  const request = async (task: Task, features: ImageFeatures, timings: Timings, numBeams = 1): Promise<Sample & { r: TaskResponse }> => {
+  const request = async (
+    task: Task,
+    features: ImageFeatures,
+    timings: Timings,
+    numBeams = 1,
+  ): Promise<Sample & { r: TaskResponse }> => {
     const stepTimes: number[] = [];
     const stepCpu: number[] = [];
     const onStep = () => {
@@ -104,8 +111,10 @@ export async function runOurs(p: OursPlan): Promise<JobResult> {
     add(task, "miss", m.s);
     add(TASKS[(i + 1) % 2]!, "hit", await hit(TASKS[(i + 1) % 2]!, m.features));
   }
-  for (let i = 0; i < p.extraHits; i++) for (const task of TASKS) add(task, "hit", await hit(task, firstFeatures));
-  for (let i = 0; i < p.beamRuns; i++) add("<CAPTION>", "beam3-hit", await hit("<CAPTION>", firstFeatures, 3));
+  for (let i = 0; i < p.extraHits; i++)
+    for (const task of TASKS) add(task, "hit", await hit(task, firstFeatures));
+  for (let i = 0; i < p.beamRuns; i++)
+    add("<CAPTION>", "beam3-hit", await hit("<CAPTION>", firstFeatures, 3));
 
   const system = oursSystem(p);
   const job = { kind: "ours" as const, backend: p.backend, threads: p.threads, weights: p.weights };
@@ -130,11 +139,15 @@ export async function runOurs(p: OursPlan): Promise<JobResult> {
         ss.map((s) => ({
           vision: s.visionCpuMs,
           // Steady decoder step: CPU between the first and the last step, per step.
-          decoderStep: s.stepCpu.length > 1 ? (s.stepCpu.at(-1)! - s.stepCpu[0]!) / (s.stepCpu.length - 1) : undefined,
+          decoderStep:
+            s.stepCpu.length > 1 ? (s.stepCpu.at(-1)! - s.stepCpu[0]!) / (s.stepCpu.length - 1) : undefined,
         })),
         ["vision", "decoderStep"],
       ),
-      stages: medianFields(ss.map((s) => s.timings), STAGES),
+      stages: medianFields(
+        ss.map((s) => s.timings),
+        STAGES,
+      ),
       tokensPerS: summarize(ss.map((s, i) => (s.steps * 1000) / decoderMs[i]!)).p50,
       steadyTokensPerS: summarize(ss.map((s) => steadyRate(s.stepTimes) ?? NaN).filter(Number.isFinite)).p50,
       ...(wrongLength ? { note: `${wrongLength} request(s) did not run ${p.tokens} decoder steps` } : {}),
@@ -150,7 +163,15 @@ export async function runOurs(p: OursPlan): Promise<JobResult> {
       wasmBytes: p.backend === "ort-web" ? wasmMemoryBytes() : undefined,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
       // Encoder sequence length per task (image tokens + prompt tokens): what the MAC counts need.
-      extra: { encoderTokens: Object.fromEntries(TASKS.map((t) => [t, firstFeatures.tokens + f.folder.tokenizer.encodePrompt(buildPrompt(t, undefined, firstFeatures)).length])) },
+      extra: {
+        encoderTokens: Object.fromEntries(
+          TASKS.map((t) => [
+            t,
+            firstFeatures.tokens +
+              f.folder.tokenizer.encodePrompt(buildPrompt(t, undefined, firstFeatures)).length,
+          ]),
+        ),
+      },
     },
     rows,
   };

@@ -24,9 +24,23 @@ const TASKS: Task[] = ["<CAPTION>", "<OD>"];
 const WARMUP = 5;
 
 async function startServerProcess(p: ResultHitPlan, cacheDir: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", join(E2E_DIR, "serve.ts"), "--model", p.modelDir, "--threads", String(p.threads), "--cache", cacheDir], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(E2E_DIR, "serve.ts"),
+      "--model",
+      p.modelDir,
+      "--threads",
+      String(p.threads),
+      "--cache",
+      cacheDir,
+    ],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
   const ready = await new Promise<{ url: string; loadMs: number }>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`server exited with ${code} before it was ready`)));
@@ -46,11 +60,14 @@ export async function runResultHit(p: ResultHitPlan): Promise<JobResult> {
     const image = imageAt(loadImages(), 0);
     const post = async (task: Task) => {
       const t = performance.now();
-      const res = await fetch(`${server.url}/v1/analyze?task=${encodeURIComponent(task)}&num_beams=1&max_new_tokens=${p.tokens}`, {
-        method: "POST",
-        headers: { "content-type": "image/jpeg" },
-        body: image.bytes,
-      });
+      const res = await fetch(
+        `${server.url}/v1/analyze?task=${encodeURIComponent(task)}&num_beams=1&max_new_tokens=${p.tokens}`,
+        {
+          method: "POST",
+          headers: { "content-type": "image/jpeg" },
+          body: image.bytes,
+        },
+      );
       const body = (await res.json()) as { cache?: { result?: string }; timings?: Record<string, number> };
       const ms = performance.now() - t;
       if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
@@ -79,7 +96,10 @@ export async function runResultHit(p: ResultHitPlan): Promise<JobResult> {
         newTokens: p.tokens,
         samples: rs.map((r) => r.ms),
         latency: summarize(rs.map((r) => r.ms)),
-        stages: medianFields(rs.map((r) => r.server), ["hash", "cache", "total"]),
+        stages: medianFields(
+          rs.map((r) => r.server),
+          ["hash", "cache", "total"],
+        ),
         ...(notHits ? { note: `${notHits} repeat(s) were not result-cache hits` } : {}),
       });
     }

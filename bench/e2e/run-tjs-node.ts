@@ -18,7 +18,6 @@ export interface TjsNodePlan {
   tasks: Task[];
 }
 
-
 interface TjsApi {
   env: { allowRemoteModels: boolean; localModelPath: string };
   AutoProcessor: { from_pretrained(name: string, o?: object): Promise<unknown> };
@@ -41,7 +40,11 @@ export async function runTjsNode(p: TjsNodePlan): Promise<JobResult> {
   tjs.env.localModelPath = `${dirname(p.modelDir)}/`;
   const name = basename(p.modelDir);
   const t0 = performance.now();
-  const model = (await tjs.Florence2ForConditionalGeneration.from_pretrained(name, { dtype: "fp32", device: "cpu", local_files_only: true })) as Model;
+  const model = (await tjs.Florence2ForConditionalGeneration.from_pretrained(name, {
+    dtype: "fp32",
+    device: "cpu",
+    local_files_only: true,
+  })) as Model;
   const processor = (await tjs.AutoProcessor.from_pretrained(name, { local_files_only: true })) as Processor;
   const loadMs = performance.now() - t0;
   const images = loadImages();
@@ -52,13 +55,24 @@ export async function runTjsNode(p: TjsNodePlan): Promise<JobResult> {
     const image = await tjs.RawImage.fromBlob(new Blob([bytes]));
     const inputs = await processor(image, task);
     const t1 = performance.now();
-    const out = await model.generate({ ...inputs, max_new_tokens: p.tokens, min_new_tokens: p.tokens, num_beams: 1, do_sample: false });
+    const out = await model.generate({
+      ...inputs,
+      max_new_tokens: p.tokens,
+      min_new_tokens: p.tokens,
+      num_beams: 1,
+      do_sample: false,
+    });
     const t2 = performance.now();
     const text = processor.batch_decode(out, { skip_special_tokens: false })[0]!;
     processor.post_process_generation(text, task, image.size);
     const t3 = performance.now();
     // The output holds the decoder start token plus the new tokens.
-    return { ms: t3 - t, cpuMs: processCpuMs() - c, stages: { preprocess: t1 - t, generate: t2 - t1, parse: t3 - t2 }, newTokens: out.dims[1]! - 1 };
+    return {
+      ms: t3 - t,
+      cpuMs: processCpuMs() - c,
+      stages: { preprocess: t1 - t, generate: t2 - t1, parse: t3 - t2 },
+      newTokens: out.dims[1]! - 1,
+    };
   };
 
   const firstRequestMs = (await request(imageAt(images, 0).bytes, "<CAPTION>")).ms;
@@ -84,10 +98,16 @@ export async function runTjsNode(p: TjsNodePlan): Promise<JobResult> {
       samples: rs.map((r) => r.ms),
       latency: summarize(rs.map((r) => r.ms)),
       cpu: summarize(rs.map((r) => r.cpuMs)),
-      stages: medianFields(rs.map((r) => r.stages), ["preprocess", "generate", "parse"] as const),
+      stages: medianFields(
+        rs.map((r) => r.stages),
+        ["preprocess", "generate", "parse"] as const,
+      ),
       ...(wrong ? { note: `${wrong} request(s) did not generate ${p.tokens} tokens` } : {}),
     });
   }
   await model.dispose();
-  return { info: { job, system, loadMs, firstRequestMs, maxRssBytes: process.resourceUsage().maxRSS * 1024 }, rows };
+  return {
+    info: { job, system, loadMs, firstRequestMs, maxRssBytes: process.resourceUsage().maxRSS * 1024 },
+    rows,
+  };
 }

@@ -38,14 +38,23 @@ export interface TjsWebPlan {
 export function webBuildFolders() {
   const req = createRequire(import.meta.url);
   const tjsDist = dirname(req.resolve("@huggingface/transformers"));
-  const ortDist = dirname(createRequire(join(tjsDist, "x.js")).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm"));
-  const commonEsm = join(dirname(createRequire(join(ortDist, "x.js")).resolve("onnxruntime-common")), "..", "esm");
+  const ortDist = dirname(
+    createRequire(join(tjsDist, "x.js")).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm"),
+  );
+  const commonEsm = join(
+    dirname(createRequire(join(ortDist, "x.js")).resolve("onnxruntime-common")),
+    "..",
+    "esm",
+  );
   return { tjsDist, ortDist, commonEsm };
 }
 
 /** The page: an import map resolving the web build's two bare imports, then the bench page script. */
 export function pageHtml(): string {
-  const imports = { "onnxruntime-web/webgpu": "/ort/ort.webgpu.bundle.min.mjs", "onnxruntime-common": "/common/index.js" };
+  const imports = {
+    "onnxruntime-web/webgpu": "/ort/ort.webgpu.bundle.min.mjs",
+    "onnxruntime-common": "/common/index.js",
+  };
   return `<!doctype html><meta charset="utf-8"><title>transformers.js peer</title>
 <script type="importmap">${JSON.stringify({ imports })}</script>
 <script type="module">import "/bench/page.js"; window.benchReady = true;</script>`;
@@ -53,7 +62,10 @@ export function pageHtml(): string {
 
 type PageFn = (arg: unknown) => Promise<unknown>;
 const call = <T>(page: Page, fn: string, arg: unknown) =>
-  page.evaluate(([f, a]) => ((window as unknown as Record<string, PageFn>)[f as string]!)(a), [fn, arg] as const) as Promise<T>;
+  page.evaluate(([f, a]) => (window as unknown as Record<string, PageFn>)[f as string]!(a), [
+    fn,
+    arg,
+  ] as const) as Promise<T>;
 
 interface PageRun {
   totalMs: number;
@@ -85,22 +97,42 @@ export async function runTjsWeb(p: TjsWebPlan): Promise<JobResult> {
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(`${server.url}/`);
-    await page.waitForFunction(() => (window as unknown as { benchReady?: boolean }).benchReady === true, null, { timeout: 60_000 });
-    const loaded = await call<{ loadMs: number; crossOriginIsolated: boolean; numThreads: number; ortVersion: string }>(page, "benchLoad", {
+    await page.waitForFunction(
+      () => (window as unknown as { benchReady?: boolean }).benchReady === true,
+      null,
+      { timeout: 60_000 },
+    );
+    const loaded = await call<{
+      loadMs: number;
+      crossOriginIsolated: boolean;
+      numThreads: number;
+      ortVersion: string;
+    }>(page, "benchLoad", {
       name,
       threads: p.threads,
       externalData: p.weights === "int8",
     });
-    if (loaded.numThreads !== p.threads) throw new Error(`the page runs ${loaded.numThreads} WASM threads, not ${p.threads} (crossOriginIsolated ${loaded.crossOriginIsolated})`);
+    if (loaded.numThreads !== p.threads)
+      throw new Error(
+        `the page runs ${loaded.numThreads} WASM threads, not ${p.threads} (crossOriginIsolated ${loaded.crossOriginIsolated})`,
+      );
     const images = loadImages().map((im) => `/images/${im.name}`);
     for (const url of images) await call(page, "benchImage", url);
 
-    const first = await call<PageRun>(page, "benchRun", { url: imageAt(images, 0), task: "<CAPTION>", tokens: p.tokens });
+    const first = await call<PageRun>(page, "benchRun", {
+      url: imageAt(images, 0),
+      task: "<CAPTION>",
+      tokens: p.tokens,
+    });
     const results = new Map<Task, (PageRun & { cpuMs: number })[]>();
     for (let i = 0; i < p.runs * p.tasks.length; i++) {
       const task = p.tasks[i % p.tasks.length]!;
       const c = descendantsCpuMs();
-      const r = await call<PageRun>(page, "benchRun", { url: imageAt(images, i + 1), task, tokens: p.tokens });
+      const r = await call<PageRun>(page, "benchRun", {
+        url: imageAt(images, i + 1),
+        task,
+        tokens: p.tokens,
+      });
       results.set(task, [...(results.get(task) ?? []), { ...r, cpuMs: descendantsCpuMs() - c }]);
     }
     const rows: Row[] = [];
@@ -131,7 +163,12 @@ export async function runTjsWeb(p: TjsWebPlan): Promise<JobResult> {
         system,
         loadMs: loaded.loadMs,
         firstRequestMs: first.totalMs,
-        extra: { ortWebVersion: loaded.ortVersion, crossOriginIsolated: loaded.crossOriginIsolated, bytesServed: server.bytesSent(), pageErrors: errors },
+        extra: {
+          ortWebVersion: loaded.ortVersion,
+          crossOriginIsolated: loaded.crossOriginIsolated,
+          bytesServed: server.bytesSent(),
+          pageErrors: errors,
+        },
       },
       rows,
     };

@@ -11,8 +11,15 @@ function arg(name: string): string {
   return v;
 }
 
-const running = await startServer({ modelDir: arg("--model"), threads: Number(arg("--threads")), cacheDir: arg("--cache"), port: 0, hostname: "127.0.0.1" });
+const running = await startServer({
+  modelDir: arg("--model"),
+  threads: Number(arg("--threads")),
+  cacheDir: arg("--cache"),
+  port: 0,
+  hostname: "127.0.0.1",
+});
 const t0 = performance.now();
 await running.model.pipeline();
 process.stdout.write(`${JSON.stringify({ url: running.url, loadMs: performance.now() - t0 })}\n`);
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void running.close().then(() => process.exit(0)));
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => void running.close().then(() => process.exit(0)));

@@ -22,7 +22,10 @@ export interface StaticServer {
 }
 
 /** Mounts: URL prefix ("/ort/") → folder; `pages`: exact path → inline body (HTML, JSON). */
-export async function startStaticServer(mounts: Record<string, string>, pages: Record<string, string> = {}): Promise<StaticServer> {
+export async function startStaticServer(
+  mounts: Record<string, string>,
+  pages: Record<string, string> = {},
+): Promise<StaticServer> {
   let sent = 0;
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);

@@ -31,7 +31,10 @@ export function median(xs: readonly number[]): number {
 }
 
 /** Medians of named fields over records that may lack some of them. */
-export function medianFields<K extends string>(records: readonly Partial<Record<K, number | undefined>>[], keys: readonly K[]): Record<string, number> {
+export function medianFields<K extends string>(
+  records: readonly Partial<Record<K, number | undefined>>[],
+  keys: readonly K[],
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of keys) {
     const vals = records.map((r) => r[k]).filter((v): v is number => typeof v === "number");

@@ -3,11 +3,16 @@
 export type Align = "l" | "r";
 
 /** A GitHub-flavoured markdown table, columns padded to equal width; `|` inside cells is escaped. */
-export function mdTable(header: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string {
+export function mdTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  align: readonly Align[] = [],
+): string {
   const esc = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
   const cells = [header.map(esc), ...rows.map((r) => header.map((_, i) => esc(r[i] ?? "")))];
   const widths = header.map((_, i) => Math.max(3, ...cells.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => (align[i] === "r" ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ")} |`;
+  const line = (r: string[]) =>
+    `| ${r.map((c, i) => (align[i] === "r" ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ")} |`;
   const rule = `|${widths.map((w, i) => (align[i] === "r" ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
   return [line(cells[0]!), rule, ...cells.slice(1).map(line)].join("\n");
 }

@@ -13,9 +13,26 @@ function row(id: string, samples: number[], extra: Partial<Row> = {}): Row {
   const scenario = rest.at(-1) as Scenario;
   const job =
     kind === "ours"
-      ? { kind: "ours" as const, backend: rest[0] as "ort-web" | "ort-node", threads: Number(rest[1]), weights: rest[2] as "int8" | "fp32" }
+      ? {
+          kind: "ours" as const,
+          backend: rest[0] as "ort-web" | "ort-node",
+          threads: Number(rest[1]),
+          weights: rest[2] as "int8" | "fp32",
+        }
       : { kind: "tjs-web" as const, threads: Number(rest[0]), weights: rest[1] as "int8" | "fp32" };
-  return { id, system: kind!, job, weights: job.weights, threads: job.threads, task, scenario, newTokens: 20, samples, latency: summarize(samples), ...extra };
+  return {
+    id,
+    system: kind!,
+    job,
+    weights: job.weights,
+    threads: job.threads,
+    task,
+    scenario,
+    newTokens: 20,
+    samples,
+    latency: summarize(samples),
+    ...extra,
+  };
 }
 
 describe("ratios", () => {
@@ -26,10 +43,14 @@ describe("ratios", () => {
       row("ours/ort-web/2/int8/<CAPTION>/miss", [900]),
     ];
     const rs = ratios(rows);
-    const hit = rs.find((r) => r.question.startsWith("<CAPTION> feature hit vs transformers.js-WASM (its full request), 2t"));
+    const hit = rs.find((r) =>
+      r.question.startsWith("<CAPTION> feature hit vs transformers.js-WASM (its full request), 2t"),
+    );
     expect(hit?.ratio).toBeCloseTo(250 / 1500, 12);
     expect(hit?.bestRatio).toBeCloseTo(200 / 1000, 12);
-    const miss = rs.find((r) => r.question.startsWith("<CAPTION> new image vs transformers.js-WASM, 2t, ours int8 / peer fp32"));
+    const miss = rs.find((r) =>
+      r.question.startsWith("<CAPTION> new image vs transformers.js-WASM, 2t, ours int8 / peer fp32"),
+    );
     expect(miss?.ratio).toBeCloseTo(900 / 1500, 12);
     // No 1-thread rows, no int8 peer: none of those questions appear.
     expect(rs.some((r) => r.question.includes("1t"))).toBe(false);
@@ -44,8 +65,14 @@ describe("efficiency", () => {
   };
   it("vision from a miss row, encoder and decoder step from a hit row", () => {
     const rows = [
-      row("ours/ort-web/2/int8/<CAPTION>/miss", [5000], { stages: { vision: 4000 }, stageCpu: { vision: 8000 } }),
-      row("ours/ort-web/2/int8/<CAPTION>/hit", [700], { stages: { encoder: 500, decoder: 200 }, steadyTokensPerS: 100 }),
+      row("ours/ort-web/2/int8/<CAPTION>/miss", [5000], {
+        stages: { vision: 4000 },
+        stageCpu: { vision: 8000 },
+      }),
+      row("ours/ort-web/2/int8/<CAPTION>/hit", [700], {
+        stages: { encoder: 500, decoder: 200 },
+        steadyTokensPerS: 100,
+      }),
     ];
     const e = efficiency(rows, base, { "<CAPTION>": 584 }, peaks);
     const vision = e.find((x) => x.what === "vision encoder")!;

@@ -7,7 +7,8 @@ import { descendantsCpuMs, parseStat, processCpuMs } from "../../bench/e2e/cpu-t
 describe("parseStat", () => {
   it("reads ppid, utime and stime after a name with spaces and parentheses", () => {
     // Fields: pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime ...
-    const line = "4242 (Web Content (x) y) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 9 0 12345 0 0";
+    const line =
+      "4242 (Web Content (x) y) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 9 0 12345 0 0";
     expect(parseStat(line)).toEqual({ pid: 4242, ppid: 17, ticks: 280 });
   });
 });
@@ -31,7 +32,14 @@ describe("CPU time", () => {
   });
   it("descendants' CPU counts a child that spins for 400 ms of CPU", async () => {
     const before = descendantsCpuMs();
-    const child = spawn(process.execPath, ["-e", "const u=()=>{const c=process.cpuUsage();return (c.user+c.system)/1000};while(u()<400){} setTimeout(()=>{},5000)"], { stdio: "ignore" });
+    const child = spawn(
+      process.execPath,
+      [
+        "-e",
+        "const u=()=>{const c=process.cpuUsage();return (c.user+c.system)/1000};while(u()<400){} setTimeout(()=>{},5000)",
+      ],
+      { stdio: "ignore" },
+    );
     await new Promise((r) => setTimeout(r, 100));
     let used = 0;
     for (let i = 0; i < 100 && used < 350; i++) {

@@ -17,20 +17,51 @@ const MiB = 2 ** 20;
 const dir = mkdtempSync(join(tmpdir(), "bench-edge-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const graph = (weightBytes: number) => ({ id: "g", model: { path: "x", bytes: 1, sha256: "" }, externalData: [], inputs: [], outputs: [], weightBytes });
+const graph = (weightBytes: number) => ({
+  id: "g",
+  model: { path: "x", bytes: 1, sha256: "" },
+  externalData: [],
+  inputs: [],
+  outputs: [],
+  weightBytes,
+});
 
 describe("readEdgeStages", () => {
   it("takes cold start and peak from the probe's records and keeps unmeasured stages with their estimate", () => {
     const manifest = {
       stages: [
-        { id: "vision-0", role: "vision", graphs: [graph(2 * MiB), graph(1 * MiB)], estimate: { peakBytes: 100 * MiB }, measured: { peakBytes: 90 * MiB, wasmBytes: 60 * MiB, jsBytes: 30 * MiB, runMs: 1234, createMs: 567, scenario: "vision inputs" } },
+        {
+          id: "vision-0",
+          role: "vision",
+          graphs: [graph(2 * MiB), graph(1 * MiB)],
+          estimate: { peakBytes: 100 * MiB },
+          measured: {
+            peakBytes: 90 * MiB,
+            wasmBytes: 60 * MiB,
+            jsBytes: 30 * MiB,
+            runMs: 1234,
+            createMs: 567,
+            scenario: "vision inputs",
+          },
+        },
         { id: "lm_head-0", role: "lm_head", graphs: [graph(38 * MiB)], estimate: { peakBytes: 88 * MiB } },
       ],
     };
     writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest));
     const r = readEdgeStages(dir);
     expect(r.stages).toEqual([
-      { id: "vision-0", role: "vision", weightBytes: 3 * MiB, estimatedPeakBytes: 100 * MiB, coldStartMs: 567, runMs: 1234, peakBytes: 90 * MiB, wasmBytes: 60 * MiB, jsBytes: 30 * MiB, scenario: "vision inputs" },
+      {
+        id: "vision-0",
+        role: "vision",
+        weightBytes: 3 * MiB,
+        estimatedPeakBytes: 100 * MiB,
+        coldStartMs: 567,
+        runMs: 1234,
+        peakBytes: 90 * MiB,
+        wasmBytes: 60 * MiB,
+        jsBytes: 30 * MiB,
+        scenario: "vision inputs",
+      },
       { id: "lm_head-0", role: "lm_head", weightBytes: 38 * MiB, estimatedPeakBytes: 88 * MiB },
     ]);
     expect(r.unmeasured).toEqual(["lm_head-0"]);
@@ -49,7 +80,13 @@ const stage = (id: string, peakMiB?: number, coldStartMs?: number): EdgeStage =>
 
 describe("summarizeStages", () => {
   it("finds the largest peak, the stages over 128 MiB and the cold-start percentiles", () => {
-    const s = summarizeStages([stage("a", 100, 100), stage("b", 129, 200), stage("c", 128, 300), stage("d", undefined, 400), stage("e", 50, 1000)]);
+    const s = summarizeStages([
+      stage("a", 100, 100),
+      stage("b", 129, 200),
+      stage("c", 128, 300),
+      stage("d", undefined, 400),
+      stage("e", 50, 1000),
+    ]);
     expect(s.measured).toBe(4);
     expect(s.maxPeak).toEqual({ id: "b", bytes: 129 * MiB });
     // Exactly 128 MiB fits; 129 does not.
@@ -61,8 +98,23 @@ describe("summarizeStages", () => {
 
 function row(id: string, samples: number[], extra: Partial<Row> = {}): Row {
   const parts = id.split("/");
-  const job = parts[0] === "edge" ? { kind: "edge" as const, weights: "int8" as const } : { kind: "tjs-web" as const, threads: Number(parts[1]), weights: parts[2] as "fp32" | "int8" };
-  return { id, system: parts[0]!, job, weights: job.weights, threads: 1, task: parts.at(-2) as Row["task"], scenario: parts.at(-1) as Row["scenario"], newTokens: 20, samples, latency: summarize(samples), ...extra };
+  const job =
+    parts[0] === "edge"
+      ? { kind: "edge" as const, weights: "int8" as const }
+      : { kind: "tjs-web" as const, threads: Number(parts[1]), weights: parts[2] as "fp32" | "int8" };
+  return {
+    id,
+    system: parts[0]!,
+    job,
+    weights: job.weights,
+    threads: 1,
+    task: parts.at(-2) as Row["task"],
+    scenario: parts.at(-1) as Row["scenario"],
+    newTokens: 20,
+    samples,
+    latency: summarize(samples),
+    ...extra,
+  };
 }
 
 describe("edge rows in ratios and goals", () => {
@@ -111,7 +163,9 @@ describe("edge rows in ratios and goals", () => {
 
 describe("stage calls over HTTP", () => {
   it("parses x-stage-calls", () => {
-    expect(parseStageCalls("service_binding=24, durable_object=83, max_call_bytes=9437400, overlapped")).toEqual({ serviceBinding: 24, durableObject: 83, maxCallBytes: 9437400 });
+    expect(
+      parseStageCalls("service_binding=24, durable_object=83, max_call_bytes=9437400, overlapped"),
+    ).toEqual({ serviceBinding: 24, durableObject: 83, maxCallBytes: 9437400 });
     expect(parseStageCalls(undefined)).toBeUndefined();
     expect(parseStageCalls("nothing=1")).toBeUndefined();
   });

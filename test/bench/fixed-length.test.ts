@@ -46,7 +46,10 @@ describe("EOS suppressed until the length limit = transformers.js min_new_tokens
   ])("%s %s", async (_n, task, img) => {
     const bytes = new Uint8Array(readFileSync(img!));
     const px = await imageToPixelValues(bytes);
-    const inputs = processor.tokenizer!(processor.construct_prompts(task!), { padding: false }) as { input_ids: Tensor; attention_mask: Tensor };
+    const inputs = processor.tokenizer!(processor.construct_prompts(task!), { padding: false }) as {
+      input_ids: Tensor;
+      attention_mask: Tensor;
+    };
     const features = await plain.imageFeatures(bytes);
     const free = await plain.runOnFeatures(features, { task: task!, numBeams: 1, maxNewTokens: N });
     const stop = free.tokens[4]!; // [2, 0, a, b, c, ...]: the 3rd new token

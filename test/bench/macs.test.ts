@@ -67,6 +67,8 @@ describe("tiny preset: formula equals the MACs counted on the generated graphs",
     const first = decoderMacs(tiny, seq, 0);
     expect(step(0, false)).toBe(first.perStep + first.crossKv);
     expect(step(7, true)).toBe(decoderMacs(tiny, seq, 7).perStep);
-    expect(generationMacs(tiny, seq, 3)).toBe(first.crossKv + first.perStep + decoderMacs(tiny, seq, 1).perStep + decoderMacs(tiny, seq, 2).perStep);
+    expect(generationMacs(tiny, seq, 3)).toBe(
+      first.crossKv + first.perStep + decoderMacs(tiny, seq, 1).perStep + decoderMacs(tiny, seq, 2).perStep,
+    );
   });
 });

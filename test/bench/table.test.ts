@@ -4,8 +4,19 @@ import { fmtMiB, fmtMs, fmtPct, fmtRate, fmtRatio, mdTable } from "../../bench/e
 
 describe("mdTable", () => {
   it("pads columns, right-aligns where asked, escapes pipes", () => {
-    const t = mdTable(["system", "p50 ms"], [["ours", "12.5"], ["a|b", "1,234"]], ["l", "r"]);
-    expect(t).toBe(["| system | p50 ms |", "|--------|-------:|", "| ours   |   12.5 |", "| a\\|b   |  1,234 |"].join("\n"));
+    const t = mdTable(
+      ["system", "p50 ms"],
+      [
+        ["ours", "12.5"],
+        ["a|b", "1,234"],
+      ],
+      ["l", "r"],
+    );
+    expect(t).toBe(
+      ["| system | p50 ms |", "|--------|-------:|", "| ours   |   12.5 |", "| a\\|b   |  1,234 |"].join(
+        "\n",
+      ),
+    );
   });
   it("fills missing cells", () => {
     expect(mdTable(["a", "b"], [["x"]])).toBe(["| a   | b   |", "|-----|-----|", "| x   |     |"].join("\n"));
