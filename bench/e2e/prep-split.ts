@@ -1,13 +1,11 @@
 // The split model the edge job deploys: the fp32 model through quant/ and model-splitter/ into stages of
 // ≤ 128 MiB with files ≤ 25 MiB (one Worker isolate each), measured by the splitter's probe, cached under
 // models/bench/ by the fp32 folder, its generator version and a hash of quant/ and onnx-graph/ (the int8 weights
-// it holds). The splitter's sources are not in the key: a split takes minutes and its probe ten more, so a
-// changed splitter reuses the cached split (delete the folder to remake it; the report names it).
+// it holds) and model-splitter/ (the stages).
 //
-// quant/ by default cuts the lm_head MatMul into 2048-column blocks (a Concat of DynamicQuantizeMatMuls), which the
-// splitter's lm_head rewrite does not accept ("the lm_head is not a weight op reading outer weights (found
-// Concat)"), so the split is made from an int8 folder quantized with --split-above 0 (one lm_head MatMul, the
-// same per-column weights and per-tensor activation quantization).
+// The int8 folder is quant/'s default output (decoder lm_head and fc1 in 512-column blocks), the same as the
+// in-process int8 rows use; the splitter moves the blocked lm_head into its own stage as it is. The splitter's
+// (Splits made before the splitter accepted blocks used --split-above 0; the key now tells them apart.)
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -53,7 +51,7 @@ export function prepareSplit(
   if (!fp32.dir)
     return { unavailable: `not available: no fp32 model (${fp32.unavailable})`, seconds: 0, made: false };
   const prefix = `split-${basename(fp32.dir)}-`;
-  const key = `${prefix}${fp32.generatorVersion ?? "unknown"}-q${sourceHash(["quant", "onnx-graph"])}-b${SPLIT_BUDGET}-c${SPLIT_CHUNK}`;
+  const key = `${prefix}${fp32.generatorVersion ?? "unknown"}-q${sourceHash(["quant", "onnx-graph", "model-splitter"])}-b${SPLIT_BUDGET}-c${SPLIT_CHUNK}`;
   const dir = join(BENCH_MODELS_DIR, key);
   if (existsSync(join(dir, "manifest.json"))) return { dir, seconds: 0, made: false };
   const t0 = performance.now();
@@ -63,7 +61,7 @@ export function prepareSplit(
     `splitting ${fp32.dir} → ${dir} (quantize ≈ 1 min, split ≈ 3 min, probe of every stage ≈ 10 min; once) ...`,
   );
   try {
-    tsx("quant/cli.ts", ["--in", fp32.dir, "--out", int8, "--split-above", "0"], log);
+    tsx("quant/cli.ts", ["--in", fp32.dir, "--out", int8], log);
     tsx(
       "model-splitter/cli.ts",
       ["--in", int8, "--out", tmp, "--budget", SPLIT_BUDGET, "--chunk", SPLIT_CHUNK, "--probe"],
