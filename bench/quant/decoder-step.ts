@@ -286,23 +286,7 @@ function summariseProfile(
 
 function profile(a: Args, rows: number): StepProfile[] {
   const variantArgs = a.variants.flatMap(([n, d]) => ["--variant", `${n}=${d}`]);
-  const args = [
-    ...variantArgs,
-    "--rows",
-    String(rows),
-    "--past",
-    String(a.past),
-    "--encoder",
-    String(a.encoder),
-    "--rounds",
-    String(a.rounds),
-    "--warmup",
-    String(a.warmup),
-    "--cache",
-    a.cache,
-    "--child",
-    "profile",
-  ];
+  const args = [...variantArgs, ...common({ ...a, rows: [rows] }), "--child", "profile"];
   // To a file, not a pipe: onnxruntime-web writes the profile synchronously and a full pipe fails with EAGAIN.
   const path = `/tmp/decoder-step-profile-${process.pid}-${rows}.txt`;
   const fd = openSync(path, "w");
