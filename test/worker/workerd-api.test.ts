@@ -166,7 +166,13 @@ describe("the API Worker in workerd (tiny synthetic model)", () => {
     expect(a.body.result).toEqual(b.body.result);
     expect(after.vision_runs - before.vision_runs).toBe(1);
     expect(after.model_runs - before.model_runs).toBe(1);
-    expect(after.shared_in_flight - before.shared_in_flight).toBeGreaterThanOrEqual(1);
+    // The second request either joined the first one in flight or, when workerd delivered it only after the
+    // first finished (the tiny model's compute does not yield to new requests), was answered by the result
+    // cache; both avoid a second computation, which is what the counters above check. (SingleFlight itself:
+    // tiered-cache.test.ts.)
+    const joined = after.shared_in_flight - before.shared_in_flight;
+    const fromCache = [a, b].filter((r) => r.body.cache.result === "hit").length;
+    expect(joined + fromCache).toBeGreaterThanOrEqual(1);
   });
 
   it("accepts the image as multipart, base64 JSON and image_url (redirect followed), all as the same image", async () => {
