@@ -5,6 +5,7 @@ import { Random } from "../../onnx-graph";
 import type { TextDims } from "../../synthetic-model/presets";
 import { emptyCache, encode, step, type TextSessions } from "./greedy";
 import type { ImageFeatures } from "./image-features";
+import { cosine } from "../../bench/quant/stats";
 
 export interface Probe {
   /** Share of inputs whose argmax is the input. */
@@ -22,18 +23,6 @@ function centred(v: Float32Array): Float32Array {
   for (const x of v) m += x;
   m /= v.length;
   return v.map((x) => x - m);
-}
-
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 function argmax(v: Float32Array): number {

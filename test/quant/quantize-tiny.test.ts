@@ -31,18 +31,7 @@ import {
 } from "../helpers/florence-ort";
 import { normalizeToChw, testPicture } from "../helpers/test-image";
 import { readJson, tinyModelDir } from "../helpers/tiny-model";
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
+import { cosine } from "../../bench/quant/stats";
 
 const io = (g: GraphProto) => ({
   inputs: g.input.map((v) => [v.name, tensorTypeOf(v)]),

@@ -16,6 +16,7 @@ import {
   type ModelProto,
 } from "../../onnx-graph";
 import { quantizeModel } from "../../quant/quantize-model";
+import { cosine } from "../../bench/quant/stats";
 
 const K = 48;
 const N = 40;
@@ -35,18 +36,6 @@ function linear(x: Float32Array, w: Float32Array, b: Float32Array | null, rows: 
     }
   }
   return y;
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 async function run(
