@@ -14,13 +14,15 @@
 // ArrayBuffer in a Uint8Array view, so it is recognised by identity (or, failing that, by its unique bytes).
 // Threads: pthread workers (Node only) receive the Module from the main thread by postMessage.
 //
-// Initial memory (optional, off by default). onnxruntime-web's glue creates its heap as
-// `new WebAssembly.Memory({initial: 256 pages (16 MiB), shared})` and grows it on demand to max(request,
-// 1.2 × current size), so after loading N MiB of weights the heap overshoots the real peak by up to 20%
-// (bench/quant measured 119.6 MiB for a 107 MiB peak). `initialMemoryBytes` raises that one constructor
-// call's `initial`, so a caller that knows its peak (quant/README.md "Memory" lists them) starts there and never
-// grows. Too small a value only means growth as usual from a larger start (which can overshoot more), so it is
-// not a default.
+// Initial memory. onnxruntime-web's glue creates its heap as `new WebAssembly.Memory({initial: 256 pages
+// (16 MiB), shared})` and grows it on demand to max(request, 1.2 × current size), so after loading N MiB of
+// weights the heap overshoots the real peak by up to 20% (bench/quant measured 119.6 MiB for a 107 MiB peak).
+// `initialMemoryBytes` raises that one constructor call's `initial`, so a caller that knows its peak starts
+// there and never grows. Too small a value only means growth as usual from a larger start (which can overshoot
+// more), so no fixed default exists: the engine (engine/ort-web.ts) passes the peak measured for its model
+// folder, when the folder records one for this onnxruntime-web version and thread count
+// (engine/memory-hint.ts), as a `defaults` value: it applies to the instance's first configuration only and
+// does not have to be repeated by later calls.
 import type * as OrtWebApi from "onnxruntime-web";
 
 /** An onnxruntime-web module namespace: `onnxruntime-web/wasm` or, in Node, `onnxruntime-web`. */
@@ -39,8 +41,8 @@ export interface OrtWebSettings {
   logLevel?: "verbose" | "info" | "warning" | "error" | "fatal";
   /**
    * Start onnxruntime-web's WASM heap at this many bytes (rounded up to 64 KiB pages) instead of 16 MiB.
-   * Default: unset (onnxruntime-web's own growth). Only takes effect if this instance has not created a
-   * session yet. See the header comment for when it helps.
+   * Default: unset (onnxruntime-web's own growth; createOrtWebEngine supplies a model folder's recorded peak).
+   * Only takes effect if this instance has not created a session yet. See the header comment for when it helps.
    */
   initialMemoryBytes?: number;
 }
@@ -51,15 +53,28 @@ let placeholderCounter = 0;
 const moduleIds = new WeakMap<WebAssembly.Module, number>();
 let nextModuleId = 0;
 
+/** Whether configureOrtWeb has already configured this onnxruntime-web instance. */
+export function ortWebConfigured(ort: OrtWeb): boolean {
+  return applied.has(ort.env);
+}
+
+/**
+ * Values used only if this call is the instance's first configuration and `settings` leaves them unset; they
+ * are not part of the settings a later call must repeat (a model folder's recorded memory peak is a default
+ * like this: runtime/engine/memory-hint.ts).
+ */
+export interface OrtWebDefaults {
+  initialMemoryBytes?: number;
+}
+
 /** Applies settings to `ort.env` (once per onnxruntime-web instance); returns the thread count in effect. */
-export function configureOrtWeb(ort: OrtWeb, settings: OrtWebSettings = {}): number {
+export function configureOrtWeb(ort: OrtWeb, settings: OrtWebSettings = {}, defaults: OrtWebDefaults = {}): number {
   const numThreads = settings.numThreads ?? 1;
   if (!Number.isInteger(numThreads) || numThreads < 1) throw new RangeError(`numThreads must be a positive integer, got ${numThreads}`);
   const logLevel = settings.logLevel ?? "error";
   const initialMemoryBytes = settings.initialMemoryBytes;
-  if (initialMemoryBytes !== undefined && !(Number.isFinite(initialMemoryBytes) && initialMemoryBytes > 0 && initialMemoryBytes <= MAX_WASM_BYTES)) {
-    throw new RangeError(`initialMemoryBytes must be in (0, 4 GiB), got ${initialMemoryBytes}`);
-  }
+  checkInitialMemory(initialMemoryBytes);
+  checkInitialMemory(defaults.initialMemoryBytes);
   const key = JSON.stringify({ numThreads, logLevel, module: settings.wasmModule ? moduleId(settings.wasmModule) : null, initialMemoryBytes: initialMemoryBytes ?? null });
   const prev = applied.get(ort.env);
   if (prev) {
@@ -71,9 +86,16 @@ export function configureOrtWeb(ort: OrtWeb, settings: OrtWebSettings = {}): num
   ort.env.wasm.simd = true; // require fixed-width SIMD (the only binary shipped)
   ort.env.wasm.proxy = false; // no proxy worker: workerd has none, and Node/tests run in-thread
   if (settings.wasmModule) ort.env.wasm.wasmBinary = registerPrecompiled(settings.wasmModule);
-  if (initialMemoryBytes !== undefined) presizeNextHeap(initialMemoryBytes);
+  const heap = initialMemoryBytes ?? defaults.initialMemoryBytes;
+  if (heap !== undefined) presizeNextHeap(heap);
   applied.set(ort.env, { key, numThreads });
   return numThreads;
+}
+
+function checkInitialMemory(bytes: number | undefined): void {
+  if (bytes !== undefined && !(Number.isFinite(bytes) && bytes > 0 && bytes <= MAX_WASM_BYTES)) {
+    throw new RangeError(`initialMemoryBytes must be in (0, 4 GiB), got ${bytes}`);
+  }
 }
 
 function moduleId(m: WebAssembly.Module): number {

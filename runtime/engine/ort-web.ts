@@ -2,7 +2,8 @@
 // external data passed as `externalData` (weights then skip the protobuf copy: REFERENCE.md §6 measured
 // 58 MB instead of 142 MB of WASM memory for a 50 MB model).
 import * as ortWasm from "onnxruntime-web/wasm";
-import { configureOrtWeb, type OrtWeb, type OrtWebSettings } from "../ort-env";
+import { configureOrtWeb, ortWebConfigured, type OrtWeb, type OrtWebDefaults, type OrtWebSettings } from "../ort-env";
+import { applicableMemoryHint, hintedInitialBytes, readEdgeMetadata } from "./memory-hint";
 import { loadGraphBytes, type GraphBytes, type LoadFile, type ModelFileOptions } from "./model-files";
 import { OrtFlorence2Engine, type GraphSessions } from "./ort-engine";
 import type { InferenceSession } from "./ort-types";
@@ -17,6 +18,13 @@ export interface OrtWebEngineOptions extends OrtWebSettings, ModelFileOptions {
    * (see runtime-node/engine-ort-web-node.ts).
    */
   ort?: OrtWeb;
+  /**
+   * Start the WASM heap at the engine peak recorded in the folder's florence_edge.json (`memory`, written by
+   * `npm run quant:memory`) plus MEMORY_HINT_MARGIN_BYTES, when that record matches this onnxruntime-web
+   * version, thread count, graph files and weights, this instance is not configured yet, and
+   * `initialMemoryBytes` is not set. Default true; false keeps onnxruntime-web's own growth.
+   */
+  memoryHint?: boolean;
 }
 
 /** Session options for every graph: full graph optimisation on the WASM execution provider. */
@@ -31,7 +39,7 @@ export function createWebSession(ort: OrtWeb, graph: GraphBytes): Promise<Infere
 
 export async function createOrtWebEngine(opts: OrtWebEngineOptions): Promise<Florence2Engine> {
   const ort = opts.ort ?? ortWasm;
-  const threads = configureOrtWeb(ort, opts);
+  const threads = configureOrtWeb(ort, opts, await recordedDefaults(ort, opts));
   const sessions: Partial<GraphSessions> = {};
   try {
     // One graph at a time: its bytes can be dropped once the session holds the weights, which keeps the peak
@@ -45,4 +53,15 @@ export async function createOrtWebEngine(opts: OrtWebEngineOptions): Promise<Flo
     await Promise.all(Object.values(sessions).map((s) => s.release().catch(() => undefined)));
     throw err;
   }
+}
+
+/** The folder's recorded heap peak as a configuration default, when it applies (memory-hint.ts). */
+async function recordedDefaults(ort: OrtWeb, opts: OrtWebEngineOptions): Promise<OrtWebDefaults> {
+  if (opts.memoryHint === false || opts.initialMemoryBytes !== undefined || ortWebConfigured(ort)) return {};
+  const found = applicableMemoryHint(await readEdgeMetadata(opts.loadFile), {
+    ...opts,
+    onnxruntimeWeb: ort.env.versions?.web,
+    numThreads: opts.numThreads ?? 1,
+  });
+  return "hint" in found ? { initialMemoryBytes: hintedInitialBytes(found.hint.engine) } : {};
 }
