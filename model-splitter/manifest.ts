@@ -181,8 +181,13 @@ export interface Calibration {
   createFactor: number;
   /** Resident bytes per weight byte after creation. */
   residentFactor: number;
-  /** Multiplier on the planner's activation estimate (fragmentation, kernel scratch). */
+  /** Multiplier on the planner's activation estimate of whole-graph pieces (fragmentation, kernel scratch). */
   activationFactor: number;
+  /**
+   * The same for band passes (DaViT stages run in bands), whose stages also hold per-band copies and ORT
+   * tensors of band inputs and outputs in JS. Absent in older manifests: activationFactor applied to both.
+   */
+  bandActivationFactor?: number;
   source: string;
 }
 

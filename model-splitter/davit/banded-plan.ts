@@ -19,7 +19,8 @@ import { dtypeInfo } from "../../onnx-graph";
 import type { Calibration, StatReduce } from "../manifest";
 import { findStatics, nodeReads } from "../graph/statics";
 import { pruneDeadNodes } from "../graph/prune";
-import { activationPeak, graphCosts } from "../plan/costs";
+import { activationPeak, graphCosts, weightBytesOf } from "../plan/costs";
+import { estimateStage } from "../plan/estimate";
 import { evaluateGraph, lookup, type GraphFacts } from "../shapes/evaluate";
 import type { Facts } from "../shapes/facts";
 import {
@@ -90,6 +91,8 @@ function mapOf(ctx: Ctx, value: string, stageConv: Map<number, string>, stage: n
 export interface BandingOptions {
   calibration: Calibration;
   target: number;
+  /** Hard limit of a stage: a segment estimated within it runs whole. */
+  budget: number;
   /** Band DaViT stages 0..n−1 (undefined: decided by activation size). */
   stages?: number;
   /** Output rows per band (0: the largest multiple of the window that fits). */
@@ -116,9 +119,8 @@ export function planBandedVision(
   };
   const segments = findSegments(graph);
   const cal = o.calibration;
-  const room = (o.target - cal.runtimeBytes) / cal.activationFactor;
 
-  // Stages to band: explicit, or every stage up to the last whose segments do not fit whole.
+  // Stages to band: explicit, or every stage up to the last with a segment that does not fit a stage whole.
   const costs = graphCosts(graph, facts);
   const pos = new Map(costs.nodes.map((c, i) => [c.node, i]));
   let stages = o.stages ?? 0;
@@ -130,15 +132,26 @@ export function planBandedVision(
     );
     for (const seg of segments) {
       const idx = seg.nodes.map((n) => pos.get(n)).filter((i): i is number => i !== undefined);
-      // Activations only: a large run-time weight (an int8 conv's dequantized copy) does not shrink with bands.
-      const peak = activationPeak(costs, Math.min(...idx), Math.max(...idx) + 1, {
-        runtimeWeights: false,
-      }).peak;
-      // Half the room: a stage holds its weights and a few pieces' inputs and outputs besides one segment's
-      // activations, and allocator fragmentation makes whole-map activations cost more than their sum.
+      const [from, to] = [Math.min(...idx), Math.max(...idx) + 1];
+      // The segment as one whole-graph piece of its own stage: its activations (kernel scratch and run-time
+      // weights included), its input and output held in JS, its weights. Whole, every quantized MatMul sees the
+      // whole map and no statistics pass recomputes the segment; banded, each pass repeats the group up to its
+      // MatMul (DaViT stage 2 at 768²: 2–4 passes per group, ≈ 2× the work). So bands only where a segment
+      // cannot run whole within the budget; over the target is acceptable here, the probe measures the stage.
+      const live = activationPeak(costs, from, to);
+      const whole = estimateStage(
+        [
+          {
+            weightBytes: weightBytesOf(costs, from, to),
+            activation: live.peak,
+            ioBytes: live.inputBytes + live.outputBytes,
+          },
+        ],
+        cal,
+      ).peakBytes;
       // A map of fewer than 4 window rows (stage 3 at 768²: 2) gains little from bands.
       const rows = seg.kind === "convEmbed" ? 0 : mapOf(ctx, seg.input, stageConvs, seg.stage).height;
-      if (peak > room / 2 && rows >= 4 * cfg.windowSize) stages = Math.max(stages, seg.stage + 1);
+      if (whole > o.budget && rows >= 4 * cfg.windowSize) stages = Math.max(stages, seg.stage + 1);
     }
   }
   if (stages === 0) return undefined;
@@ -206,6 +219,7 @@ export function planBandedVision(
     p.mapBytes = mapSize(p.group.input) + mapSize({ ...p.group.output, layout: "tokens" });
   const mapBytes = Math.max(...passes.map((p) => p.mapBytes));
   // Band heights per group: whole windows, and for a running qᵀk whole multiples of the GEMM's K block.
+  const bandFactor = cal.bandActivationFactor ?? cal.activationFactor;
   let activation = 0;
   for (const { group } of built) {
     const mine = passes.filter((p) => p.group === group);
@@ -217,7 +231,7 @@ export function planBandedVision(
       Math.max(...mine.map((p) => p.mapBytes));
     // Bands of a group share one isolate with other groups: aim for half the room for its activations.
     const fits = (rows: number) =>
-      resident + cal.activationFactor * Math.max(...mine.map((p) => bandActivation(p, rows))) <=
+      resident + bandFactor * Math.max(...mine.map((p) => bandActivation(p, rows))) <=
       cal.runtimeBytes + (o.target - cal.runtimeBytes) / 2 + resident - cal.runtimeBytes;
     const candidates = o.bandRows
       ? [Math.ceil(o.bandRows / unit) * unit]
@@ -290,7 +304,8 @@ function bandActivation(p: BandPassPlan, rows: number): number {
   for (const s of group.stats) inputs[s.name] = { type: 1, dims: s.dims };
   const f = evaluateGraph(p.graph, inputs);
   const c = graphCosts(p.graph, f);
-  return activationPeak(c, 0, c.nodes.length).peak;
+  // Without kernel scratch: the band factor was fitted to estimates that did not count it.
+  return activationPeak(c, 0, c.nodes.length, { scratch: false }).peak;
 }
 
 /** The vision graph after the region: input = the boundary value, region-made shape values as constants. */

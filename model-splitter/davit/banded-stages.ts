@@ -66,6 +66,8 @@ export function bandedStages(bv: BandedVision, o: BandedStageOptions): Stage[] {
         },
       ],
       o.calibration,
+      0,
+      "band",
     );
   const stageGroups: BandPassPlan[][][] = [[]];
   for (const g of groups) {

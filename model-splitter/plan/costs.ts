@@ -2,8 +2,10 @@
 // static producers such as DequantizeLinear, or through an If branch's outer-scope names) and the bytes of the
 // activations it makes. The liveness walk turns a node range into its activation peak the way onnxruntime
 // allocates: outputs live from their node to their last reader, view ops (Reshape, Squeeze, ...) share their
-// input's buffer, inputs fed by the caller live for the whole run. Kernel scratch and fusions are not modelled;
-// the probe-fitted activation factor covers them.
+// input's buffer, inputs fed by the caller live for the whole run. One kernel scratch is modelled, the largest:
+// a Conv that is not pointwise expands its input into columns (im2col) before its GEMM, on one thread for the
+// whole output at once (DaViT's stage-2 patch embedding at 48×48: 21 MB, more than its input and output).
+// Other scratch and fusions are not modelled; the probe-fitted activation factor covers them.
 import { tensorByteLength, type GraphProto, type NodeProto, type TensorProto } from "../../onnx-graph";
 import { lookup, type GraphFacts } from "../shapes/evaluate";
 import { bytesOf } from "../shapes/facts";
@@ -25,6 +27,27 @@ export interface NodeCost {
   innerPeak: number;
   /** The part of innerPeak that is run-time weights. */
   runtimeWeights: number;
+  /** Kernel scratch while it runs (a Conv's im2col buffer), not part of innerPeak. */
+  scratch: number;
+}
+
+/** Bytes of a Conv's column buffer: (input channels / group) × kernel size × output positions, in float32. */
+export function convScratch(n: NodeProto, facts: GraphFacts): number {
+  if (n.opType !== "Conv") return 0;
+  const x = lookup(facts, n.input[0] ?? "");
+  const y = lookup(facts, n.output[0] ?? "");
+  if (!x || !y || x.dims.length < 3) return 0;
+  const ints = (name: string) => n.attribute.find((a) => a.name === name)?.ints.map(Number) ?? [];
+  const w = lookup(facts, n.input[1] ?? "");
+  const kernel = ints("kernel_shape").length > 0 ? ints("kernel_shape") : (w?.dims.slice(2) ?? []);
+  const strides = ints("strides");
+  const pads = ints("pads");
+  const pointwise =
+    kernel.every((k) => k === 1) && strides.every((s) => s === 1) && pads.every((p) => p === 0);
+  if (pointwise) return 0;
+  const group = Number(n.attribute.find((a) => a.name === "group")?.i ?? 1);
+  const positions = y.dims.slice(2).reduce((a, b) => a * b, 1);
+  return ((x.dims[1]! / group) * kernel.reduce((a, b) => a * b, 1) * positions * 4) | 0;
 }
 
 export interface GraphCosts {
@@ -73,6 +96,7 @@ export function graphCosts(
       outBytes,
       innerPeak: (sub ? innerPeak(sub) : 0) + runtimeWeights,
       runtimeWeights,
+      scratch: convScratch(n, facts),
     });
   }
   return { graph, facts, statics, nodes, weightBytes };
@@ -103,7 +127,7 @@ export function activationPeak(
   c: GraphCosts,
   from: number,
   to: number,
-  opts: { inputsLive?: boolean; runtimeWeights?: boolean } = {},
+  opts: { inputsLive?: boolean; runtimeWeights?: boolean; scratch?: boolean } = {},
 ): Liveness {
   const range = c.nodes.slice(from, to);
   const graphOutputs = new Set(c.graph.output.map((o) => o.name));
@@ -143,7 +167,11 @@ export function activationPeak(
       (freeAt.get(i) ?? freeAt.set(i, []).get(i)!).push(r);
   range.forEach((r, i) => {
     live += r.outBytes;
-    peak = Math.max(peak, live + r.innerPeak - (opts.runtimeWeights === false ? r.runtimeWeights : 0));
+    const inner =
+      r.innerPeak -
+      (opts.runtimeWeights === false ? r.runtimeWeights : 0) +
+      (opts.scratch === false ? 0 : r.scratch);
+    peak = Math.max(peak, live + inner);
     for (const v of freeAt.get(i) ?? []) live -= sizeOfRoot(v);
   });
   function sizeOfRoot(v: string): number {

@@ -40,6 +40,7 @@ export function planRole(
     const bv = planBandedVision(r.model.graph!, r.scenarios[0]!.inputs, inits, dims.vision, {
       calibration: o.calibration,
       target: o.target,
+      budget: o.budget,
       stages: o.bandStages,
       bandRows: o.bandRows,
     });
@@ -219,19 +220,17 @@ function buildStages(
   const stages: Stage[] = [];
   groups.forEach(([s, e], k) => {
     const id = `${r.role}-${k + firstIndex}`;
-    const entries = pieces
-      .slice(s, e)
-      .map((p, i) =>
-        writePiece(p.graph, {
-          root,
-          dir: `stages/${id}`,
-          id: `p${s + i}`,
-          chunkBytes: o.chunkBytes,
-          source: r.model,
-          load: r.load,
-          dimsOf,
-        }),
-      );
+    const entries = pieces.slice(s, e).map((p, i) =>
+      writePiece(p.graph, {
+        root,
+        dir: `stages/${id}`,
+        id: `p${s + i}`,
+        chunkBytes: o.chunkBytes,
+        source: r.model,
+        load: r.load,
+        dimsOf,
+      }),
+    );
     const made = new Set(pieces.slice(s, e).flatMap((p) => p.outputs));
     const later = new Set(pieces.slice(e).flatMap((p) => p.inputs));
     const roleOutputs = new Set(graph.output.map((x) => x.name));
