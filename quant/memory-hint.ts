@@ -5,9 +5,9 @@
 //
 // Each peak is the smallest initial heap, in whole MiB, that creation did not grow, found by probes in fresh
 // processes (quant/memory-probe.ts; one onnxruntime-web instance each). The search starts from an estimate:
-// one probe with a generous heap reports how far the allocator wrote (a fresh heap is zeros), which on base
-// lands within the MiB of the peak; then the MiB above and below are probed, galloping and bisecting if the
-// estimate was off. So a graph costs about three probes (base: ≈ 40 s for all five targets, tiny: seconds).
+// a probe at onnxruntime-web's own 16 MiB start (done if it fits) reports how far the allocator wrote (a
+// fresh heap is zeros), which on base lands within the MiB of the peak; then that MiB and the one below are
+// probed, galloping and bisecting if the estimate was off. So a graph costs one to three probes.
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { graphPath } from "../runtime/engine/model-files";
@@ -49,8 +49,8 @@ export async function findPeak(
   log: (line: string) => void = () => undefined,
 ): Promise<{ peakBytes: number; probes: number }> {
   let probes = 0;
-  let hi: number | undefined; // fits
-  let lo: number | undefined; // does not fit
+  let hi: number | undefined; // smallest size seen to fit (MiB)
+  let lo = MIN_MIB; // largest size seen to grow
   const test = async (mib: number): Promise<void> => {
     const r = await probe(mib * MiB);
     probes++;
@@ -59,27 +59,33 @@ export async function findPeak(
       `  ${target}: start ${mib} MiB → ${r.error ? `error: ${r.error}` : `${((r.heapBytes ?? 0) / MiB).toFixed(1)} MiB`} (${ok ? "fits" : "grew"})`,
     );
     if (ok) hi = Math.min(hi ?? mib, mib);
-    else lo = Math.max(lo ?? mib, mib);
+    else lo = Math.max(lo, mib);
   };
-  // The estimate: a start well above any peak seen (1.5 × the bytes + 64 MiB), then how far it was written.
-  const roomy = Math.min(MAX_MIB, Math.ceil((1.5 * fileBytes) / MiB) + 64);
-  const first = await probe(roomy * MiB);
+  // onnxruntime-web's own start first: if creation fits in it, that is the peak (tiny models); if not, the
+  // heap grew, and how far it was written (growth keeps the contents) estimates the peak.
+  const first = await probe(MIN_MIB * MiB);
   probes++;
   if (first.error) throw new Error(`${target}: ${first.error}`);
-  if (fits(first)) hi = roomy;
-  const guess = Math.min(roomy, Math.max(MIN_MIB, Math.ceil((first.touchedBytes ?? 0) / MiB)));
+  if (fits(first)) return { peakBytes: MIN_MIB * MiB, probes };
+  const written = first.touchedBytes ?? 0;
+  const guess = Number.isFinite(written)
+    ? Math.min(MAX_MIB, Math.max(MIN_MIB + 1, Math.ceil(written / MiB)))
+    : MIN_MIB + 1;
   log(
-    `  ${target}: ${(fileBytes / MiB).toFixed(1)} MiB of files, written up to ${((first.touchedBytes ?? 0) / MiB).toFixed(1)} MiB with a ${roomy} MiB start`,
+    `  ${target}: ${(fileBytes / MiB).toFixed(1)} MiB of files; from ${MIN_MIB} MiB the heap grew to ${((first.heapBytes ?? 0) / MiB).toFixed(1)} MiB, written up to ${((first.touchedBytes ?? 0) / MiB).toFixed(1)} MiB`,
   );
-  if (guess !== hi) await test(guess);
+  await test(guess);
   for (let step = 1; hi === undefined; step *= 2) {
-    const next = Math.min(MAX_MIB, lo! + step);
+    const next = Math.min(MAX_MIB, lo + step);
     if (next === lo) throw new Error(`${target}: does not fit in ${MAX_MIB} MiB`);
     await test(next);
   }
-  for (let step = 1; lo === undefined; step *= 2) {
-    if (hi <= MIN_MIB) lo = MIN_MIB - 1;
-    else await test(Math.max(MIN_MIB, hi - step));
+  // Down from a fitting guess in growing steps until one does not fit (on base the first step already);
+  // after the upward gallop the bracket is already tight enough to bisect.
+  for (let step = 1; lo === MIN_MIB && hi - lo > 1; step *= 2) {
+    const fitting: number = hi;
+    await test(Math.max(lo + 1, hi - step));
+    if (hi === fitting) break;
   }
   while (hi - lo > 1) await test(Math.floor((lo + hi) / 2));
   return { peakBytes: hi * MiB, probes };
@@ -92,7 +98,7 @@ export async function measureMemoryHint(
   log: (line: string) => void = () => undefined,
 ): Promise<MemoryHint> {
   const numThreads = opts.numThreads ?? 1;
-  const probe = opts.probe ?? ((t, b) => probeInFreshProcess(dir, t, b, numThreads));
+  const probe = opts.probe ?? ((t, b) => probeInFreshProcess(dir, t, { initialBytes: b, numThreads }));
   const bytes = Object.fromEntries(GRAPH_NAMES.map((g) => [g, graphFileBytes(dir, g)])) as Record<
     GraphName,
     number

@@ -4,7 +4,7 @@
 // constructor is wrapped before onnxruntime-web makes it). A probe "fits" when the heap after creation is
 // exactly the size it started at: creation never had to grow it.
 //
-//   node --import tsx quant/memory-probe.ts DIR engine|GRAPH [INITIAL_BYTES] [--threads N]
+//   node --import tsx quant/memory-probe.ts DIR engine|GRAPH ['{"initialBytes":N,"numThreads":N,"memoryHint":true}']
 // prints one JSON ProbeResult line on stdout.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -38,12 +38,21 @@ export const fits = (r: ProbeResult): boolean =>
   !r.error && r.heapBytes !== undefined && r.heapBytes === r.startBytes;
 
 /** Runs one probe in this process; only meaningful in a process that has not loaded onnxruntime-web/wasm. */
+export interface ProbeOptions {
+  /** Start the heap here (bytes); default: onnxruntime-web's own 16 MiB, or the folder's hint (below). */
+  initialBytes?: number;
+  numThreads?: number;
+  /** engine only: let the runtime apply the folder's recorded memory hint (its default); default false. */
+  memoryHint?: boolean;
+}
+
+/** Runs one probe in this process; only meaningful in a process that has not loaded onnxruntime-web. */
 export async function probeHere(
   dir: string,
   target: ProbeTarget,
-  initialBytes?: number,
-  numThreads = 1,
+  opts: ProbeOptions = {},
 ): Promise<ProbeResult> {
+  const { initialBytes, numThreads = 1 } = opts;
   const memories: WebAssembly.Memory[] = [];
   const starts = new Map<WebAssembly.Memory, number>();
   const Original = WebAssembly.Memory;
@@ -68,7 +77,12 @@ export async function probeHere(
     const loadFile = fileLoader(dir);
     const settings = { numThreads, ...(initialBytes ? { initialMemoryBytes: initialBytes } : {}) };
     if (target === "engine") {
-      const engine = await createOrtWebEngine({ ort, loadFile, memoryHint: false, ...settings });
+      const engine = await createOrtWebEngine({
+        ort,
+        loadFile,
+        memoryHint: opts.memoryHint ?? false,
+        ...settings,
+      });
       record(result, heap(), starts);
       await engine.release?.();
     } else {
@@ -113,19 +127,9 @@ const SELF = fileURLToPath(import.meta.url);
 export function probeInFreshProcess(
   dir: string,
   target: ProbeTarget,
-  initialBytes?: number,
-  numThreads = 1,
+  opts: ProbeOptions = {},
 ): Promise<ProbeResult> {
-  const args = [
-    "--import",
-    "tsx",
-    SELF,
-    dir,
-    target,
-    String(initialBytes ?? 0),
-    "--threads",
-    String(numThreads),
-  ];
+  const args = ["--import", "tsx", SELF, dir, target, JSON.stringify(opts)];
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
@@ -141,14 +145,12 @@ export function probeInFreshProcess(
 }
 
 if (process.argv[1] === SELF) {
-  const [dir, target, initial] = process.argv.slice(2);
-  const t = process.argv.indexOf("--threads");
-  const threads = t >= 0 ? Number(process.argv[t + 1]) : 1;
+  const [dir, target, opts] = process.argv.slice(2);
   if (!dir || !target || !(target === "engine" || (GRAPH_NAMES as readonly string[]).includes(target))) {
-    process.stderr.write("usage: quant/memory-probe.ts DIR engine|GRAPH [INITIAL_BYTES] [--threads N]\n");
+    process.stderr.write("usage: quant/memory-probe.ts DIR engine|GRAPH [OPTIONS_JSON]\n");
     process.exit(2);
   }
-  const r = await probeHere(dir, target as ProbeTarget, Number(initial) || undefined, threads);
+  const r = await probeHere(dir, target as ProbeTarget, opts ? (JSON.parse(opts) as ProbeOptions) : {});
   process.stdout.write(`${JSON.stringify(r)}\n`);
   process.exit(0);
 }
