@@ -87,6 +87,21 @@ export function sourceHash(dirs: string[]): string {
   return h.digest("hex").slice(0, 12);
 }
 
+/**
+ * `npm run quant:memory`'s record (the engine's WASM heap peak, which the runtime then starts at). Not fatal:
+ * without it the engine grows its heap as before.
+ */
+async function recordHint(dir: string, log: (s: string) => void): Promise<void> {
+  try {
+    const { recordMemoryHint } = await import("../../quant/memory-hint");
+    await recordMemoryHint(dir, {}, (l) => log(`  quant:memory: ${l}`));
+  } catch (e) {
+    log(
+      `  quant:memory failed, the engine will grow its heap by itself: ${(e as Error).message.split("\n")[0]}`,
+    );
+  }
+}
+
 /** The int8 folder for `fp32`, quantizing (a few minutes for base) when this key has none yet. */
 export async function prepareInt8(fp32: ModelPrep, log: (s: string) => void): Promise<ModelPrep> {
   if (!fp32.dir) return { unavailable: `not available: no fp32 model (${fp32.unavailable})`, seconds: 0 };
@@ -108,6 +123,7 @@ export async function prepareInt8(fp32: ModelPrep, log: (s: string) => void): Pr
     log(`quantizing ${fp32.dir} → ${dir} (a few minutes) ...`);
     try {
       quantizeFolder(fp32.dir, tmp, {}, (l) => log(`  quant: ${l}`));
+      await recordHint(tmp, log);
       renameSync(tmp, dir);
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true });
