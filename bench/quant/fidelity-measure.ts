@@ -1,6 +1,6 @@
 // The measuring side of fidelity.ts, each run in its own process: output fidelity of the int8 model against
-// fp32 on seeded inputs, WASM memory of one graph after session creation, and side-by-side speed of the
-// vision encoder and of one decoder step on onnxruntime-web.
+// fp32 on seeded inputs and side-by-side speed of the vision encoder and of one decoder step on
+// onnxruntime-web (memory: fidelity-memory.ts).
 import { Random } from "../../onnx-graph";
 import {
   argmax,
@@ -14,11 +14,9 @@ import {
   type GraphName,
   type Tensor32,
 } from "./florence-run";
-import { baselineModelPath } from "./baseline-model";
-import { openSession, type Backend, type BenchSession } from "./ort-backends";
+import type { Backend, BenchSession } from "./ort-backends";
 import { seededPixels, seededPrompt } from "./seeded-inputs";
 import { cosine, maxRelError, median, summarise, type Timing } from "./stats";
-import { growWasmMemoryTo, installWasmMemoryProbe, wasmMemoryBytes } from "./wasm-memory";
 
 export interface Pair {
   cosine: number;
@@ -187,46 +185,6 @@ export async function measureConditioning(
     });
   }
   return out;
-}
-
-export interface MemoryRow {
-  variant: string;
-  graph: GraphName | "baseline";
-  /** Memory grown to this size before the session was created (a probe of the real peak), if any. */
-  presized?: number;
-  wasmAfterCreate?: number;
-  error?: string;
-}
-
-/**
- * WASM memory after creating one session (onnxruntime-web, 1 thread, in a fresh process). With `presize`, the
- * runtime is started with a weightless session, its memory grown to `presize` bytes, and then the graph's
- * session is created: if the memory did not grow, the session's peak fitted in `presize`.
- */
-export async function measureGraphMemory(
-  dir: string,
-  variant: string,
-  graph: GraphName | "baseline",
-  presize?: number,
-): Promise<MemoryRow> {
-  installWasmMemoryProbe();
-  const row: MemoryRow = { variant, graph, ...(presize ? { presized: presize } : {}) };
-  try {
-    if (presize) {
-      await openSession("web", 1, baselineModelPath());
-      growWasmMemoryTo(presize);
-    }
-    if (graph === "baseline") {
-      // The runtime alone: the smallest graph of the folder would already hold weights, so use none.
-      await openSession("web", 1, baselineModelPath());
-    } else {
-      await openGraph("web", 1, dir, graph);
-    }
-    row.wasmAfterCreate = wasmMemoryBytes();
-  } catch (e) {
-    row.error = String((e as Error).message ?? e).split("\n")[0];
-  }
-  return row;
 }
 
 export interface SpeedRow {

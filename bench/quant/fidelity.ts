@@ -1,6 +1,7 @@
 // The acceptance benchmark of quant/ (issue 4) on a synthetic model folder (base by default):
 //  1. bytes per file, fp32 vs int8 (target: total ≤ 27%);
-//  2. onnxruntime-web WASM memory after session creation, per graph, fresh process each (≤ 1.3× int8 bytes);
+//  2. onnxruntime-web WASM memory after session creation, per graph and the whole engine, fresh process each,
+//     as grown and with the folder's recorded heap hint, the runtime's default (≤ 1.3× int8 bytes);
 //  3. fidelity on N seeded images/prompts: cosine and max relative error of image_features, encoder
 //     last_hidden_state and decoder logits (teacher-forced), greedy token agreement (cosine ≥ 0.995 / 0.99);
 //  4. vision encoder and one decoder step, fp32 vs int8 side by side on onnxruntime-web, 1 thread (≥ 1.5×).
@@ -16,16 +17,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { recordMemoryHint } from "../../quant/memory-hint";
 import { quantizeFolder } from "../../quant/quantize-folder";
 import { GRAPHS, graphFiles, type GraphName } from "./florence-run";
+import { formatMemoryRows, measureMemoryRows } from "./fidelity-memory";
 import {
   measureConditioning,
   measureDecoderSpeed,
   type Conditioning,
-  measureGraphMemory,
   measureQuality,
   measureVisionSpeed,
-  type MemoryRow,
   type SampleFidelity,
   type SpeedRow,
 } from "./fidelity-measure";
@@ -125,16 +126,6 @@ async function runChild(a: Args): Promise<void> {
         log,
       );
       break;
-    case "memory": {
-      const [variant, graph, presize] = a.rest as [string, GraphName | "baseline", string | undefined];
-      result = await measureGraphMemory(
-        variant === "int8" ? int8 : a.fp32,
-        variant,
-        graph,
-        presize ? Number(presize) : undefined,
-      );
-      break;
-    }
     case "conditioning":
       result = await measureConditioning(a.fp32, a.qualityBackend, imageSize(a.fp32));
       break;
@@ -155,26 +146,6 @@ async function runChild(a: Args): Promise<void> {
 function folderBytes(dir: string, g: GraphName): number {
   const f = graphFiles(dir, g);
   return [f.model, ...f.data].reduce((s, p) => s + statSync(p).size, 0);
-}
-
-/** Binary search (1 MiB steps, fresh process per probe) for the smallest pre-grown size creation stays within. */
-function peakMemory(
-  childArgs: string[],
-  graph: GraphName,
-  lowBytes: number,
-  highBytes: number,
-  tmp: string,
-): number {
-  const M = 2 ** 20;
-  let lo = Math.floor(lowBytes / M); // infeasible: the weights alone
-  let hi = Math.ceil(highBytes / M); // feasible: what creation grew to by itself
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    const r = child<MemoryRow>([...childArgs, "--child", "memory", "int8", graph, String(mid * M)], tmp);
-    if (!r.error && r.wasmAfterCreate !== undefined && r.wasmAfterCreate <= mid * M) hi = mid;
-    else lo = mid;
-  }
-  return hi * M;
 }
 
 const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -205,6 +176,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const r = quantizeFolder(a.fp32, int8, {}, log);
     result.quantizeSeconds = (performance.now() - t0) / 1000;
+    await recordMemoryHint(int8, {}, log); // as the int8 preparations do (bench/e2e/prep.ts)
     result.quantizeReport = r.files.map((f) => ({
       file: f.file,
       rewrites: f.report.rewrites,
@@ -232,35 +204,9 @@ async function main(): Promise<void> {
 
   // 2. memory
   if (!a.skip.has("memory")) {
-    log("memory: one fresh onnxruntime-web process per graph ...");
-    const rows: MemoryRow[] = [
-      child<MemoryRow>([...childArgs, "--child", "memory", "int8", "baseline"], tmp),
-    ];
-    for (const g of GRAPHS) rows.push(child<MemoryRow>([...childArgs, "--child", "memory", "int8", g], tmp));
-    const base = rows[0]!.wasmAfterCreate ?? 0;
-    console.log(
-      "\n## onnxruntime-web WASM memory after session creation (1 thread, fresh process per graph)",
-    );
-    console.log(
-      `runtime baseline (a weightless model): ${MiB(base)}. "as grown": memory size after creation, Emscripten growing it by ≥ 20% steps; "peak": smallest size the memory was pre-grown to (1 MiB steps) that creation did not grow further\n| graph | int8 bytes | WASM as grown | / int8 bytes (target ≤ 1.3×) | peak | peak / int8 bytes |\n|---|---:|---:|---:|---:|---:|`,
-    );
-    const mem = rows.slice(1).map((r) => {
-      const file = bytes.find((b) => b.graph === r.graph)!.int8;
-      const w = r.wasmAfterCreate ?? NaN;
-      const peak = r.error ? NaN : peakMemory(childArgs, r.graph as GraphName, file, w, tmp);
-      console.log(
-        `| ${r.graph} | ${MiB(file)} | ${r.error ? `error: ${r.error}` : MiB(w)} | ${(w / file).toFixed(2)}× | ${MiB(peak)} | ${(peak / file).toFixed(2)}× |`,
-      );
-      return {
-        ...r,
-        int8Bytes: file,
-        ratio: w / file,
-        netRatio: (w - base) / file,
-        peak,
-        peakRatio: peak / file,
-      };
-    });
-    result.memory = { baseline: base, perGraph: mem };
+    const m = await measureMemoryRows(int8, log);
+    console.log(formatMemoryRows(m));
+    result.memory = m;
   }
 
   // 3. speed

@@ -3,5 +3,4 @@
 export {
   installWasmMemoryHook as installWasmMemoryProbe,
   wasmBytes as wasmMemoryBytes,
-  growWasmMemoryTo,
 } from "../../model-splitter/probe/memory";
