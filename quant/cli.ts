@@ -1,5 +1,6 @@
 // npm run quant -- --in DIR --out DIR [--mode int8] [--exclude PATTERN...] [--report]
-//   [--min-elements N] [--conv dequantize|fp32] [--split-above N] [--split-block N] [--split-files REGEX] [--inline]
+//   [--min-elements N] [--conv dequantize|fp32] [--split-above N] [--split-block N] [--split-files REGEX]
+//   [--split-form concat|stacked] [--split-concat REGEX] [--inline]
 // Quantizes the four Florence-2 graphs of a model folder (README.md explains the choices and their numbers).
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_OPTIONS } from "./options";
@@ -31,6 +32,8 @@ interface CliOptions {
   splitAbove: number;
   splitBlock: number;
   splitFiles: RegExp[];
+  splitForm: "concat" | "stacked";
+  splitConcat: RegExp[];
   inline: boolean;
 }
 
@@ -78,6 +81,17 @@ const program = new Command()
     (v: string) => parsePattern(v),
     [DEFAULT_OPTIONS.splitFiles],
   )
+  .addOption(
+    new Option("--split-form <form>", "blocks of a split weight: one op each + Concat, or stacked in one op")
+      .choices(["concat", "stacked"])
+      .default(DEFAULT_OPTIONS.splitForm),
+  )
+  .option(
+    "--split-concat <pattern>",
+    `split weights (node names) that keep the Concat form when stacked (default ${DEFAULT_OPTIONS.splitConcat.source})`,
+    (v: string) => parsePattern(v),
+    [DEFAULT_OPTIONS.splitConcat],
+  )
   .option(
     "--inline",
     "keep weights inside the .onnx files instead of <file>_data (costs ~2× WASM memory at load)",
@@ -95,6 +109,8 @@ const program = new Command()
         splitAbove: o.splitAbove,
         splitBlock: Math.max(1, o.splitBlock),
         splitFiles: o.splitFiles[0]!,
+        splitForm: o.splitForm,
+        splitConcat: o.splitConcat[0]!,
         externalData: !o.inline,
       },
       (line) => process.stderr.write(`${line}\n`),

@@ -16,6 +16,18 @@ export interface QuantOptions {
    */
   splitAbove: number;
   splitBlock: number;
+  /**
+   * How the blocks of a split weight are emitted: "concat", one DynamicQuantizeMatMul per block joined by a
+   * Concat; "stacked", the blocks stacked into one [blocks, K, block] weight and one batched
+   * DynamicQuantizeMatMul (the input quantized once), reshaped back to [..., N]. Same values either way.
+   */
+  splitForm: "concat" | "stacked";
+  /**
+   * Split weights whose MatMul node name matches keep the Concat form even when splitForm is "stacked". The
+   * model splitter (model-splitter/rewrite/lm-head.ts) moves the lm_head into a stage of its own by finding
+   * one weight op, or a Concat of weight ops, in front of `logits`; it does not know the stacked form.
+   */
+  splitConcat: RegExp;
   /** Model file names (e.g. "decoder_model_merged.onnx") whose weights may be split. */
   splitFiles: RegExp;
   /** Dense Conv weights: weight-only int8 (DequantizeLinear → Conv) or kept fp32. */
@@ -34,6 +46,8 @@ export const DEFAULT_OPTIONS: QuantOptions = {
   minElements: 1024,
   splitAbove: 2048,
   splitBlock: 512,
+  splitForm: "concat",
+  splitConcat: /lm_head/,
   splitFiles: /decoder/,
   conv: "dequantize",
   groupedConv: false,

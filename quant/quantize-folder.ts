@@ -134,7 +134,12 @@ export function quantizationRecord(r: FolderReport) {
     min_elements: r.options.minElements,
     split_columns:
       r.options.splitAbove > 0
-        ? { above: r.options.splitAbove, block: r.options.splitBlock, files: r.options.splitFiles.source }
+        ? {
+            above: r.options.splitAbove,
+            block: r.options.splitBlock,
+            form: r.options.splitForm,
+            files: r.options.splitFiles.source,
+          }
         : null,
     exclude: r.options.exclude.map((x) => x.source),
     files: Object.fromEntries(

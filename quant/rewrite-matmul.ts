@@ -8,6 +8,7 @@ import { create } from "@bufbuild/protobuf";
 import { attributeValue, dimsOf, makeAttribute, NodeProtoSchema, type NodeProto } from "../onnx-graph";
 import { admit, count, type Replacement, type RewriteContext } from "./context";
 import { resolveConstant } from "./scope";
+import { stackColumns } from "./rewrite-stacked";
 import type { Layout } from "./weights";
 
 export const MS_DOMAIN = "com.microsoft";
@@ -63,7 +64,10 @@ export function rewriteMatMul(ctx: RewriteContext, n: NodeProto): Replacement | 
     return undefined;
   }
   if (!admit(ctx, w.tensor.name, n, dims[0]! * dims[1]!)) return undefined;
-  if (ctx.options.splitAbove > 0 && dims[1]! > ctx.options.splitAbove) return splitByColumns(ctx, n, a, w);
+  if (ctx.options.splitAbove > 0 && dims[1]! > ctx.options.splitAbove)
+    return ctx.options.splitForm === "stacked" && !ctx.options.splitConcat.test(n.name)
+      ? stackColumns(ctx, n, a, w)
+      : splitByColumns(ctx, n, a, w);
   const q = ctx.weights.get(w, "matmul");
   const fused = fusableBias(ctx, n, dims[1]!);
   count(ctx.log, "MatMul→DynamicQuantizeMatMul");

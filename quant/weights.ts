@@ -32,6 +32,13 @@ export interface QuantizedWeight {
   maxRelError: number;
 }
 
+/** Shape of a stacked column-block weight: `blocks` × `width` columns cover the first `columns` of them. */
+export interface StackedLayout {
+  blocks: number;
+  width: number;
+  columns: number;
+}
+
 export class WeightQuantizer {
   private readonly done = new Map<string, QuantizedWeight>();
 
@@ -78,6 +85,45 @@ export class WeightQuantizer {
       out.push({ ...hit, columns: [c0, c1] });
     }
     return out;
+  }
+
+  /**
+   * A MatMul weight [K, N] as `blocks` column blocks of `width` columns stacked into one int8 tensor
+   * [blocks, K, width] with scales [blocks, 1, width] (the last block zero-padded, scale 1): a batched
+   * DynamicQuantizeMatMul then runs every block over one quantized input. Each block is contiguous, so the
+   * packing of B that MLAS's WASM kernel does on every call reads dense memory (the reason blocks beat the
+   * whole lm_head at one row), without one node per block. Values equal the whole-matrix layout's.
+   */
+  getStackedColumns(c: ResolvedConstant, chunk: number): QuantizedWeight & StackedLayout {
+    const [k, n] = dimsOf(c.tensor) as [number, number];
+    const blocks = Math.ceil(n / chunk);
+    const width = Math.ceil(n / blocks); // balanced: the padding is under `blocks` columns
+    const key = `${c.tensor.name}\u0000stacked ${width}`;
+    const hit = this.done.get(key);
+    if (hit) return { ...hit, blocks, width, columns: n };
+    const w = tensorToArray(c.tensor, this.load) as Float32Array;
+    const { q, scales } = quantizeInt8(w, k, n, 1);
+    const sq = new Int8Array(blocks * k * width);
+    const ss = new Float32Array(blocks * width).fill(1);
+    for (let b = 0; b < blocks; b++) {
+      const c0 = b * width;
+      const c1 = Math.min(n, c0 + width);
+      for (let r = 0; r < k; r++) sq.set(q.subarray(r * n + c0, r * n + c1), (b * k + r) * width);
+      ss.set(scales.subarray(c0, c1), b * width);
+    }
+    const qName = this.names.fresh(`${c.tensor.name}_stacked_quantized`);
+    const sName = this.names.fresh(`${c.tensor.name}_stacked_scale`);
+    addInitializer(c.owner, makeTensor(qName, sq, [blocks, k, width]));
+    addInitializer(c.owner, makeTensor(sName, ss, [blocks, 1, width]));
+    const r: QuantizedWeight = {
+      q: qName,
+      scale: sName,
+      source: c.tensor,
+      elements: w.length,
+      maxRelError: relError(w, q, scales, k, n, 1),
+    };
+    this.done.set(key, r);
+    return { ...r, blocks, width, columns: n };
   }
 
   /** The int8 copy and scales of `c` in `layout`, creating them in c.owner on first use. */

@@ -2,7 +2,8 @@
 // each folder holds config.json and onnx/decoder_model_merged.onnx (+ _data), nothing else.
 //
 //   npx tsx bench/quant/decoder-variants.ts --fp32 DIR --out DIR NAME[:key=value,...] ...
-// keys: block (split block columns), above (split above columns; 0 = never), exclude (a regular expression)
+// keys: block (split block columns), above (split above columns; 0 = never), form (concat|stacked), concat (a
+// regular expression: split weights that keep the Concat form; default lm_head), exclude (a regular expression)
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { readModel, writeModel } from "../../onnx-graph";
@@ -16,6 +17,8 @@ function parse(spec: string): { name: string; opts: Partial<QuantOptions> } {
     const [k, v] = kv.split("=") as [string, string];
     if (k === "block") opts.splitBlock = Number(v);
     else if (k === "above") opts.splitAbove = Number(v);
+    else if (k === "form") opts.splitForm = v as QuantOptions["splitForm"];
+    else if (k === "concat") opts.splitConcat = new RegExp(v);
     else if (k === "exclude") opts.exclude = [...(opts.exclude ?? []), new RegExp(v)];
     else throw new Error(`unknown key ${k}`);
   }
