@@ -47,7 +47,7 @@ export async function findPeak(
   fileBytes: number,
   probe: (initialBytes: number | undefined) => Promise<ProbeResult>,
   log: (line: string) => void = () => undefined,
-): Promise<{ peakBytes: number; probes: number }> {
+): Promise<{ peakBytes: number; grownBytes: number; probes: number }> {
   let probes = 0;
   let hi: number | undefined; // smallest size seen to fit (MiB)
   let lo = MIN_MIB; // largest size seen to grow
@@ -66,7 +66,8 @@ export async function findPeak(
   const first = await probe(MIN_MIB * MiB);
   probes++;
   if (first.error) throw new Error(`${target}: ${first.error}`);
-  if (fits(first)) return { peakBytes: MIN_MIB * MiB, probes };
+  const grownBytes = first.heapBytes ?? Number.NaN;
+  if (fits(first)) return { peakBytes: MIN_MIB * MiB, grownBytes, probes };
   const written = first.touchedBytes ?? 0;
   const guess = Number.isFinite(written)
     ? Math.min(MAX_MIB, Math.max(MIN_MIB + 1, Math.ceil(written / MiB)))
@@ -88,7 +89,7 @@ export async function findPeak(
     if (hi === fitting) break;
   }
   while (hi - lo > 1) await test(Math.floor((lo + hi) / 2));
-  return { peakBytes: hi * MiB, probes };
+  return { peakBytes: hi * MiB, grownBytes, probes };
 }
 
 /** Measures every graph alone and the whole engine (fresh processes); does not write anything. */
@@ -114,9 +115,9 @@ export async function measureMemoryHint(
       const file = t === "engine" ? total : bytes[t];
       const r = await findPeak(t, file, (b) => probe(t, b), log);
       probes += r.probes;
-      peaks.set(t, { file_bytes: file, peak_bytes: r.peakBytes });
+      peaks.set(t, { file_bytes: file, peak_bytes: r.peakBytes, grown_bytes: r.grownBytes });
       log(
-        `${t}: peak ${(r.peakBytes / MiB).toFixed(0)} MiB = files + ${((r.peakBytes - file) / MiB).toFixed(1)} MiB (${r.probes} probes)`,
+        `${t}: peak ${(r.peakBytes / MiB).toFixed(0)} MiB = files + ${((r.peakBytes - file) / MiB).toFixed(1)} MiB (as grown ${(r.grownBytes / MiB).toFixed(1)} MiB; ${r.probes} probes)`,
       );
     }
   };

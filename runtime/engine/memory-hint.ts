@@ -15,6 +15,11 @@ export interface MemoryPeak {
   /** Bytes of the graph files (model + external data) measured. */
   file_bytes: number;
   peak_bytes: number;
+  /**
+   * The heap after creation from onnxruntime-web's own 16 MiB start (Emscripten's growth). Creation fits in
+   * it too, so a start above it would only be worse than no hint.
+   */
+  grown_bytes?: number;
 }
 
 export interface MemoryHint {
@@ -35,16 +40,20 @@ export interface MemoryHint {
 }
 
 /**
- * Added to a recorded peak before it is used as the initial heap. The bisection's answer is already a size
- * that fitted (1 MiB resolution), and repeated measurements found the same peak to the MiB (quant/README.md
- * "Memory"); the margin covers allocation differences between otherwise identical runs (timing of frees)
- * and costs ≤ 0.4% of base's engine.
+ * Added to a recorded peak before it is used as the initial heap. The peak is a whole MiB that fitted, and
+ * it was the same MiB in every measurement (repeated searches; the WASM-only bundle and the Node build, with
+ * and without a precompiled module: quant/README.md "Memory"), because what the heap holds is decided by
+ * onnxruntime's C++ alone. The margin is insurance against an environment not measured (workerd) allocating
+ * a little more: one MiB more is 0.35% of base's engine, one MiB short would cost 20%.
  */
 export const MEMORY_HINT_MARGIN_BYTES = 2 ** 20;
 
-/** The initial heap to use for a recorded peak: the peak plus the margin. */
+/**
+ * The initial heap to use for a recorded peak: the peak plus the margin, but never more than the heap
+ * onnxruntime-web grows to by itself (where creation fits as well), so a hint is never worse than none.
+ */
 export function hintedInitialBytes(peak: MemoryPeak): number {
-  return peak.peak_bytes + MEMORY_HINT_MARGIN_BYTES;
+  return Math.min(peak.peak_bytes + MEMORY_HINT_MARGIN_BYTES, peak.grown_bytes ?? Number.POSITIVE_INFINITY);
 }
 
 export interface HintContext extends ModelFileOptions {
@@ -92,7 +101,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function isPeak(v: unknown): v is MemoryPeak {
-  return isRecord(v) && isBytes(v.peak_bytes) && isBytes(v.file_bytes);
+  return (
+    isRecord(v) &&
+    isBytes(v.peak_bytes) &&
+    isBytes(v.file_bytes) &&
+    (v.grown_bytes === undefined || isBytes(v.grown_bytes))
+  );
 }
 
 function isBytes(v: unknown): v is number {
