@@ -1,5 +1,6 @@
 // npm run split -- --in DIR --out DIR [--budget 128MiB] [--chunk 25MiB] [--piece SIZE] [--target SIZE]
 //   [--max-rows 3] [--max-decoder-length 128] [--max-encoder-length 641] [--band-stages N] [--band-rows N]
+//   [--band-ranges global|local]
 //   [--calibration FILE] [--probe] [--report]
 // Splits a Florence-2 model folder (fp32 or int8) into stages that each fit one Worker isolate
 // (model-splitter/README.md).
@@ -36,9 +37,15 @@ interface CliOptions {
   maxEncoderLength?: number;
   bandStages?: number;
   bandRows: number;
+  bandRanges: string;
   probe: boolean;
   report: boolean;
   calibration?: string;
+}
+
+function bandRanges(v: string): "global" | "local" {
+  if (v !== "global" && v !== "local") throw new Error(`--band-ranges must be global or local, not ${v}`);
+  return v;
 }
 
 const program = new Command()
@@ -65,6 +72,12 @@ const program = new Command()
     int,
   )
   .option("--band-rows <n>", "rows per band (default: the largest that fits)", int, 0)
+  .option(
+    "--band-ranges <kind>",
+    "int8 activation ranges in bands: global (the whole map's; equals the model) or local (each band's own; " +
+      "fewer passes, NOT equal to the model)",
+    "global",
+  )
   .option("--calibration <file>", "memory model (JSON, as written by npm run split:probe -- --fit)")
   .option("--probe", "measure every stage with the probe and record it in manifest.json", false)
   .option("--report", "print the table of stages", false)
@@ -79,6 +92,7 @@ const program = new Command()
       maxEncoderLength: o.maxEncoderLength,
       bandStages: o.bandStages,
       bandRows: o.bandRows,
+      bandRanges: bandRanges(o.bandRanges),
       calibration: o.calibration
         ? (JSON.parse(readFileSync(o.calibration, "utf8")) as Calibration)
         : undefined,

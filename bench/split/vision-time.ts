@@ -64,11 +64,13 @@ async function main(o: {
   let features: Float32Array | undefined;
   let perStage: { id: string; ms: number }[] = [];
   let total = 0;
+  let cpu = 0;
   for (let run = 0; run < Number(o.runs); run++) {
     stepMs.length = 0;
     perStage = [];
     const env: NamedTensors = new Map([["pixel_values", floatTensor(px.pixelValues, [...px.dims])]]);
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     for (const stage of stages) {
       current = stage.id;
       const t = performance.now();
@@ -85,12 +87,14 @@ async function main(o: {
       perStage.push({ id: stage.id, ms: performance.now() - t });
     }
     total = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    cpu = (c.user + c.system) / 1000;
     if (stages.length === all.length) features = floatsOf(env.get("image_features"), "image_features");
-    process.stderr.write(`run ${run}: ${total.toFixed(0)} ms\n`);
+    process.stderr.write(`run ${run}: ${total.toFixed(0)} ms (CPU ${cpu.toFixed(0)} ms)\n`);
   }
   await runner.release();
   const lines = [
-    `vision stages: ${stages.length}, last run ${total.toFixed(0)} ms`,
+    `vision stages: ${stages.length}, last run ${total.toFixed(0)} ms wall, ${cpu.toFixed(0)} ms CPU`,
     "",
     "| stage | ms |",
     "|---|---:|",

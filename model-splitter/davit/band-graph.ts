@@ -28,6 +28,12 @@ export interface BandContext {
   windowSize: number;
   /** Heads (window attention) = groups (channel attention) per DaViT stage. */
   heads: number[];
+  /**
+   * "global" (default): every dynamically quantized op gets the whole map's [min, max] (statistics passes), so
+   * the split equals the model. "local": each band quantizes with its own range (no statistics passes, fewer
+   * recomputed passes; the numbers differ from the unsplit model: an explicit option, measured, never default).
+   */
+  ranges?: "global" | "local";
 }
 
 export interface StatSpec {
@@ -114,7 +120,7 @@ export class Band {
       const inputs = n.input.map((i) =>
         !i ? i : this.ctx.statics.values.has(i) ? this.staticValue(i) : need(map, i),
       );
-      if (DYNAMIC_RANGE_OPS.has(n.opType)) {
+      if (DYNAMIC_RANGE_OPS.has(n.opType) && this.ctx.ranges !== "local") {
         this.rangedOp(n, inputs, map);
         continue;
       }

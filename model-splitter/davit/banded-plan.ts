@@ -97,6 +97,8 @@ export interface BandingOptions {
   stages?: number;
   /** Output rows per band (0: the largest multiple of the window that fits). */
   bandRows: number;
+  /** Activation ranges of quantized ops in bands (band-graph.ts BandContext.ranges; default global). */
+  ranges?: "global" | "local";
 }
 
 export function planBandedVision(
@@ -116,6 +118,7 @@ export function planBandedVision(
     inits,
     windowSize: cfg.windowSize,
     heads: cfg.heads,
+    ranges: o.ranges,
   };
   const segments = findSegments(graph);
   const cal = o.calibration;

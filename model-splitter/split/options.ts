@@ -23,6 +23,11 @@ export interface SplitOptions {
   bandRows: number;
   /** Run DaViT stages 0..n−1 in bands; undefined = the stages whose blocks do not fit whole. */
   bandStages?: number;
+  /**
+   * Activation ranges of int8 ops in bands: "global" (the whole map's, via statistics passes: equals the
+   * unsplit model) or "local" (each band's own: faster, not equal; explicit opt-in only).
+   */
+  bandRanges: "global" | "local";
   /** Longest encoder input the encoder and decoder stages hold (default: 577 image tokens + 64 prompt tokens). */
   maxEncoderLength?: number;
 }
@@ -40,6 +45,7 @@ export function defaultOptions(over: Partial<SplitOptions> = {}): SplitOptions {
     maxDecoderLength: over.maxDecoderLength ?? 128,
     bandRows: over.bandRows ?? 0,
     bandStages: over.bandStages,
+    bandRanges: over.bandRanges ?? "global",
     maxEncoderLength: over.maxEncoderLength,
   };
 }

@@ -43,6 +43,7 @@ export function planRole(
       budget: o.budget,
       stages: o.bandStages,
       bandRows: o.bandRows,
+      ranges: o.bandRanges,
     });
     if (bv) {
       const banded = bandedStages(bv, {
