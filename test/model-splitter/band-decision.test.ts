@@ -22,19 +22,22 @@ const MiB = 2 ** 20;
 const tmp = mkdtempSync(join(tmpdir(), "band-decision-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** DaViT stages the planner bands for a stage budget (0: none). */
-function bandedStages(dir: string, budget: number): number {
+function plan(dir: string, budget: number, extra: { stages?: number; ranges?: "global" | "local" } = {}) {
   const { model } = readModel(join(dir, "onnx", "vision_encoder.onnx"));
   const graph = model.graph!;
   const o = defaultOptions({ budget });
-  const bv = planBandedVision(
+  return planBandedVision(
     graph,
     { pixel_values: { type: 1, dims: [1, 3, 768, 768] } },
     new Map(graph.initializer.map((t) => [t.name, t])),
     { windowSize: 12, heads: [1, 1, 2, 4] },
-    { calibration: o.calibration, target: o.target, budget: o.budget, bandRows: 0 },
+    { calibration: o.calibration, target: o.target, budget: o.budget, bandRows: 0, ...extra },
   );
-  return bv?.stages ?? 0;
+}
+
+/** DaViT stages the planner bands for a stage budget (0: none). */
+function bandedStages(dir: string, budget: number): number {
+  return plan(dir, budget)?.stages ?? 0;
 }
 
 describe("band decision (tiny int8: maps 192², 96², 48², 24² at 768²)", () => {
@@ -56,6 +59,21 @@ describe("band decision (tiny int8: maps 192², 96², 48², 24² at 768²)", () 
     // A Worker's 128 MiB holds tiny's largest segment whole (stage 0's window attention: 21 MB of scores):
     // nothing is banded, although its activations exceed half of what the stage leaves for them.
     expect(banded[budgets.indexOf(128 * MiB)]).toBe(0);
+  });
+
+  it("global activation ranges (statistics passes) unless local ranges are asked for", () => {
+    expect(defaultOptions().bandRanges).toBe("global");
+    const minmax = (ranges?: "global" | "local") =>
+      plan(src, 128 * MiB, { stages: 2, ranges })!.passes.filter(
+        (p) => p.output.kind === "stat" && p.output.reduce === "minmax",
+      ).length;
+    expect(minmax()).toBeGreaterThan(0);
+    expect(minmax("local")).toBe(0);
+    // Channel attention's qᵀk still needs every band's tokens.
+    const sums = plan(src, 128 * MiB, { stages: 2, ranges: "local" })!.passes.filter(
+      (p) => p.output.kind === "stat" && p.output.reduce === "sum",
+    );
+    expect(sums.length).toBeGreaterThan(0);
   });
 
   it("a budget where only stage 0 (192²) does not fit bands stage 0 alone, and the split equals the model", async () => {
