@@ -62,7 +62,7 @@ async function main(o: { split: string; image: string; rounds: string }) {
   const edge: number[] = [];
   const dep = await startStagedDeployment({ splitDir: o.split });
   try {
-    let env: WireTensors = toWire(new Map([["pixel_values", floatTensor(px.pixelValues, [...px.dims])]]));
+    const env: WireTensors = toWire(new Map([["pixel_values", floatTensor(px.pixelValues, [...px.dims])]]));
     for (const [i, stage] of stages.entries()) {
       const worker = (await dep.mf.getWorker(dep.stageWorkerName(stage.id))) as unknown as RpcStage;
       const inputs = toWire(
