@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { readBaseConfig } from "./config/base-config";
-import { generateConfigs, type ModelStore } from "./config/generate";
+import { featureMissInvocations, generateConfigs, MAX_WORKER_INVOCATIONS, type ModelStore } from "./config/generate";
 import { writeConfigs } from "./config/render";
 import { describePlan, planDeployment } from "./deploy-plan";
 import { readLedger } from "./ledger";
@@ -32,6 +32,7 @@ interface Options {
   workers: boolean;
   createBucket: boolean;
   verbose: boolean;
+  ignoreInvocationLimit: boolean;
 }
 
 const positive = (v: string) => {
@@ -68,6 +69,11 @@ const program = new Command()
   .option("--no-workers", "skip deploying the Workers")
   .option("--create-bucket", "create the R2 bucket first (an existing bucket is fine)", false)
   .option("--verbose", "echo wrangler's output", false)
+  .option(
+    "--ignore-invocation-limit",
+    `deploy even if a feature miss would chain more than ${MAX_WORKER_INVOCATIONS} Worker invocations`,
+    false,
+  )
   .addHelpText(
     "after",
     "\nNeeds a Cloudflare account: `npx wrangler login` or CLOUDFLARE_API_TOKEN (+ CLOUDFLARE_ACCOUNT_ID); see deploy/README.md.",
@@ -145,6 +151,17 @@ async function main(o: Options): Promise<void> {
     `split ${splitDir}: ${manifest.stages.length} stages, ${manifest.files.length + 1} files; configs in ${dir} (API: ${paths.api})`,
   );
   console.log(describePlan(plan));
+  // Local workerd does not count invocations; Cloudflare would fail every new image's request, so a real
+  // deploy stops here (a dry run only says so).
+  const invocations = featureMissInvocations(manifest);
+  if (invocations > MAX_WORKER_INVOCATIONS) {
+    const msg =
+      `this split needs ${invocations} Worker invocations per feature-miss request (the API Worker + ` +
+      `${invocations - 1} vision/encoder stages); Cloudflare allows ${MAX_WORKER_INVOCATIONS}. ` +
+      "Re-split with fewer, larger stages (npm run split -- --budget/--target)";
+    if (!o.dryRun && !o.ignoreInvocationLimit) throw new Error(`${msg}, or pass --ignore-invocation-limit`);
+    console.warn(`WARNING: ${msg}`);
+  }
   if (o.dryRun) {
     console.log("dry run: nothing uploaded or deployed");
     return;

@@ -138,6 +138,18 @@ function apiConfig(
   return { kind: "api", durableObject: false, file: "api.jsonc", config };
 }
 
+/**
+ * Cloudflare runs at most 32 Worker invocations chained from one request (REFERENCE.md §5): the API Worker
+ * itself plus one service-binding call per vision and encoder stage on a feature-cache miss
+ * (stage-worker/dev/call-budget.ts). Durable Object calls are subrequests, not invocations.
+ */
+export const MAX_WORKER_INVOCATIONS = 32;
+
+/** Worker invocations of one feature-miss request: the API Worker and every sequence stage once. */
+export function featureMissInvocations(m: SplitManifest): number {
+  return 1 + m.stages.filter((s) => !isDecoderSide(s)).length;
+}
+
 /** Configs of every stage (manifest order) followed by the API Worker's; throws on an invalid name. */
 export function generateConfigs(m: SplitManifest, o: GenerateOptions): GeneratedWorker[] {
   checkDeploymentName(o.deployment);

@@ -2,7 +2,7 @@
 // Checks the order (files before Workers, manifest.json last, stages before the API), idempotence (a rerun
 // uploads nothing, a changed file only that file, an interrupted run resumes), KV bulk files carrying the
 // exact bytes, and `--dry-run` of the real CLI on the tiny split.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -216,5 +216,19 @@ describe("npm run deploy -- --dry-run", () => {
     expect(out).toContain("dry-test-stage-vision-0");
     expect(out).toMatch(/\d+\. dry-test-api/);
     expect(out).toContain("dry run: nothing uploaded or deployed");
+  });
+
+  it("refuses a real deploy of a split that chains more than 32 Worker invocations per feature miss", () => {
+    // The tiny test split has many small stages: more sequence stages than Cloudflare's 32 invocations allow.
+    const sequence = split.manifest.stages.filter((s) => !["embed", "decoder", "lm_head"].includes(s.role));
+    expect(sequence.length + 1).toBeGreaterThan(32);
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "deploy/deploy.ts", "--split", split.dir, "--name", "dry-test"],
+      { encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: "/nonexistent" } },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`needs ${sequence.length + 1} Worker invocations`);
+    expect(r.stderr).toContain("--ignore-invocation-limit");
   });
 });
