@@ -2,7 +2,7 @@
 // @cloudflare/workers-types: its globals clash with the DOM lib the runtime is checked against).
 declare module "cloudflare:workers" {
   export abstract class WorkerEntrypoint<Env = unknown> {
-    protected readonly ctx: { waitUntil(promise: Promise<unknown>): void };
+    protected readonly ctx: unknown;
     protected readonly env: Env;
     constructor(ctx: unknown, env: Env);
     fetch?(request: Request): Response | Promise<Response>;

@@ -27,19 +27,10 @@ export type { StageStatus } from "./status";
  */
 const host = new StageHost(ortWeb, ortWasm);
 
-/** STAGE_WARMUP_RUNS (default 1): see StageService.run. */
-function warmupRuns(env: StageEnv): number {
-  const n = Number(env.STAGE_WARMUP_RUNS ?? "1");
-  return Number.isInteger(n) && n >= 0 ? n : 1;
-}
-
 export default class StageEntrypoint extends WorkerEntrypoint<StageEnv> {
   /** Runs this sequence stage: its declared inputs in, its declared outputs out. */
   run(inputs: WireTensors): Promise<WireTensors> {
-    return new StageService(host, this.env, {
-      runs: warmupRuns(this.env),
-      waitUntil: (p) => this.ctx.waitUntil(p),
-    }).run(inputs);
+    return new StageService(host, this.env).run(inputs);
   }
 
   /** Loads the stage now (a warm-up; also what a deploy check calls) and reports the cold-start figures. */

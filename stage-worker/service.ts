@@ -13,15 +13,6 @@ import {
   type WireTensors,
 } from "./wire";
 
-/**
- * Warm-up after an isolate's first call (see StageService.run): how many extra runs, and where the background
- * work is kept alive (a WorkerEntrypoint's ctx.waitUntil).
- */
-export interface StageWarmup {
-  runs: number;
-  waitUntil(p: Promise<unknown>): void;
-}
-
 export class StageService {
   /** A Durable Object instance's open decoder sessions (unused by sequence stages). */
   private readonly sessions = new DecoderSessions();
@@ -29,40 +20,16 @@ export class StageService {
   constructor(
     private readonly host: StageHost,
     private readonly env: StageEnv,
-    private readonly warmup?: StageWarmup,
   ) {}
 
   /** Runs a sequence stage (vision, encoder; embed and lm_head through the Durable Object). */
-  async run(inputs: WireTensors): Promise<WireTensors> {
-    const out = await this.host.use(this.env, async ({ stage, runner }) => {
+  run(inputs: WireTensors): Promise<WireTensors> {
+    return this.host.use(this.env, async ({ stage, runner }) => {
       if (stage.program.kind !== "sequence") throw new Error(`${stage.role} stage is not a sequence stage`);
       const out = toWire(await runner.run(stage, fromWire(inputs)));
       assertWithinRpcLimit(out, `the result of stage ${stage.id}`);
       return out;
     });
-    this.warmUp(inputs);
-    return out;
-  }
-
-  /**
-   * Each isolate has its own instance of onnxruntime's WebAssembly, whose code V8 first runs as baseline
-   * (Liftoff) code and replaces with optimized (TurboFan) code only once it is hot, compiled in the
-   * background: a stage's first run in a fresh isolate took 1.1–1.5 s, its second 0.5–0.8 s, later ones
-   * 0.4–0.5 s (a stage-2 half-block; one process in Node shares one instance between all stages, so only its
-   * first stage pays). After the first call, the same inputs are run again in the background, queued like any
-   * call, so that the next request finds optimized code. Best effort: a failure is only logged.
-   */
-  private warmUp(inputs: WireTensors): void {
-    const w = this.warmup;
-    if (!w || w.runs <= 0 || this.host.warmupStarted) return;
-    this.host.warmupStarted = true;
-    const work = (async () => {
-      for (let i = 0; i < w.runs; i++)
-        await this.host.use(this.env, async ({ stage, runner }) => {
-          await runner.run(stage, fromWire(inputs));
-        });
-    })().catch((err: unknown) => console.error(`stage ${this.env.STAGE_ID ?? "?"} warm-up failed:`, err));
-    w.waitUntil(work);
   }
 
   async prepare(): Promise<StageLoadInfo> {

@@ -14,8 +14,6 @@ import { storeReader, verifiedLoader, type LoadCounters, type StoreEnv } from ".
 export interface StageEnv extends StoreEnv {
   /** The manifest stage id this Worker serves, e.g. "vision-3". */
   STAGE_ID?: string;
-  /** Background runs after an isolate's first sequence call (StageService.run; default 1, "0" turns it off). */
-  STAGE_WARMUP_RUNS?: string;
 }
 
 /** What a stage's cold start cost, in this isolate. */
@@ -48,8 +46,6 @@ export class StageHost {
   current?: LoadedStage;
   /** Load attempts in this isolate (1 once loaded, whatever the number of concurrent first calls). */
   attempts = 0;
-  /** Whether this isolate's warm-up runs were started (StageService.run: once per isolate). */
-  warmupStarted = false;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
