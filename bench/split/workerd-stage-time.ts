@@ -4,9 +4,9 @@
 // per stage the wall time of its last call (workerd: the same stage called again on the same input). The workerd
 // figure includes the Node ↔ workerd transfer of the stage's input and output (Miniflare's RPC proxy: 0.1–0.3 s
 // for 4.5 MiB in and out, measured), the in-process one does not. Each isolate has its own WebAssembly instance
-// (Liftoff code until V8 has optimized the hot functions): its first runs are slower, and the stage Worker runs
-// its first call's inputs once more in the background (STAGE_WARMUP_RUNS), which the second call waits for; the
-// third call (--rounds 3, the default) is the steady state.
+// (Liftoff code until V8 has optimized the hot functions): its first two runs are slower (a stage-2 half-block
+// in a fresh Node process: 0.9–1.5 s, 0.4–0.8 s, then 0.40–0.45 s); the third call (--rounds 3, the default) is
+// the steady state.
 //   npx tsx bench/split/workerd-stage-time.ts --split DIR [--image page.png] [--rounds 3]
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
