@@ -80,8 +80,21 @@ const program = new Command()
 const LOCAL_DEPLOYMENT = "florence-edge";
 const LOCAL_DIR = join(DEPLOY_STATE_ROOT, "local");
 
+/** The --check-image bytes, read before any preparation so a wrong path fails in a second, not after minutes. */
+function readCheckImage(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(
+      `--check-image ${path}: cannot read it (${e instanceof Error ? e.message : String(e)}); give a path to an image file`,
+      { cause: e },
+    );
+  }
+}
+
 async function main(o: Options): Promise<void> {
   const t0 = performance.now();
+  const checkImage = o.checkImage ? readCheckImage(o.checkImage) : undefined;
   const clock = new StepClock();
   const src = await chooseSource(
     { model: o.model, refetch: o.refetch, synthetic: o.synthetic, syntheticPreset: o.syntheticPreset },
@@ -154,8 +167,8 @@ async function main(o: Options): Promise<void> {
       "WARNING: serving the SYNTHETIC base model (random weights): answers are noise, responses say model.synthetic: true.",
     );
 
-  if (o.checkImage) {
-    const image = readFileSync(o.checkImage);
+  if (checkImage) {
+    const image = checkImage;
     const check = await clock
       .run(`first /v1/analyze <CAPTION> on ${o.checkImage}`, async () => {
         const c = await captionCheck(server.url, image, 60 * 60_000);
