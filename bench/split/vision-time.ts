@@ -12,11 +12,12 @@ import { stagesOf, type Step } from "../../model-splitter/manifest";
 import { readManifest } from "../../runtime/engine/staged";
 import { LocalStageRunner } from "../../runtime/engine/staged/local-runner";
 import { webSessionHost } from "../../runtime/engine/staged/session-host";
-import { floatTensor, floatsOf, pick, type NamedTensors } from "../../runtime/engine/staged/tensors";
+import { floatsOf } from "../../runtime/engine/staged/tensors";
 import { configureOrtWeb } from "../../runtime/ort-env";
 import { imageToPixelValues, installPhoton } from "../../runtime/pixels";
 import { compileOrtWasm, createOrtWebNodeEngine, loadOrtWeb } from "../../runtime-node/engine-ort-web-node";
 import { fileLoader } from "../../runtime-node/load-file";
+import { runStagesOnce } from "./run-stages";
 
 const IMAGES = join(import.meta.dirname, "../../test/fixtures/images/skimage");
 
@@ -67,25 +68,14 @@ async function main(o: {
   let cpu = 0;
   for (let run = 0; run < Number(o.runs); run++) {
     stepMs.length = 0;
-    perStage = [];
-    const env: NamedTensors = new Map([["pixel_values", floatTensor(px.pixelValues, [...px.dims])]]);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    for (const stage of stages) {
+    const pass = await runStagesOnce(runner, stages, px, (stage) => {
       current = stage.id;
-      const t = performance.now();
-      stepT = t;
-      const out = await runner.run(
-        stage,
-        pick(
-          env,
-          stage.inputs.map((i) => i.name),
-          stage.id,
-        ),
-      );
-      for (const [k, v] of out) env.set(k, v);
-      perStage.push({ id: stage.id, ms: performance.now() - t });
-    }
+      stepT = performance.now();
+    });
+    const env = pass.env;
+    perStage = stages.map((s, i) => ({ id: s.id, ms: pass.ms[i]! }));
     total = performance.now() - t0;
     const c = process.cpuUsage(c0);
     cpu = (c.user + c.system) / 1000;

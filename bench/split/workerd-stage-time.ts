@@ -16,11 +16,12 @@ import { stagesOf } from "../../model-splitter/manifest";
 import { readManifest } from "../../runtime/engine/staged";
 import { LocalStageRunner } from "../../runtime/engine/staged/local-runner";
 import { webSessionHost } from "../../runtime/engine/staged/session-host";
-import { floatTensor, pick, type NamedTensors } from "../../runtime/engine/staged/tensors";
+import { floatTensor, pick } from "../../runtime/engine/staged/tensors";
 import { configureOrtWeb } from "../../runtime/ort-env";
 import { imageToPixelValues, installPhoton } from "../../runtime/pixels";
 import { compileOrtWasm, loadOrtWeb } from "../../runtime-node/engine-ort-web-node";
 import { fileLoader } from "../../runtime-node/load-file";
+import { runStagesOnce } from "./run-stages";
 import { startStagedDeployment } from "../../stage-worker/dev/miniflare";
 import { fromWire, toWire, type WireTensors } from "../../stage-worker/wire";
 
@@ -38,28 +39,12 @@ async function main(o: { split: string; image: string; rounds: string }) {
   const px = await imageToPixelValues(bytes, { size: manifest.limits.imageSize });
   const rounds = Number(o.rounds);
 
-  const local: number[] = [];
+  let local: number[] = [];
   const ort = await loadOrtWeb("wasm");
   configureOrtWeb(ort, { numThreads: 1, wasmModule: await compileOrtWasm() });
   const runner = new LocalStageRunner(manifest, webSessionHost(ort, fileLoader(o.split)));
   for (const s of stages) await runner.prepare(s);
-  for (let r = 0; r < rounds; r++) {
-    const env: NamedTensors = new Map([["pixel_values", floatTensor(px.pixelValues, [...px.dims])]]);
-    stages.forEach((_, i) => (local[i] = 0));
-    for (const [i, stage] of stages.entries()) {
-      const t = performance.now();
-      const out = await runner.run(
-        stage,
-        pick(
-          env,
-          stage.inputs.map((x) => x.name),
-          stage.id,
-        ),
-      );
-      local[i] = performance.now() - t;
-      for (const [k, v] of out) env.set(k, v);
-    }
-  }
+  for (let r = 0; r < rounds; r++) local = (await runStagesOnce(runner, stages, px)).ms;
   await runner.release();
 
   // Each stage `rounds` times on the same input (the first call loads and warms it): the last is reported.
