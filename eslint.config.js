@@ -2,7 +2,19 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "models/**", "onnx-graph/gen/**", "**/*.d.ts", ".wrangler/**", "dist/**", "**/.scratch/**", "**/*.tmp.ts", "test-artifacts/**"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "models/**",
+      "onnx-graph/gen/**",
+      "**/*.d.ts",
+      ".wrangler/**",
+      "dist/**",
+      "**/.scratch/**",
+      "**/*.tmp.ts",
+      "test-artifacts/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,7 +29,17 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: ["node:*", "fs", "path", "cloudflare:*", "onnxruntime-node", "../worker/*", "../../worker/*"] },
+        {
+          patterns: [
+            "node:*",
+            "fs",
+            "path",
+            "cloudflare:*",
+            "onnxruntime-node",
+            "../worker/*",
+            "../../worker/*",
+          ],
+        },
       ],
     },
   },

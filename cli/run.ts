@@ -25,7 +25,8 @@ function positiveInt(name: string, v: string): number {
 
 function parseBox(v: string): PixelBox {
   const parts = v.split(",").map(Number);
-  if (parts.length !== 4 || parts.some((x) => !Number.isFinite(x))) throw new Error(`--box must be x1,y1,x2,y2, got ${v}`);
+  if (parts.length !== 4 || parts.some((x) => !Number.isFinite(x)))
+    throw new Error(`--box must be x1,y1,x2,y2, got ${v}`);
   return parts as unknown as PixelBox;
 }
 
@@ -68,7 +69,9 @@ export function registerRun(program: Command): void {
         const t = Object.entries({ load: loadMs, ...res.timings })
           .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
           .join(", ");
-        process.stderr.write(`${florence.engine.info.backend} (${florence.engine.info.threads} thread(s)); ${t}; ${res.steps} decoder steps\n`);
+        process.stderr.write(
+          `${florence.engine.info.backend} (${florence.engine.info.threads} thread(s)); ${t}; ${res.steps} decoder steps\n`,
+        );
         process.stderr.write(`text: ${res.text}\n`);
       }
       await florence.engine.release();

@@ -8,7 +8,12 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { readBaseConfig } from "./config/base-config";
-import { featureMissInvocations, generateConfigs, MAX_WORKER_INVOCATIONS, type ModelStore } from "./config/generate";
+import {
+  featureMissInvocations,
+  generateConfigs,
+  MAX_WORKER_INVOCATIONS,
+  type ModelStore,
+} from "./config/generate";
 import { writeConfigs } from "./config/render";
 import { describePlan, planDeployment } from "./deploy-plan";
 import { readLedger } from "./ledger";

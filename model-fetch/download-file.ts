@@ -48,7 +48,12 @@ export function partialPath(dest: string, path: string): string {
 }
 
 /** Downloads `file` unless `resume` and a partial file exists, in which case it continues that one. */
-export async function downloadFile(file: RemoteFile, dest: string, ctx: DownloadContext, resume: boolean): Promise<DownloadResult> {
+export async function downloadFile(
+  file: RemoteFile,
+  dest: string,
+  ctx: DownloadContext,
+  resume: boolean,
+): Promise<DownloadResult> {
   const final = join(dest, file.path);
   const partial = partialPath(dest, file.path);
   await mkdir(dirname(final), { recursive: true });
@@ -62,16 +67,27 @@ export async function downloadFile(file: RemoteFile, dest: string, ctx: Download
     let lastError: unknown;
     for (let attempt = 0; sink.offset < file.size; attempt++) {
       if (attempt > ctx.retries) {
-        throw new HubUnreachableError(ctx.hubUrl, `downloading ${file.path} failed ${attempt} times; last error: ${message(lastError)}`, { cause: lastError });
+        throw new HubUnreachableError(
+          ctx.hubUrl,
+          `downloading ${file.path} failed ${attempt} times; last error: ${message(lastError)}`,
+          { cause: lastError },
+        );
       }
       if (attempt > 0) {
-        ctx.onEvent({ type: "retry", path: file.path, attempt, resumeFrom: sink.offset, error: message(lastError) });
+        ctx.onEvent({
+          type: "retry",
+          path: file.path,
+          attempt,
+          resumeFrom: sink.offset,
+          error: message(lastError),
+        });
         await sleep(ctx.retryDelayMs * 2 ** (attempt - 1), ctx.signal);
       }
       try {
         url ??= await resolveUrl(file, ctx);
         await receive(url, file, sink, ctx);
-        if (sink.offset < file.size) throw new Interrupted(`the response ended at byte ${sink.offset} of ${file.size}`);
+        if (sink.offset < file.size)
+          throw new Interrupted(`the response ended at byte ${sink.offset} of ${file.size}`);
       } catch (e) {
         if (ctx.signal?.aborted || !isRetryable(e)) throw e;
         lastError = e;
@@ -101,22 +117,34 @@ async function resolveUrl(file: RemoteFile, ctx: DownloadContext): Promise<strin
     fetch: ctx.fetch,
     ...(ctx.accessToken ? { accessToken: ctx.accessToken } : {}),
   });
-  if (!info) throw new HubNotFoundError(`file ${file.path} not found in ${ctx.repo}@${ctx.revision} on ${ctx.hubUrl}`, "file");
+  if (!info)
+    throw new HubNotFoundError(
+      `file ${file.path} not found in ${ctx.repo}@${ctx.revision} on ${ctx.hubUrl}`,
+      "file",
+    );
   if (info.size !== file.size) {
-    throw new Error(`${file.path}: the Hub lists ${file.size} bytes but serves ${info.size} (did the revision change under us? run again)`);
+    throw new Error(
+      `${file.path}: the Hub lists ${file.size} bytes but serves ${info.size} (did the revision change under us? run again)`,
+    );
   }
   return info.url;
 }
 
 /** One request from `sink.offset` to the end (or until the connection fails). */
-async function receive(url: string, file: RemoteFile, sink: PartialFile, ctx: DownloadContext): Promise<void> {
+async function receive(
+  url: string,
+  file: RemoteFile,
+  sink: PartialFile,
+  ctx: DownloadContext,
+): Promise<void> {
   const watchdog = new AbortController();
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, watchdog.signal]) : watchdog.signal;
   const headers: Record<string, string> = {};
   if (sink.offset > 0) headers.Range = `bytes=${sink.offset}-`;
   // The token is for the Hub itself: the URL a file resolves to may be another origin (the Hub's CDN, with a
   // signed URL of its own), which must not receive it.
-  if (ctx.accessToken && new URL(url).origin === new URL(ctx.hubUrl).origin) headers.Authorization = `Bearer ${ctx.accessToken}`;
+  if (ctx.accessToken && new URL(url).origin === new URL(ctx.hubUrl).origin)
+    headers.Authorization = `Bearer ${ctx.accessToken}`;
   const res = await ctx.fetch(url, { headers, signal });
   if (!res.ok) {
     await res.body?.cancel().catch(() => {});
@@ -132,14 +160,19 @@ async function receive(url: string, file: RemoteFile, sink: PartialFile, ctx: Do
     if (res.status === 200) await sink.restart();
     else if (!res.headers.get("content-range")?.startsWith(`bytes ${sink.offset}-`)) {
       await res.body?.cancel().catch(() => {});
-      throw new Interrupted(`asked for bytes ${sink.offset}- and got ${res.headers.get("content-range") ?? "no Content-Range"}`);
+      throw new Interrupted(
+        `asked for bytes ${sink.offset}- and got ${res.headers.get("content-range") ?? "no Content-Range"}`,
+      );
     }
   }
   if (!res.body) throw new Interrupted("the response has no body");
   const reader = res.body.getReader();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = () => {
-    timer = setTimeout(() => watchdog.abort(new Error(`no data for ${formatSeconds(ctx.stallTimeoutMs)}`)), ctx.stallTimeoutMs);
+    timer = setTimeout(
+      () => watchdog.abort(new Error(`no data for ${formatSeconds(ctx.stallTimeoutMs)}`)),
+      ctx.stallTimeoutMs,
+    );
   };
   try {
     for (;;) {
@@ -149,13 +182,22 @@ async function receive(url: string, file: RemoteFile, sink: PartialFile, ctx: Do
         chunk = await reader.read();
       } catch (e) {
         if (ctx.signal?.aborted) throw e;
-        throw new Interrupted(watchdog.signal.aborted ? message(watchdog.signal.reason) : bodyErrorReason(e), { cause: e });
+        throw new Interrupted(
+          watchdog.signal.aborted ? message(watchdog.signal.reason) : bodyErrorReason(e),
+          { cause: e },
+        );
       } finally {
         clearTimeout(timer);
       }
       if (chunk.done) return;
       await sink.append(chunk.value);
-      ctx.onEvent({ type: "progress", path: file.path, fileDone: sink.offset, fileSize: file.size, chunk: chunk.value.length });
+      ctx.onEvent({
+        type: "progress",
+        path: file.path,
+        fileDone: sink.offset,
+        fileSize: file.size,
+        chunk: chunk.value.length,
+      });
     }
   } finally {
     reader.releaseLock();

@@ -48,6 +48,8 @@ export class IntegrityError extends Error {
     readonly expected: string,
     readonly actual: string,
   ) {
-    super(`${path}: expected ${expected}, got ${actual}; the bad copy was deleted (run again to re-download)`);
+    super(
+      `${path}: expected ${expected}, got ${actual}; the bad copy was deleted (run again to re-download)`,
+    );
   }
 }

@@ -5,7 +5,16 @@ import type { RemoteFile } from "./files";
 import type { Check } from "./verify";
 
 export type FetchEvent =
-  | { type: "plan"; repo: string; revision: string; hubUrl: string; dest: string; files: RemoteFile[]; missingOptional: string[]; toDownload: number }
+  | {
+      type: "plan";
+      repo: string;
+      revision: string;
+      hubUrl: string;
+      dest: string;
+      files: RemoteFile[];
+      missingOptional: string[];
+      toDownload: number;
+    }
   | { type: "file-skip"; path: string; size: number; why: "verified earlier" | "hash matches" }
   | { type: "file-start"; path: string; size: number; resumeFrom: number }
   /** After every chunk written; `fileDone` counts bytes of this file on disk, including a resumed prefix. */

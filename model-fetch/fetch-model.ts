@@ -91,20 +91,49 @@ export async function fetchModel(opts: FetchModelOptions = {}): Promise<FetchMod
   }
   const dest = resolve(opts.dest ?? defaultModelDir(repo));
   const onEvent = opts.onEvent ?? createProgressLog();
-  const errors: HubErrorContext = { hubUrl, repo, revision, hasToken: accessToken !== undefined, errorCodes: new Map() };
-  const fetch = createHubFetch({ hubUrl, connectTimeoutMs: opts.connectTimeoutMs ?? 10_000, errorCodes: errors.errorCodes });
+  const errors: HubErrorContext = {
+    hubUrl,
+    repo,
+    revision,
+    hasToken: accessToken !== undefined,
+    errorCodes: new Map(),
+  };
+  const fetch = createHubFetch({
+    hubUrl,
+    connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+    errorCodes: errors.errorCodes,
+  });
 
   let listing: RemoteFile[];
   try {
-    if (opts.offline ?? offlineFromEnv()) throw new HubUnreachableError(hubUrl, "HF_HUB_OFFLINE is set, so no request was made");
+    if (opts.offline ?? offlineFromEnv())
+      throw new HubUnreachableError(hubUrl, "HF_HUB_OFFLINE is set, so no request was made");
     listing = await listRepo({ repo, revision, hubUrl, accessToken, fetch });
   } catch (e) {
     const err = classifyHubError(e, errors);
     const previous = readState(dest);
-    if (err instanceof HubUnreachableError && previous && (await completeCopyIntact(previous, dest, repo, revision))) {
-      onEvent({ type: "offline", reason: `${err.message}; using the copy in ${dest} verified by an earlier run` });
+    if (
+      err instanceof HubUnreachableError &&
+      previous &&
+      (await completeCopyIntact(previous, dest, repo, revision))
+    ) {
+      onEvent({
+        type: "offline",
+        reason: `${err.message}; using the copy in ${dest} verified by an earlier run`,
+      });
       const files = Object.entries(previous.files).map(([path, f]) => ({ path, size: f.size }));
-      return { dir: dest, repo, revision, hubUrl, files, missingOptional: [], downloaded: [], downloadedBytes: 0, seconds: elapsed(t0), offline: true };
+      return {
+        dir: dest,
+        repo,
+        revision,
+        hubUrl,
+        files,
+        missingOptional: [],
+        downloaded: [],
+        downloadedBytes: 0,
+        seconds: elapsed(t0),
+        offline: true,
+      };
     }
     throw err;
   }
@@ -116,7 +145,12 @@ export async function fetchModel(opts: FetchModelOptions = {}): Promise<FetchMod
     const previous = readState(dest);
     const plan = planFiles(listing, repo, revision);
     // Old records stay: a file is trusted only if its recorded identity equals what the Hub lists now.
-    const state: FetchState = { ...(previous ?? emptyState(repo, revision)), repo, revision, complete: false };
+    const state: FetchState = {
+      ...(previous ?? emptyState(repo, revision)),
+      repo,
+      revision,
+      complete: false,
+    };
 
     const todo: { file: RemoteFile; resumeFrom: number }[] = [];
     for (const file of plan.files) {
@@ -128,7 +162,16 @@ export async function fetchModel(opts: FetchModelOptions = {}): Promise<FetchMod
     }
     writeState(dest, state);
     const toDownload = todo.reduce((s, t) => s + t.file.size - t.resumeFrom, 0);
-    onEvent({ type: "plan", repo, revision, hubUrl, dest, files: plan.files, missingOptional: plan.missingOptional, toDownload });
+    onEvent({
+      type: "plan",
+      repo,
+      revision,
+      hubUrl,
+      dest,
+      files: plan.files,
+      missingOptional: plan.missingOptional,
+      toDownload,
+    });
 
     const ctx: DownloadContext = {
       hubUrl,
@@ -154,7 +197,14 @@ export async function fetchModel(opts: FetchModelOptions = {}): Promise<FetchMod
       state.files[file.path] = { identity: identityOf(file), size: st.size, mtimeMs: st.mtimeMs };
       delete state.partial[file.path];
       writeState(dest, state);
-      onEvent({ type: "file-done", path: file.path, size: file.size, downloaded: result.downloaded, seconds: result.seconds, check: checkOf(file) });
+      onEvent({
+        type: "file-done",
+        path: file.path,
+        size: file.size,
+        downloaded: result.downloaded,
+        seconds: result.seconds,
+        check: checkOf(file),
+      });
     }
 
     // Only the planned files belong to a complete copy (records of files the repo dropped go).
@@ -163,14 +213,31 @@ export async function fetchModel(opts: FetchModelOptions = {}): Promise<FetchMod
     writeState(dest, { ...state, complete: true });
     const seconds = elapsed(t0);
     onEvent({ type: "done", downloadedBytes, seconds });
-    return { dir: dest, repo, revision, hubUrl, files: plan.files, missingOptional: plan.missingOptional, downloaded: todo.map((t) => t.file.path), downloadedBytes, seconds, offline: false };
+    return {
+      dir: dest,
+      repo,
+      revision,
+      hubUrl,
+      files: plan.files,
+      missingOptional: plan.missingOptional,
+      downloaded: todo.map((t) => t.file.path),
+      downloadedBytes,
+      seconds,
+      offline: false,
+    };
   } finally {
     unlock();
   }
 }
 
 /** A resumed file that fails its hash may owe that to its old prefix: it gets one fresh download. */
-async function downloadVerified(file: RemoteFile, dest: string, ctx: DownloadContext, resume: boolean, state: FetchState) {
+async function downloadVerified(
+  file: RemoteFile,
+  dest: string,
+  ctx: DownloadContext,
+  resume: boolean,
+  state: FetchState,
+) {
   try {
     return await downloadFile(file, dest, ctx, resume);
   } catch (e) {
@@ -185,7 +252,13 @@ async function downloadVerified(file: RemoteFile, dest: string, ctx: DownloadCon
   }
 }
 
-async function listRepo(p: { repo: string; revision: string; hubUrl: string; accessToken: string | undefined; fetch: typeof fetch }): Promise<RemoteFile[]> {
+async function listRepo(p: {
+  repo: string;
+  revision: string;
+  hubUrl: string;
+  accessToken: string | undefined;
+  fetch: typeof fetch;
+}): Promise<RemoteFile[]> {
   const files: RemoteFile[] = [];
   for await (const entry of listFiles({
     repo: p.repo,
@@ -201,7 +274,12 @@ async function listRepo(p: { repo: string; revision: string; hubUrl: string; acc
 }
 
 /** The earlier run finished this repo@revision and no recorded file changed since (size and mtime). */
-async function completeCopyIntact(state: FetchState, dest: string, repo: string, revision: string): Promise<boolean> {
+async function completeCopyIntact(
+  state: FetchState,
+  dest: string,
+  repo: string,
+  revision: string,
+): Promise<boolean> {
   if (!state.complete || state.repo !== repo || state.revision !== revision) return false;
   for (const [path, rec] of Object.entries(state.files)) {
     const st = await stat(join(dest, path)).catch(() => undefined);

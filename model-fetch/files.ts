@@ -20,7 +20,12 @@ export const REQUIRED_FILES = [
  * read it, and its absence is reported, not fatal. */
 export const OPTIONAL_FILES = ["added_tokens.json"] as const;
 
-export const ONNX_GRAPHS = ["vision_encoder", "embed_tokens", "encoder_model", "decoder_model_merged"] as const;
+export const ONNX_GRAPHS = [
+  "vision_encoder",
+  "embed_tokens",
+  "encoder_model",
+  "decoder_model_merged",
+] as const;
 
 /** A file as the Hub lists it, with what we can verify it against. */
 export interface RemoteFile {

@@ -29,7 +29,11 @@ export function createHubFetch(opts: HubFetchOptions): typeof fetch {
     } catch (e) {
       // The caller's own abort (user cancel, stall watchdog) is not a reachability verdict.
       if (init?.signal?.aborted) throw e;
-      throw new HubUnreachableError(opts.hubUrl, networkReason(e, deadline.signal, urlOf(input), opts.hubUrl), { cause: e });
+      throw new HubUnreachableError(
+        opts.hubUrl,
+        networkReason(e, deadline.signal, urlOf(input), opts.hubUrl),
+        { cause: e },
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -37,7 +41,12 @@ export function createHubFetch(opts: HubFetchOptions): typeof fetch {
 }
 
 /** A short human reason from undici's `TypeError: fetch failed` (the useful part is in `cause`). */
-export function networkReason(e: unknown, deadline: AbortSignal | undefined, url: string, hubUrl: string): string {
+export function networkReason(
+  e: unknown,
+  deadline: AbortSignal | undefined,
+  url: string,
+  hubUrl: string,
+): string {
   let reason: string;
   if (deadline?.aborted && deadline.reason instanceof Error) reason = deadline.reason.message;
   else {

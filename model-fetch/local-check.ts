@@ -46,7 +46,8 @@ export async function checkLocal(
   // A partial file is resumed only when it was started for this very content.
   const partial = partialPath(dest, file.path);
   const pst = await stat(partial).catch(() => undefined);
-  if (pst && state.partial[file.path] === identity && pst.size <= file.size) return { kind: "download", resumeFrom: pst.size };
+  if (pst && state.partial[file.path] === identity && pst.size <= file.size)
+    return { kind: "download", resumeFrom: pst.size };
   if (pst) await rm(partial, { force: true });
   return { kind: "download", resumeFrom: 0 };
 }

@@ -22,7 +22,9 @@ export function lockDir(dir: string): () => void {
     }
     const owner = ownerOf(path);
     if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
-      throw new Error(`another model fetch (pid ${owner}) is downloading into ${dir}; wait for it or stop it`);
+      throw new Error(
+        `another model fetch (pid ${owner}) is downloading into ${dir}; wait for it or stop it`,
+      );
     }
     rmSync(path, { force: true }); // stale: its process died without releasing it
   }

@@ -26,11 +26,18 @@ export class PartialFile {
 
   async append(chunk: Uint8Array): Promise<void> {
     if (this.offset + chunk.length > this.file.size) {
-      throw new Error(`${this.file.path}: the server sent more than the ${this.file.size} bytes the Hub lists`);
+      throw new Error(
+        `${this.file.path}: the server sent more than the ${this.file.size} bytes the Hub lists`,
+      );
     }
     let written = 0;
     while (written < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, written, chunk.length - written, this.offset + written);
+      const { bytesWritten } = await this.fh.write(
+        chunk,
+        written,
+        chunk.length - written,
+        this.offset + written,
+      );
       written += bytesWritten;
     }
     this.verifier.update(chunk);

@@ -28,18 +28,27 @@ export function createProgressLog(opts: ProgressLogOptions = {}): FetchEventHand
       case "plan": {
         total = e.toDownload;
         const size = e.files.reduce((s, f) => s + f.size, 0);
-        write(`model-fetch: ${e.repo}@${e.revision} from ${e.hubUrl} into ${e.dest}: ${e.files.length} file${e.files.length === 1 ? "" : "s"}, ${formatBytes(size)}, ${formatBytes(e.toDownload)} to download`);
-        if (skipped.files > 0) write(`  ${skipped.files} file${skipped.files > 1 ? "s" : ""} (${formatBytes(skipped.bytes)}) verified by an earlier run`);
+        write(
+          `model-fetch: ${e.repo}@${e.revision} from ${e.hubUrl} into ${e.dest}: ${e.files.length} file${e.files.length === 1 ? "" : "s"}, ${formatBytes(size)}, ${formatBytes(e.toDownload)} to download`,
+        );
+        if (skipped.files > 0)
+          write(
+            `  ${skipped.files} file${skipped.files > 1 ? "s" : ""} (${formatBytes(skipped.bytes)}) verified by an earlier run`,
+          );
         skipped = { files: 0, bytes: 0 };
-        if (e.missingOptional.length > 0) write(`  (optional, not in the repo: ${e.missingOptional.join(", ")})`);
+        if (e.missingOptional.length > 0)
+          write(`  (optional, not in the repo: ${e.missingOptional.join(", ")})`);
         break;
       }
       case "file-skip":
-        if (e.why === "verified earlier") skipped = { files: skipped.files + 1, bytes: skipped.bytes + e.size };
+        if (e.why === "verified earlier")
+          skipped = { files: skipped.files + 1, bytes: skipped.bytes + e.size };
         else write(`  ${e.path}: already there, ${e.why} (${formatBytes(e.size)})`);
         break;
       case "file-start":
-        write(`  ${e.path}: ${e.resumeFrom > 0 ? `resuming at ${formatBytes(e.resumeFrom)} of` : "downloading"} ${formatBytes(e.size)}`);
+        write(
+          `  ${e.path}: ${e.resumeFrom > 0 ? `resuming at ${formatBytes(e.resumeFrom)} of` : "downloading"} ${formatBytes(e.size)}`,
+        );
         samples = [{ t: now(), done }];
         lastLine = now();
         break;

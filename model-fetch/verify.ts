@@ -39,7 +39,10 @@ export function createVerifier(file: RemoteFile): Verifier {
 export async function feedFile(path: string, verifier: Verifier, length?: number): Promise<number> {
   if (verifier.check === "size" || length === 0) return 0;
   let n = 0;
-  const stream = createReadStream(path, { highWaterMark: 1 << 20, ...(length !== undefined ? { end: length - 1 } : {}) });
+  const stream = createReadStream(path, {
+    highWaterMark: 1 << 20,
+    ...(length !== undefined ? { end: length - 1 } : {}),
+  });
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     verifier.update(chunk);
     n += chunk.length;
@@ -49,5 +52,9 @@ export async function feedFile(path: string, verifier: Verifier, length?: number
 
 /** The key of what a file must hash to, for comparing with recorded state. */
 export function identityOf(file: RemoteFile): string {
-  return file.sha256 ? `sha256:${file.sha256.toLowerCase()}` : file.gitOid ? `git:${file.gitOid.toLowerCase()}` : `size:${file.size}`;
+  return file.sha256
+    ? `sha256:${file.sha256.toLowerCase()}`
+    : file.gitOid
+      ? `git:${file.gitOid.toLowerCase()}`
+      : `size:${file.size}`;
 }

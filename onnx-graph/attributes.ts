@@ -1,7 +1,13 @@
 // Node attributes from plain JS values. JS has one number type, so integral numbers become INT attributes and
 // others FLOAT; wrap a value in `float()` when a float attribute happens to be integral (e.g. alpha = 1).
 import { create } from "@bufbuild/protobuf";
-import { AttributeProtoSchema, AttributeType, type AttributeProto, type GraphProto, type TensorProto } from "./proto";
+import {
+  AttributeProtoSchema,
+  AttributeType,
+  type AttributeProto,
+  type GraphProto,
+  type TensorProto,
+} from "./proto";
 
 const FLOAT = Symbol("float");
 export interface FloatAttr {
@@ -28,10 +34,15 @@ export function makeAttribute(name: string, v: AttrValue): AttributeProto {
       ? create(AttributeProtoSchema, { name, type: AttributeType.INT, i: BigInt(v) })
       : create(AttributeProtoSchema, { name, type: AttributeType.FLOAT, f: v });
   }
-  if (typeof v === "string") return create(AttributeProtoSchema, { name, type: AttributeType.STRING, s: enc.encode(v) });
+  if (typeof v === "string")
+    return create(AttributeProtoSchema, { name, type: AttributeType.STRING, s: enc.encode(v) });
   if (Array.isArray(v)) {
     if (v.every((x) => typeof x === "string")) {
-      return create(AttributeProtoSchema, { name, type: AttributeType.STRINGS, strings: (v as string[]).map((s) => enc.encode(s)) });
+      return create(AttributeProtoSchema, {
+        name,
+        type: AttributeType.STRINGS,
+        strings: (v as string[]).map((s) => enc.encode(s)),
+      });
     }
     const nums = v as number[];
     return nums.every(Number.isInteger)
@@ -50,7 +61,9 @@ export function makeAttribute(name: string, v: AttrValue): AttributeProto {
 }
 
 /** Reads an attribute back as a plain value (ints as numbers). */
-export function attributeValue(a: AttributeProto): number | number[] | string | string[] | TensorProto | GraphProto | GraphProto[] | undefined {
+export function attributeValue(
+  a: AttributeProto,
+): number | number[] | string | string[] | TensorProto | GraphProto | GraphProto[] | undefined {
   const dec = new TextDecoder();
   switch (a.type) {
     case AttributeType.INT:

@@ -3,7 +3,13 @@
 import { create } from "@bufbuild/protobuf";
 import { makeAttribute, type AttrValue } from "./attributes";
 import type { TypedArray } from "./dtype";
-import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, StringStringEntryProtoSchema } from "./proto";
+import {
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  StringStringEntryProtoSchema,
+} from "./proto";
 import type { DataType, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from "./proto";
 import { valueInfo, type Dim } from "./shape";
 import { makeTensor } from "./tensor";
@@ -62,7 +68,8 @@ export class GraphBuilder {
 
   /** Adds an initializer under exactly `name` (initializer names are the weights' public identity). */
   initializer(name: string, data: TypedArray, dims: readonly number[], dataType?: DataType): string {
-    if (this.used.has(name)) throw new Error(`initializer name ${name} is already used in graph ${this.name}`);
+    if (this.used.has(name))
+      throw new Error(`initializer name ${name} is already used in graph ${this.name}`);
     this.used.add(name);
     this.initializers.push(makeTensor(name, data, dims, dataType));
     return name;
@@ -76,11 +83,17 @@ export class GraphBuilder {
   }
 
   /** Adds a node and returns its output names. */
-  node(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue | undefined> = {}, opts: NodeOptions = {}): string[] {
-    const outs =
-      Array.isArray(opts.outputs)
-        ? opts.outputs
-        : Array.from({ length: opts.outputs ?? 1 }, (_, i) => this.unique(`/${opts.name ?? opType}_output_${i}`));
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attrs: Record<string, AttrValue | undefined> = {},
+    opts: NodeOptions = {},
+  ): string[] {
+    const outs = Array.isArray(opts.outputs)
+      ? opts.outputs
+      : Array.from({ length: opts.outputs ?? 1 }, (_, i) =>
+          this.unique(`/${opts.name ?? opType}_output_${i}`),
+        );
     this.reserve(...outs);
     const attribute = Object.entries(attrs)
       .filter((e): e is [string, AttrValue] => e[1] !== undefined)
@@ -99,7 +112,12 @@ export class GraphBuilder {
   }
 
   /** Adds a single-output node and returns its output name. */
-  op(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue | undefined> = {}, opts: Omit<NodeOptions, "outputs"> & { output?: string } = {}): string {
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attrs: Record<string, AttrValue | undefined> = {},
+    opts: Omit<NodeOptions, "outputs"> & { output?: string } = {},
+  ): string {
     const [out] = this.node(opType, inputs, attrs, { ...opts, outputs: opts.output ? [opts.output] : 1 });
     return out!;
   }
@@ -139,7 +157,9 @@ export function makeModel(graph: GraphProto, opts: ModelOptions): ModelProto {
     opsetImport: Object.entries(opts.opsets).map(([domain, version]) =>
       create(OperatorSetIdProtoSchema, { domain, version: BigInt(version) }),
     ),
-    metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => create(StringStringEntryProtoSchema, { key, value })),
+    metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) =>
+      create(StringStringEntryProtoSchema, { key, value }),
+    ),
     graph,
   });
 }

@@ -17,7 +17,10 @@ export type TypedArray =
 interface DTypeInfo {
   readonly name: string;
   readonly bytes: number;
-  readonly array: { new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray; new (length: number): TypedArray };
+  readonly array: {
+    new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray;
+    new (length: number): TypedArray;
+  };
 }
 
 const INFO: Partial<Record<DataType, DTypeInfo>> = {

@@ -25,14 +25,18 @@ export function readModel(path: string): LoadedModel {
 export function externalLoader(dir: string): ExternalLoader {
   return (ref: ExternalRef) => {
     const rel = normalize(ref.location);
-    if (isAbsolute(rel) || rel.startsWith("..")) throw new Error(`external data location escapes the model folder: ${ref.location}`);
+    if (isAbsolute(rel) || rel.startsWith(".."))
+      throw new Error(`external data location escapes the model folder: ${ref.location}`);
     const fd = openSync(join(dir, rel), "r");
     try {
       const out = new Uint8Array(ref.length);
       let done = 0;
       while (done < ref.length) {
         const n = readSync(fd, out, done, ref.length - done, ref.offset + done);
-        if (n === 0) throw new Error(`external data ${ref.location}: file ends before offset ${ref.offset + ref.length}`);
+        if (n === 0)
+          throw new Error(
+            `external data ${ref.location}: file ends before offset ${ref.offset + ref.length}`,
+          );
         done += n;
       }
       return out;

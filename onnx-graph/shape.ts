@@ -51,7 +51,11 @@ export function tensorTypeOf(vi: ValueInfoProto): TensorTypeInfo | undefined {
     elemType: v.value.elemType,
     dims: shape
       ? shape.dim.map((d) =>
-          d.value.case === "dimValue" ? Number(d.value.value) : d.value.case === "dimParam" ? d.value.value : null,
+          d.value.case === "dimValue"
+            ? Number(d.value.value)
+            : d.value.case === "dimParam"
+              ? d.value.value
+              : null,
         )
       : null,
   };

@@ -25,12 +25,18 @@ export function bytesOf(a: TypedArray): Uint8Array {
 }
 
 /** Build an initializer from a typed array; `dataType` overrides the inferred type (BOOL, FLOAT16). */
-export function makeTensor(name: string, data: TypedArray, dims: readonly number[], dataType?: DataType): TensorProto {
+export function makeTensor(
+  name: string,
+  data: TypedArray,
+  dims: readonly number[],
+  dataType?: DataType,
+): TensorProto {
   const dt = dataType ?? dtypeOfArray(data);
   if (numel(dims) !== data.length) {
     throw new Error(`tensor ${name}: ${data.length} elements do not fill dims [${dims.join(",")}]`);
   }
-  if (dtypeInfo(dt).bytes !== data.BYTES_PER_ELEMENT) throw new Error(`tensor ${name}: array does not match ${DataType[dt]}`);
+  if (dtypeInfo(dt).bytes !== data.BYTES_PER_ELEMENT)
+    throw new Error(`tensor ${name}: array does not match ${DataType[dt]}`);
   return create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType: dt, rawData: bytesOf(data) });
 }
 
@@ -54,7 +60,8 @@ export type ExternalLoader = (ref: ExternalRef) => Uint8Array;
 export function tensorBytes(t: TensorProto, load?: ExternalLoader): Uint8Array {
   const ext = externalRef(t);
   if (ext) {
-    if (!load) throw new Error(`tensor ${t.name} is stored externally (${ext.location}) and no loader was given`);
+    if (!load)
+      throw new Error(`tensor ${t.name} is stored externally (${ext.location}) and no loader was given`);
     return load(ext);
   }
   if (t.rawData.length > 0 || numel(dimsOf(t)) === 0) return t.rawData;
@@ -74,7 +81,10 @@ export function tensorBytes(t: TensorProto, load?: ExternalLoader): Uint8Array {
       break;
     case DataType.UINT64:
     case DataType.UINT32:
-      t.uint64Data.forEach((v, i) => ((out as BigUint64Array | Uint32Array)[i] = (out instanceof Uint32Array ? Number(v) : v) as never));
+      t.uint64Data.forEach(
+        (v, i) =>
+          ((out as BigUint64Array | Uint32Array)[i] = (out instanceof Uint32Array ? Number(v) : v) as never),
+      );
       break;
     default:
       // int32_data carries every type of 32 bits or fewer (int8, uint8, bool, int16, fp16 bits, int32).

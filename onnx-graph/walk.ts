@@ -24,16 +24,25 @@ export function subgraphsOf(node: NodeProto): { attribute: string; graph: GraphP
 }
 
 /** Visits the graph and every nested subgraph, depth first, parents before children. */
-export function* walkGraphs(graph: GraphProto, ancestors: GraphProto[] = [], owner?: NodeProto, attribute?: string): Generator<GraphVisit> {
+export function* walkGraphs(
+  graph: GraphProto,
+  ancestors: GraphProto[] = [],
+  owner?: NodeProto,
+  attribute?: string,
+): Generator<GraphVisit> {
   yield { graph, ancestors, owner, attribute };
   for (const node of graph.node) {
-    for (const sub of subgraphsOf(node)) yield* walkGraphs(sub.graph, [...ancestors, graph], node, sub.attribute);
+    for (const sub of subgraphsOf(node))
+      yield* walkGraphs(sub.graph, [...ancestors, graph], node, sub.attribute);
   }
 }
 
 /** Every node of the graph and its subgraphs, with the graph that holds it. */
-export function* walkNodes(graph: GraphProto): Generator<{ node: NodeProto; graph: GraphProto; ancestors: GraphProto[] }> {
-  for (const v of walkGraphs(graph)) for (const node of v.graph.node) yield { node, graph: v.graph, ancestors: v.ancestors };
+export function* walkNodes(
+  graph: GraphProto,
+): Generator<{ node: NodeProto; graph: GraphProto; ancestors: GraphProto[] }> {
+  for (const v of walkGraphs(graph))
+    for (const node of v.graph.node) yield { node, graph: v.graph, ancestors: v.ancestors };
 }
 
 /** Names a graph defines itself: its inputs, initializers and node outputs. */
@@ -54,7 +63,8 @@ export function outerScopeReferences(graph: GraphProto): Set<string> {
   const refs = new Set<string>();
   for (const node of graph.node) {
     for (const i of node.input) if (i && !defined.has(i)) refs.add(i);
-    for (const sub of subgraphsOf(node)) for (const r of outerScopeReferences(sub.graph)) if (!defined.has(r)) refs.add(r);
+    for (const sub of subgraphsOf(node))
+      for (const r of outerScopeReferences(sub.graph)) if (!defined.has(r)) refs.add(r);
   }
   for (const o of graph.output) if (!defined.has(o.name)) refs.add(o.name);
   return refs;
@@ -88,7 +98,8 @@ export function producers(graph: GraphProto): Map<string, NodeProto> {
 export function renameReferences(graph: GraphProto, from: string, to: string): void {
   for (const n of graph.node) {
     n.input = n.input.map((i) => (i === from ? to : i));
-    for (const sub of subgraphsOf(n)) if (!definedNames(sub.graph).has(from)) renameReferences(sub.graph, from, to);
+    for (const sub of subgraphsOf(n))
+      if (!definedNames(sub.graph).has(from)) renameReferences(sub.graph, from, to);
   }
   for (const o of graph.output) if (o.name === from) o.name = to;
 }

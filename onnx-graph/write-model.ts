@@ -6,7 +6,13 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { basename, join, dirname } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { DataLocation, GraphProtoSchema, ModelProtoSchema, StringStringEntryProtoSchema, TensorProtoSchema } from "./proto";
+import {
+  DataLocation,
+  GraphProtoSchema,
+  ModelProtoSchema,
+  StringStringEntryProtoSchema,
+  TensorProtoSchema,
+} from "./proto";
 import type { GraphProto, ModelProto, TensorProto } from "./proto";
 import { tensorByteLength, tensorBytes, type ExternalLoader } from "./tensor";
 
@@ -73,7 +79,9 @@ export function writeModel(path: string, model: ModelProto, opts: WriteOptions =
   const dataFileFor = (size: number) => {
     if (ext?.maxFileBytes !== undefined && size > ext.maxFileBytes) {
       // One tensor cannot span files in ONNX external data; splitting it is a graph change (model-splitter's job).
-      throw new Error(`a tensor of ${size} bytes does not fit data files of at most ${ext.maxFileBytes} bytes`);
+      throw new Error(
+        `a tensor of ${size} bytes does not fit data files of at most ${ext.maxFileBytes} bytes`,
+      );
     }
     let cur = dataFiles[dataFiles.length - 1];
     if (!cur || (ext?.maxFileBytes !== undefined && cur.bytes > 0 && cur.bytes + size > ext.maxFileBytes)) {
@@ -105,12 +113,16 @@ export function writeModel(path: string, model: ModelProto, opts: WriteOptions =
       }
       const data = tensorBytes(t, opts.load);
       const head = toBinary(TensorProtoSchema, stripData(t));
-      const rawHeader = data.length > 0 ? lengthDelimitedHeader(RAW_DATA_FIELD, data.length) : new Uint8Array(0);
+      const rawHeader =
+        data.length > 0 ? lengthDelimitedHeader(RAW_DATA_FIELD, data.length) : new Uint8Array(0);
       const head2 = concat(head, rawHeader);
       return { head: head2, data, size: head2.length + data.length };
     });
 
-    const graphRest = toBinary(GraphProtoSchema, inlineSubgraphData({ ...graph, initializer: [] }, opts.load));
+    const graphRest = toBinary(
+      GraphProtoSchema,
+      inlineSubgraphData({ ...graph, initializer: [] }, opts.load),
+    );
     const initHeaders = framed.map((f) => lengthDelimitedHeader(INITIALIZER_FIELD, f.size));
     const graphLen = graphRest.length + framed.reduce((a, f, i) => a + initHeaders[i]!.length + f.size, 0);
     const modelRest = toBinary(ModelProtoSchema, { ...model, graph: undefined });
@@ -161,7 +173,9 @@ function inlineSubgraphData(graph: GraphProto, load?: ExternalLoader): GraphProt
     for (const a of n.attribute) {
       for (const g of a.g ? [a.g, ...a.graphs] : a.graphs) {
         g.initializer = g.initializer.map((t) =>
-          t.dataLocation === DataLocation.EXTERNAL ? create(TensorProtoSchema, { ...stripData(t), rawData: tensorBytes(t, load) }) : t,
+          t.dataLocation === DataLocation.EXTERNAL
+            ? create(TensorProtoSchema, { ...stripData(t), rawData: tensorBytes(t, load) })
+            : t,
         );
         inlineSubgraphData(g, load);
       }

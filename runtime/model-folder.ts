@@ -46,7 +46,8 @@ function num(v: unknown, fallback: number): number {
 /** generation_config.json (snake_case, HF) → our GenerationConfig; unspecified fields keep Florence-2's. */
 export function generationConfigFrom(json: Record<string, unknown>): GenerationConfig {
   const d = FLORENCE2_GENERATION_CONFIG;
-  const nullable = (v: unknown, fallback: number | null) => (v === null ? null : typeof v === "number" ? v : fallback);
+  const nullable = (v: unknown, fallback: number | null) =>
+    v === null ? null : typeof v === "number" ? v : fallback;
   const early = json.early_stopping;
   return {
     decoderStartTokenId: num(json.decoder_start_token_id, d.decoderStartTokenId),
@@ -83,14 +84,20 @@ export async function readModelFolder(load: LoadFile, fallbackId = "florence-2")
 }
 
 /** Model identity from florence_edge.json (ours) and config.json; the version changes with the weights. */
-export function metadataFrom(edge: Record<string, unknown>, config: Record<string, unknown>, fallbackId: string): ModelMetadata {
+export function metadataFrom(
+  edge: Record<string, unknown>,
+  config: Record<string, unknown>,
+  fallbackId: string,
+): ModelMetadata {
   const str = (v: unknown) => (typeof v === "string" && v.length > 0 ? v : undefined);
   const q = edge.quantization;
   const quantization = str(q) ?? str((q as { mode?: unknown } | undefined)?.mode) ?? "fp32";
   const synthetic = edge.synthetic === true;
   // Written by quant/: changes with the quantized weights, so caches never mix two quantizations' answers.
   const digest = str((q as { weights_digest?: unknown } | undefined)?.weights_digest);
-  const generated = synthetic ? `synthetic-${String(edge.preset)}-seed${String(edge.seed)}-${String(edge.generator_version)}` : undefined;
+  const generated = synthetic
+    ? `synthetic-${String(edge.preset)}-seed${String(edge.seed)}-${String(edge.generator_version)}`
+    : undefined;
   return {
     id: str(edge.id) ?? str(config._name_or_path) ?? fallbackId,
     version: `${str(edge.version) ?? generated ?? "unversioned"}${quantization === "fp32" ? "" : `+${quantization}`}${digest ? `-${digest.slice(0, 12)}` : ""}`,

@@ -68,17 +68,30 @@ export interface OrtWebDefaults {
 }
 
 /** Applies settings to `ort.env` (once per onnxruntime-web instance); returns the thread count in effect. */
-export function configureOrtWeb(ort: OrtWeb, settings: OrtWebSettings = {}, defaults: OrtWebDefaults = {}): number {
+export function configureOrtWeb(
+  ort: OrtWeb,
+  settings: OrtWebSettings = {},
+  defaults: OrtWebDefaults = {},
+): number {
   const numThreads = settings.numThreads ?? 1;
-  if (!Number.isInteger(numThreads) || numThreads < 1) throw new RangeError(`numThreads must be a positive integer, got ${numThreads}`);
+  if (!Number.isInteger(numThreads) || numThreads < 1)
+    throw new RangeError(`numThreads must be a positive integer, got ${numThreads}`);
   const logLevel = settings.logLevel ?? "error";
   const initialMemoryBytes = settings.initialMemoryBytes;
   checkInitialMemory(initialMemoryBytes);
   checkInitialMemory(defaults.initialMemoryBytes);
-  const key = JSON.stringify({ numThreads, logLevel, module: settings.wasmModule ? moduleId(settings.wasmModule) : null, initialMemoryBytes: initialMemoryBytes ?? null });
+  const key = JSON.stringify({
+    numThreads,
+    logLevel,
+    module: settings.wasmModule ? moduleId(settings.wasmModule) : null,
+    initialMemoryBytes: initialMemoryBytes ?? null,
+  });
   const prev = applied.get(ort.env);
   if (prev) {
-    if (prev.key !== key) throw new Error(`onnxruntime-web is already configured (${prev.key}); it cannot be reconfigured to ${key} in this process`);
+    if (prev.key !== key)
+      throw new Error(
+        `onnxruntime-web is already configured (${prev.key}); it cannot be reconfigured to ${key} in this process`,
+      );
     return prev.numThreads;
   }
   ort.env.logLevel = logLevel;
@@ -106,7 +119,9 @@ function moduleId(m: WebAssembly.Module): number {
 
 function registerPrecompiled(module: WebAssembly.Module): ArrayBuffer {
   // Not a valid wasm binary on purpose: if the hook were bypassed, instantiation fails loudly.
-  const placeholder = new TextEncoder().encode(`\0asm florence-edge precompiled-module placeholder #${placeholderCounter++}`).buffer as ArrayBuffer;
+  const placeholder = new TextEncoder().encode(
+    `\0asm florence-edge precompiled-module placeholder #${placeholderCounter++}`,
+  ).buffer as ArrayBuffer;
   precompiled.set(placeholder, module);
   installInstantiateHook();
   return placeholder;
@@ -116,17 +131,28 @@ let hookInstalled = false;
 function installInstantiateHook(): void {
   if (hookInstalled) return;
   hookInstalled = true;
-  const original = WebAssembly.instantiate.bind(WebAssembly) as (source: unknown, imports?: WebAssembly.Imports) => Promise<unknown>;
+  const original = WebAssembly.instantiate.bind(WebAssembly) as (
+    source: unknown,
+    imports?: WebAssembly.Imports,
+  ) => Promise<unknown>;
   const hooked = (source: unknown, imports?: WebAssembly.Imports): Promise<unknown> => {
     const module = findPrecompiled(source);
     if (!module) return original(source, imports);
-    return (original(module, imports) as Promise<WebAssembly.Instance>).then((instance) => ({ instance, module }));
+    return (original(module, imports) as Promise<WebAssembly.Instance>).then((instance) => ({
+      instance,
+      module,
+    }));
   };
   (WebAssembly as { instantiate: unknown }).instantiate = hooked;
 }
 
 function findPrecompiled(source: unknown): WebAssembly.Module | undefined {
-  const view = source instanceof ArrayBuffer ? new Uint8Array(source) : ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength) : undefined;
+  const view =
+    source instanceof ArrayBuffer
+      ? new Uint8Array(source)
+      : ArrayBuffer.isView(source)
+        ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
+        : undefined;
   if (!view) return undefined;
   const byIdentity = view.buffer instanceof ArrayBuffer ? precompiled.get(view.buffer) : undefined;
   if (byIdentity) return byIdentity;
@@ -136,7 +162,6 @@ function findPrecompiled(source: unknown): WebAssembly.Module | undefined {
   }
   return undefined;
 }
-
 
 const PAGE = 65536;
 const MAX_WASM_BYTES = 65536 * PAGE - PAGE;

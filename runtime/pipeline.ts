@@ -67,14 +67,23 @@ export class Florence2 {
   ) {}
 
   /** bytes → pixels → image features. Throws ImageDecodeError for bad images. */
-  async imageFeatures(bytes: Uint8Array, opts: PixelValuesOptions = {}, timings: Timings = {}): Promise<ImageFeatures> {
+  async imageFeatures(
+    bytes: Uint8Array,
+    opts: PixelValuesOptions = {},
+    timings: Timings = {},
+  ): Promise<ImageFeatures> {
     let t = now();
     const px = await imageToPixelValues(bytes, { size: this.folder.imageSize, ...opts });
     timings.pixels = now() - t;
     t = now();
     const features = await this.engine.encodeImage(px.pixelValues, px.dims);
     timings.vision = now() - t;
-    return { features, tokens: features.length / this.engine.info.dModel, width: px.width, height: px.height };
+    return {
+      features,
+      tokens: features.length / this.engine.info.dModel,
+      width: px.width,
+      height: px.height,
+    };
   }
 
   /** Runs a task on an image. */

@@ -17,6 +17,10 @@ export function publicHostCheck(allowPrivate: boolean): (hostname: string) => Pr
       throw new ApiError("url_fetch_failed", `${host} could not be resolved.`);
     }
     const bad = addresses.find((a) => !isPublicAddress(a.address));
-    if (bad) throw new ApiError("url_not_allowed", `${host} resolves to ${bad.address}, which is not a public address.`);
+    if (bad)
+      throw new ApiError(
+        "url_not_allowed",
+        `${host} resolves to ${bad.address}, which is not a public address.`,
+      );
   };
 }

@@ -9,7 +9,10 @@ import { startServer } from "./server";
 
 function isSynthetic(dir: string): boolean {
   try {
-    return (JSON.parse(readFileSync(join(dir, "florence_edge.json"), "utf8")) as { synthetic?: unknown }).synthetic === true;
+    return (
+      (JSON.parse(readFileSync(join(dir, "florence_edge.json"), "utf8")) as { synthetic?: unknown })
+        .synthetic === true
+    );
   } catch {
     return false;
   }
@@ -18,7 +21,10 @@ function isSynthetic(dir: string): boolean {
 const program = new Command()
   .name("florence-edge-server")
   .description("florence-edge API in Node (onnxruntime-web with WASM threads)")
-  .option("--model <dir>", "model folder (onnx-community layout); default $FLORENCE_MODEL_DIR, else a synthetic model")
+  .option(
+    "--model <dir>",
+    "model folder (onnx-community layout); default $FLORENCE_MODEL_DIR, else a synthetic model",
+  )
   .option("--port <n>", "port", process.env.PORT ?? "8787")
   .option("--host <name>", "interface to listen on", process.env.HOST ?? "127.0.0.1")
   .option("--threads <n>", "onnxruntime-web WASM threads", "2")
@@ -32,9 +38,18 @@ const opts = program.opts<{ model?: string; port: string; host: string; threads:
 const choice = chooseModelDir(opts.model);
 const synthetic = isSynthetic(choice.dir);
 const vars: Record<string, string | undefined> = { ...process.env };
-if (synthetic && vars.DEFAULT_MAX_NEW_TOKENS === undefined) vars.DEFAULT_MAX_NEW_TOKENS = SYNTHETIC_MAX_NEW_TOKENS;
-const running = await startServer({ modelDir: choice.dir, port: Number(opts.port), hostname: opts.host, threads: Number(opts.threads), vars });
-console.log(`florence-edge listening on ${running.url} (demo page at /, API under /v1, OpenAPI at /openapi.json)`);
+if (synthetic && vars.DEFAULT_MAX_NEW_TOKENS === undefined)
+  vars.DEFAULT_MAX_NEW_TOKENS = SYNTHETIC_MAX_NEW_TOKENS;
+const running = await startServer({
+  modelDir: choice.dir,
+  port: Number(opts.port),
+  hostname: opts.host,
+  threads: Number(opts.threads),
+  vars,
+});
+console.log(
+  `florence-edge listening on ${running.url} (demo page at /, API under /v1, OpenAPI at /openapi.json)`,
+);
 console.log(`model: ${choice.dir} (${choice.reason})`);
 
 if (synthetic) {
@@ -49,7 +64,8 @@ if (opts.warm) {
   const t = performance.now();
   running.model.pipeline().then(
     () => console.log(`model loaded in ${((performance.now() - t) / 1000).toFixed(1)} s`),
-    () => console.error("model failed to load; /v1 requests answer 503 model_unavailable until a retry succeeds"),
+    () =>
+      console.error("model failed to load; /v1 requests answer 503 model_unavailable until a retry succeeds"),
   );
 }
 

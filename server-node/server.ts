@@ -34,7 +34,8 @@ export function createNodeApp(opts: NodeAppOptions): NodeApp {
   const config = configFromVars(opts.vars ?? process.env);
   const model = new ModelProvider({
     loadFolder: () => readModelFolder(fileLoader(opts.modelDir), opts.modelDir),
-    loadEngine: () => createNodeEngine({ modelDir: opts.modelDir, backend: "ort-web", threads: opts.threads ?? 2 }),
+    loadEngine: () =>
+      createNodeEngine({ modelDir: opts.modelDir, backend: "ort-web", threads: opts.threads ?? 2 }),
   });
   const store = new FsStore(opts.cacheDir ?? join(REPO_ROOT, "models", "cache"));
   const app = createApp({
@@ -53,7 +54,9 @@ export interface RunningServer extends NodeApp {
   close(): Promise<void>;
 }
 
-export async function startServer(opts: NodeAppOptions & { port?: number; hostname?: string }): Promise<RunningServer> {
+export async function startServer(
+  opts: NodeAppOptions & { port?: number; hostname?: string },
+): Promise<RunningServer> {
   const nodeApp = createNodeApp(opts);
   const hostname = opts.hostname ?? "127.0.0.1";
   return new Promise((resolvePromise, reject) => {

@@ -61,7 +61,12 @@ export class Exporter {
   }
 
   // ---- ops ----------------------------------------------------------------------------------------------
-  op(type: string, inputs: string[], attrs: Record<string, AttrValue | undefined> = {}, name?: string): string {
+  op(
+    type: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue | undefined> = {},
+    name?: string,
+  ): string {
     return this.g.op(type, inputs, attrs, name ? { name } : {});
   }
 

@@ -57,14 +57,19 @@ interface Work {
   initializers: TensorProto[];
 }
 
-export function mergeDecoders(decoder: ModelProto, decoderWithPast: ModelProto, opts: MergeOptions = {}): ModelProto {
+export function mergeDecoders(
+  decoder: ModelProto,
+  decoderWithPast: ModelProto,
+  opts: MergeOptions = {},
+): ModelProto {
   const graphName = opts.graphName ?? "merged";
   const g1 = decoder.graph;
   const g2 = decoderWithPast.graph;
   if (!g1 || !g2) throw new Error("mergeDecoders: both models need a graph");
   const v1 = decoder.opsetImport[0]?.version;
   const v2 = decoderWithPast.opsetImport[0]?.version;
-  if (v1 !== v2) throw new Error(`decoder opset is ${v1}, decoder with past opset is ${v2}: they must match to be merged`);
+  if (v1 !== v2)
+    throw new Error(`decoder opset is ${v1}, decoder with past opset is ${v2}: they must match to be merged`);
 
   const noPast = workOf(g1);
   const withPast = workOf(g2);
@@ -98,12 +103,22 @@ export function mergeDecoders(decoder: ModelProto, decoderWithPast: ModelProto, 
 }
 
 function workOf(g: GraphProto): Work {
-  return { nodes: g.node.map((n) => clone(NodeProtoSchema, n)), outputs: [...g.output], initializers: [...g.initializer] };
+  return {
+    nodes: g.node.map((n) => clone(NodeProtoSchema, n)),
+    outputs: [...g.output],
+    initializers: [...g.initializer],
+  };
 }
 
 /** A branch keeps its nodes and only the initializers not moved to the outer graph. */
 function branch(w: Work, name: string): GraphProto {
-  return create(GraphProtoSchema, { name, node: w.nodes, input: [], output: w.outputs, initializer: w.initializers.filter((t) => !isShareable(t)) });
+  return create(GraphProtoSchema, {
+    name,
+    node: w.nodes,
+    input: [],
+    output: w.outputs,
+    initializer: w.initializers.filter((t) => !isShareable(t)),
+  });
 }
 
 // ---- 1. outputs -------------------------------------------------------------------------------------------
@@ -115,9 +130,12 @@ function unifyOutputs(ref: Work, other: Work, strict: boolean): void {
   if (differ && strict) {
     const onlyRef = [...refNames].filter((n) => !otherNames.has(n));
     const onlyOther = [...otherNames].filter((n) => !refNames.has(n));
-    throw new Error(`strict merge: outputs only in the decoder: [${onlyRef.join(", ")}], only in the decoder with past: [${onlyOther.join(", ")}]`);
+    throw new Error(
+      `strict merge: outputs only in the decoder: [${onlyRef.join(", ")}], only in the decoder with past: [${onlyOther.join(", ")}]`,
+    );
   }
-  if ([...otherNames].some((n) => !refNames.has(n))) throw new Error("the decoder with past must not have outputs the decoder lacks");
+  if ([...otherNames].some((n) => !refNames.has(n)))
+    throw new Error("the decoder with past must not have outputs the decoder lacks");
 
   ref.outputs.forEach((o1, idx) => {
     const o2 = other.outputs[idx];
@@ -130,13 +148,17 @@ function unifyOutputs(ref: Work, other: Work, strict: boolean): void {
       return;
     }
     if (strict || otherNames.has(o1.name)) {
-      throw new Error(`cannot match output ${o1.name} with ${o2?.name ?? "(none)"}: same outputs, types and order are required`);
+      throw new Error(
+        `cannot match output ${o1.name} with ${o2?.name ?? "(none)"}: same outputs, types and order are required`,
+      );
     }
     other.nodes.push(emptyConstant(o1, other.nodes.length + 1));
     other.outputs.splice(idx, 0, valueInfo(o1.name, t1.elemType, declaredShape(o1)));
   });
 
-  const same = ref.outputs.length === other.outputs.length && ref.outputs.every((o, i) => equals(ValueInfoProtoSchema, o, other.outputs[i]!));
+  const same =
+    ref.outputs.length === other.outputs.length &&
+    ref.outputs.every((o, i) => equals(ValueInfoProtoSchema, o, other.outputs[i]!));
   if (!same) throw new Error("failed to unify the outputs of the two decoders");
 }
 
@@ -145,7 +167,8 @@ function declaredShape(o: ValueInfoProto): Dim[] {
   const dims = tensorTypeOf(o)?.dims;
   if (!dims) throw new Error(`output ${o.name} has no shape`);
   return dims.map((d) => {
-    if (d === null || d === 0 || d === "") throw new Error(`output ${o.name}: a dimension has neither dim_param nor dim_value`);
+    if (d === null || d === 0 || d === "")
+      throw new Error(`output ${o.name}: a dimension has neither dim_param nor dim_value`);
     return d;
   });
 }
@@ -154,7 +177,8 @@ function declaredShape(o: ValueInfoProto): Dim[] {
 function emptyConstant(o: ValueInfoProto, index: number): NodeProto {
   const t = tensorTypeOf(o)!;
   const dims = declaredShape(o);
-  if (!dims.some((d) => typeof d === "string")) throw new Error(`output ${o.name}: a static shape cannot be replaced by an empty constant`);
+  if (!dims.some((d) => typeof d === "string"))
+    throw new Error(`output ${o.name}: a static shape cannot be replaced by an empty constant`);
   let first = true;
   const shape = dims.map((d) => {
     if (typeof d === "number") return d;
@@ -162,8 +186,17 @@ function emptyConstant(o: ValueInfoProto, index: number): NodeProto {
     first = false;
     return v;
   });
-  const value = create(TensorProtoSchema, { name: "const_tensor", dataType: t.elemType, dims: shape.map(BigInt) });
-  return create(NodeProtoSchema, { name: `Constant_${index}`, opType: "Constant", output: [o.name], attribute: [makeAttribute("value", value)] });
+  const value = create(TensorProtoSchema, {
+    name: "const_tensor",
+    dataType: t.elemType,
+    dims: shape.map(BigInt),
+  });
+  return create(NodeProtoSchema, {
+    name: `Constant_${index}`,
+    opType: "Constant",
+    output: [o.name],
+    attribute: [makeAttribute("value", value)],
+  });
 }
 
 // ---- 2. inputs --------------------------------------------------------------------------------------------

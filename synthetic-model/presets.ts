@@ -128,7 +128,15 @@ export const PRESETS: Record<Preset["name"], Preset> = {
     name: "base",
     imageSize: 768,
     vision: visionDims({ dims: [128, 256, 512, 1024], depths: [1, 1, 9, 1], heads: [4, 8, 16, 32] }),
-    text: { dModel: 768, encoderLayers: 6, decoderLayers: 6, heads: 12, ffn: 3072, maxPositions: 1024, vocabSize: 51289 },
+    text: {
+      dModel: 768,
+      encoderLayers: 6,
+      decoderLayers: 6,
+      heads: 12,
+      ffn: 3072,
+      maxPositions: 1024,
+      vocabSize: 51289,
+    },
     scales: BASE_SCALES,
   },
   tiny: {
@@ -136,7 +144,15 @@ export const PRESETS: Record<Preset["name"], Preset> = {
     imageSize: 768,
     vision: visionDims({ dims: [16, 32, 64, 128], depths: [1, 1, 2, 1], heads: [1, 1, 2, 4] }),
     // Vocabulary: 4 specials + 256 byte tokens + 504 merges + <mask> = 765 base entries, then the 1024 added.
-    text: { dModel: 64, encoderLayers: 2, decoderLayers: 2, heads: 4, ffn: 256, maxPositions: 1024, vocabSize: 765 + ADDED_TOKENS },
+    text: {
+      dModel: 64,
+      encoderLayers: 2,
+      decoderLayers: 2,
+      heads: 4,
+      ffn: 256,
+      maxPositions: 1024,
+      vocabSize: 765 + ADDED_TOKENS,
+    },
     scales: TINY_SCALES,
   },
 };

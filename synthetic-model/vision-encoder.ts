@@ -15,7 +15,8 @@ import type { TokenMap } from "./vision/shapes";
  * The output's token dimension as the published file reports it (a symbolic expression left by onnxruntime's
  * shape inference, dansav/florence-2-sharp Models/README.md): 577 at 768×768, 1 + h·w in general.
  */
-export const IMAGE_TOKENS_DIM = "floor(Reshape_2813_o0__d0*Reshape_2813_o0__d1*Reshape_2813_o0__d2/batch_size) + 1";
+export const IMAGE_TOKENS_DIM =
+  "floor(Reshape_2813_o0__d0*Reshape_2813_o0__d1*Reshape_2813_o0__d2/batch_size) + 1";
 
 export function buildVisionEncoder(preset: Preset, rng: Random): { model: ModelProto; stats: ParamStats } {
   const v = preset.vision;
@@ -53,6 +54,10 @@ export function buildVisionEncoder(preset: Preset, rng: Random): { model: ModelP
   last.output = ["image_features"];
   ex.g.output("image_features", DataType.FLOAT, ["batch_size", IMAGE_TOKENS_DIM, preset.text.dModel]);
 
-  const model = makeModel(ex.g.build(), { opsets: { "": 14 }, irVersion: 8, metadata: { "florence-edge.preset": preset.name } });
+  const model = makeModel(ex.g.build(), {
+    opsets: { "": 14 },
+    irVersion: 8,
+    metadata: { "florence-edge.preset": preset.name },
+  });
   return { model, stats: ex.stats };
 }

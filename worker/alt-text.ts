@@ -15,22 +15,47 @@ export interface AltTextOptions {
 // picture,"). Applied repeatedly: "The image is a photo of a dog" loses both.
 const MEDIUM = "(?:image|picture|photo(?:graph)?|illustration|screenshot)";
 const LEAD_INS = [
-  new RegExp(`^(?:this|the) ${MEDIUM} (?:shows|depicts|features|contains|displays|captures|is of|is)\\s+`, "i"),
+  new RegExp(
+    `^(?:this|the) ${MEDIUM} (?:shows|depicts|features|contains|displays|captures|is of|is)\\s+`,
+    "i",
+  ),
   new RegExp(`^(?:this|it) is (?:a|an) ${MEDIUM} of\\s+`, "i"),
   new RegExp(`^in (?:this|the) ${MEDIUM},?\\s+`, "i"),
   new RegExp(`^(?:(?:a|an|the) )?(?:close-up |black and white |color )?${MEDIUM} of\\s+`, "i"),
 ];
 
-const DANGLING = new Set(["a", "an", "the", "of", "and", "or", "with", "in", "on", "at", "to", "for", "by", "from", "its", "their", "is", "are"]);
+const DANGLING = new Set([
+  "a",
+  "an",
+  "the",
+  "of",
+  "and",
+  "or",
+  "with",
+  "in",
+  "on",
+  "at",
+  "to",
+  "for",
+  "by",
+  "from",
+  "its",
+  "their",
+  "is",
+  "are",
+]);
 
 /** Drops `<loc_N>`, `<unk>`, `</s>`... and collapses whitespace. */
 export function plainText(text: string): string {
-  return text.replace(/<[^<>\s]*>/g, " ").replace(/\s+/g, " ").trim();
+  return text
+    .replace(/<[^<>\s]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 function stripLeadIns(text: string): string {
   let out = text;
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const re of LEAD_INS) {
       const next = out.replace(re, "");
@@ -57,7 +82,8 @@ function cutAtWord(sentence: string, maxLength: number): string {
     kept.push(w);
     length = next;
   }
-  while (kept.length > 1 && DANGLING.has(kept[kept.length - 1]!.toLowerCase().replace(/[,;:]$/, ""))) kept.pop();
+  while (kept.length > 1 && DANGLING.has(kept[kept.length - 1]!.toLowerCase().replace(/[,;:]$/, "")))
+    kept.pop();
   // A first word longer than the limit: cut inside it rather than return nothing.
   return kept.length > 0 ? kept.join(" ") : sentence.slice(0, Math.max(0, maxLength - 1));
 }

@@ -39,13 +39,18 @@ const now = () => performance.now();
  * A failure inside a model run that is not about the input (onnxruntime threw, a tensor was malformed) →
  * 500 internal_error naming the step; the real error is logged, never sent. Input errors pass through.
  */
-async function inferenceStep<T>(step: "vision encoder" | "language model", run: () => Promise<T>): Promise<T> {
+async function inferenceStep<T>(
+  step: "vision encoder" | "language model",
+  run: () => Promise<T>,
+): Promise<T> {
   try {
     return await run();
   } catch (e) {
     if (e instanceof ApiError || isImageDecodeError(e) || isPromptError(e)) throw e;
     console.error(`inference failed in the ${step}:`, e);
-    throw new ApiError("internal_error", `Inference failed in the ${step}; the request can be retried.`, { step });
+    throw new ApiError("internal_error", `Inference failed in the ${step}; the request can be retried.`, {
+      step,
+    });
   }
 }
 
@@ -82,7 +87,14 @@ export class Analyzer {
     return { ...shared, cache: { ...shared.cache }, timings: { ...shared.timings } };
   }
 
-  private async compute(key: string, bytes: Uint8Array, sha: string, opts: AnalysisOptions, timings: StepTimings, defer: Defer): Promise<Analysis> {
+  private async compute(
+    key: string,
+    bytes: Uint8Array,
+    sha: string,
+    opts: AnalysisOptions,
+    timings: StepTimings,
+    defer: Defer,
+  ): Promise<Analysis> {
     const { results, model, queue, stats } = this.deps;
     const t = now();
     const hit = await results.get(key, defer);
@@ -94,7 +106,18 @@ export class Analyzer {
     const pipeline = await model.pipeline();
     const run = await queue.run(() => {
       stats.model_runs++;
-      return inferenceStep("language model", () => pipeline.runOnFeatures(features.image, { task: opts.task, textInput: opts.textInput, numBeams: opts.numBeams, maxNewTokens: opts.maxNewTokens }, timings));
+      return inferenceStep("language model", () =>
+        pipeline.runOnFeatures(
+          features.image,
+          {
+            task: opts.task,
+            textInput: opts.textInput,
+            numBeams: opts.numBeams,
+            maxNewTokens: opts.maxNewTokens,
+          },
+          timings,
+        ),
+      );
     });
     const stored: StoredResult = {
       task: run.task,
@@ -106,7 +129,12 @@ export class Analyzer {
     return { ...stored, cache: { features: features.hit ? "hit" : "miss", result: "miss" }, timings };
   }
 
-  private featuresFor(key: string, bytes: Uint8Array, timings: StepTimings, defer: Defer): Promise<{ image: ImageFeatures; hit: boolean }> {
+  private featuresFor(
+    key: string,
+    bytes: Uint8Array,
+    timings: StepTimings,
+    defer: Defer,
+  ): Promise<{ image: ImageFeatures; hit: boolean }> {
     const { features, model, queue, stats, limits } = this.deps;
     return this.featureRuns.run(key, async () => {
       const t = now();

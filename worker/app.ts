@@ -14,7 +14,14 @@ import type { Analysis } from "./analyzer";
 import type { Defer } from "./cache/tiered-cache";
 import { demoPage } from "./demo-page";
 import { bodyKind, formImage, jsonImage, rawImage, type ImageSourceFields } from "./image-input";
-import { apiKeyAuth, errorResponse, imageBodyLimit, rateLimit, validationHook, type AppEnv } from "./middleware";
+import {
+  apiKeyAuth,
+  errorResponse,
+  imageBodyLimit,
+  rateLimit,
+  validationHook,
+  type AppEnv,
+} from "./middleware";
 import { ApiError } from "./problem";
 import { altTextRoute, analyzeRoute, healthRoute, statsRoute, tasksRoute } from "./routes";
 import type { AnalyzeResponse, TaskResult } from "./schemas";
@@ -81,14 +88,24 @@ async function readRequest<O>(
   const options = optionsOf(fields);
   switch (kind) {
     case "json":
-      return { options, bytes: await jsonImage(validated.json, deps.config, { fetch: deps.fetch ?? fetch, checkHost: deps.checkHost }) };
+      return {
+        options,
+        bytes: await jsonImage(validated.json, deps.config, {
+          fetch: deps.fetch ?? fetch,
+          checkHost: deps.checkHost,
+        }),
+      };
     case "form":
-      if (!validated.form.image) throw new ApiError("missing_image", "The multipart body has no `image` file field.");
+      if (!validated.form.image)
+        throw new ApiError("missing_image", "The multipart body has no `image` file field.");
       return { options, bytes: await formImage(validated.form.image, deps.config) };
     case "raw":
       return { options, bytes: rawImage(await c.req.arrayBuffer(), deps.config) };
     case "none":
-      throw new ApiError("missing_image", "No image: send the image bytes with an image/* Content-Type, a multipart `image` field, or JSON with image_url/image_base64.");
+      throw new ApiError(
+        "missing_image",
+        "No image: send the image bytes with an image/* Content-Type, a multipart `image` field, or JSON with image_url/image_base64.",
+      );
   }
 }
 
@@ -103,7 +120,11 @@ function reportTimings(c: Context<AppEnv>, analysis: Analysis, started: number):
   return out;
 }
 
-function analyzeBody(c: Context<AppEnv>, analysis: Analysis, started: number): z.infer<typeof AnalyzeResponse> {
+function analyzeBody(
+  c: Context<AppEnv>,
+  analysis: Analysis,
+  started: number,
+): z.infer<typeof AnalyzeResponse> {
   return {
     task: analysis.task,
     result: analysis.result as Record<string, z.infer<typeof TaskResult>>,
@@ -115,7 +136,11 @@ function analyzeBody(c: Context<AppEnv>, analysis: Analysis, started: number): z
 }
 
 /** The counters plus the two gauges: model jobs queued or running, image requests being handled. */
-const liveStats = (services: Services) => ({ ...services.stats, queue_depth: services.queue.depth, in_flight: services.admission.inFlight });
+const liveStats = (services: Services) => ({
+  ...services.stats,
+  queue_depth: services.queue.depth,
+  in_flight: services.admission.inFlight,
+});
 
 function healthBody(deps: AppDeps, services: Services) {
   const status = deps.model.status();
@@ -150,32 +175,46 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use("*", requestId());
-  app.use("*", cors({
-    origin: config.corsOrigins.includes("*") ? "*" : config.corsOrigins,
-    allowMethods: ["GET", "POST", "OPTIONS"],
-    allowHeaders: ["content-type", "authorization", "x-api-key", "x-request-id"],
-    exposeHeaders: ["server-timing", "x-request-id", "retry-after"],
-    maxAge: 86400,
-  }));
+  app.use(
+    "*",
+    cors({
+      origin: config.corsOrigins.includes("*") ? "*" : config.corsOrigins,
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowHeaders: ["content-type", "authorization", "x-api-key", "x-request-id"],
+      exposeHeaders: ["server-timing", "x-request-id", "retry-after"],
+      maxAge: 86400,
+    }),
+  );
   app.use("*", timing({ crossOrigin: true }));
   for (const path of ["/v1/analyze", "/v1/alt-text"]) {
     app.use(path, apiKeyAuth(config.apiKeys));
-    if (deps.rateLimit) app.use(path, rateLimit(deps.rateLimit, () => services.stats.rate_limited++));
+    if (deps.rateLimit)
+      app.use(
+        path,
+        rateLimit(deps.rateLimit, () => services.stats.rate_limited++),
+      );
     // Before the body limit: that middleware reads a body without Content-Length into memory.
     app.use(path, services.admission.middleware());
     app.use(path, imageBodyLimit(config));
   }
   app.onError(errorResponse);
-  app.notFound((c) => errorResponse(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`), c));
+  app.notFound((c) =>
+    errorResponse(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`), c),
+  );
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
-  app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyHeader", { type: "apiKey", in: "header", name: "X-API-Key" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyHeader", {
+    type: "apiKey",
+    in: "header",
+    name: "X-API-Key",
+  });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
       title: "florence-edge",
       version: "1",
-      description: "Florence-2 vision tasks (captions, OCR, detection, grounding, segmentation) at the edge. Errors are RFC 9457 problem+json with a stable `code`.",
+      description:
+        "Florence-2 vision tasks (captions, OCR, detection, grounding, segmentation) at the edge. Errors are RFC 9457 problem+json with a stable `code`.",
     },
   });
   // The page says so when the model is synthetic; the model folder (small files) is read for that, and a
@@ -185,20 +224,39 @@ export function createApp(deps: AppDeps) {
   const routes = app
     .openapi(analyzeRoute, async (c) => {
       const started = performance.now();
-      const { bytes, options } = await readRequest(c, deps, validatedInputs(c.req.valid("query"), c.req.valid("json"), c.req.valid("form")), (f) =>
-        analysisOptions(f, config),
+      const { bytes, options } = await readRequest(
+        c,
+        deps,
+        validatedInputs(c.req.valid("query"), c.req.valid("json"), c.req.valid("form")),
+        (f) => analysisOptions(f, config),
       );
       const analysis = await services.analyzer.analyze(bytes, options, deferFor(c));
       return c.json(analyzeBody(c, analysis, started), 200);
     })
     .openapi(altTextRoute, async (c) => {
       const started = performance.now();
-      const { bytes, options } = await readRequest(c, deps, validatedInputs(c.req.valid("query"), c.req.valid("json"), c.req.valid("form")), (f) => ({
-        analysis: analysisOptions({ task: f.detail ? "<DETAILED_CAPTION>" : "<CAPTION>", num_beams: f.num_beams, max_new_tokens: f.max_new_tokens }, config),
-        maxLength: f.max_length ?? DEFAULT_ALT_TEXT_LENGTH,
-        detail: f.detail === true,
-      }));
-      const analysis = await services.analyzer.analyze(bytes, options.analysis satisfies AnalysisOptions, deferFor(c));
+      const { bytes, options } = await readRequest(
+        c,
+        deps,
+        validatedInputs(c.req.valid("query"), c.req.valid("json"), c.req.valid("form")),
+        (f) => ({
+          analysis: analysisOptions(
+            {
+              task: f.detail ? "<DETAILED_CAPTION>" : "<CAPTION>",
+              num_beams: f.num_beams,
+              max_new_tokens: f.max_new_tokens,
+            },
+            config,
+          ),
+          maxLength: f.max_length ?? DEFAULT_ALT_TEXT_LENGTH,
+          detail: f.detail === true,
+        }),
+      );
+      const analysis = await services.analyzer.analyze(
+        bytes,
+        options.analysis satisfies AnalysisOptions,
+        deferFor(c),
+      );
       const caption = String(analysis.result[analysis.task] ?? "");
       const body = analyzeBody(c, analysis, started);
       return c.json(

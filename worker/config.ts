@@ -78,7 +78,11 @@ function list(v: unknown, fallback: string[]): string[] {
 }
 
 const bool = (v: unknown, fallback: boolean): boolean =>
-  typeof v === "string" ? ["1", "true", "yes", "on"].includes(v.trim().toLowerCase()) : typeof v === "boolean" ? v : fallback;
+  typeof v === "string"
+    ? ["1", "true", "yes", "on"].includes(v.trim().toLowerCase())
+    : typeof v === "boolean"
+      ? v
+      : fallback;
 
 /** Reads the variables documented in worker/README.md; anything absent or invalid keeps its default. */
 export function configFromVars(vars: ConfigVars): AppConfig {

@@ -30,7 +30,11 @@ export function bodyKind(contentType: string | undefined): BodyKind {
 
 /** Raw body upload: already read and bounded by the body limit. */
 export function rawImage(body: ArrayBuffer, config: AppConfig): Uint8Array {
-  if (body.byteLength === 0) throw new ApiError("missing_image", "The request body is empty; send the image bytes, a multipart `image` field, or JSON with image_url/image_base64.");
+  if (body.byteLength === 0)
+    throw new ApiError(
+      "missing_image",
+      "The request body is empty; send the image bytes, a multipart `image` field, or JSON with image_url/image_base64.",
+    );
   if (body.byteLength > config.maxImageBytes) throw tooLarge(config.maxImageBytes);
   return new Uint8Array(body);
 }
@@ -44,11 +48,17 @@ export async function formImage(file: Blob, config: AppConfig): Promise<Uint8Arr
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function decodeBase64Image(text: string, maxBytes: number): Uint8Array {
-  const data = text.replace(/^data:[^,]*;base64,/i, "").replace(/\s+/g, "").replace(/-/g, "+").replace(/_/g, "/");
+  const data = text
+    .replace(/^data:[^,]*;base64,/i, "")
+    .replace(/\s+/g, "")
+    .replace(/-/g, "+")
+    .replace(/_/g, "/");
   if (data.length === 0) throw new ApiError("missing_image", "image_base64 is empty.");
-  if (!BASE64.test(data) || data.length % 4 === 1) throw new ApiError("invalid_request", "image_base64 is not valid base64.");
+  if (!BASE64.test(data) || data.length % 4 === 1)
+    throw new ApiError("invalid_request", "image_base64 is not valid base64.");
   // Check the size before decoding anything: base64 holds 3 bytes per 4 characters.
-  if (Math.floor((data.length * 3) / 4) - (data.match(/=+$/)?.[0].length ?? 0) > maxBytes) throw tooLarge(maxBytes);
+  if (Math.floor((data.length * 3) / 4) - (data.match(/=+$/)?.[0].length ?? 0) > maxBytes)
+    throw tooLarge(maxBytes);
   let binary: string;
   try {
     binary = atob(data);
@@ -62,9 +72,14 @@ export function decodeBase64Image(text: string, maxBytes: number): Uint8Array {
 }
 
 /** JSON body: exactly one of image_url and image_base64. */
-export async function jsonImage(body: ImageSourceFields, config: AppConfig, deps: ImageFetchDeps): Promise<Uint8Array> {
+export async function jsonImage(
+  body: ImageSourceFields,
+  config: AppConfig,
+  deps: ImageFetchDeps,
+): Promise<Uint8Array> {
   const { image_url: url, image_base64: b64 } = body;
-  if (url !== undefined && b64 !== undefined) throw new ApiError("invalid_request", "Give image_url or image_base64, not both.");
+  if (url !== undefined && b64 !== undefined)
+    throw new ApiError("invalid_request", "Give image_url or image_base64, not both.");
   if (b64 !== undefined) return decodeBase64Image(b64, config.maxImageBytes);
   if (url !== undefined) {
     return fetchImageUrl(url, {

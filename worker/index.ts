@@ -80,7 +80,13 @@ function buildApp(env: Env): AppType {
           return s.engine;
         }
       : // workerd has no Web Workers, hence one WASM thread.
-        () => createOrtWebEngine({ loadFile, numThreads: 1, wasmModule: ortWasm, suffix: env.MODEL_SUFFIX ?? "" }),
+        () =>
+          createOrtWebEngine({
+            loadFile,
+            numThreads: 1,
+            wasmModule: ortWasm,
+            suffix: env.MODEL_SUFFIX ?? "",
+          }),
   });
   const levels: ByteStore[] = [];
   const edge = defaultEdgeCache();

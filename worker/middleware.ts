@@ -33,21 +33,36 @@ export function apiKeyAuth(keys: readonly string[]): MiddlewareHandler<AppEnv> {
       let ok = false;
       for (const key of keys) if (given !== undefined && (await timingSafeEqual(key, given))) ok = true;
       if (!ok) {
-        throw new ApiError("unauthorized", given === undefined ? "Send an API key as `Authorization: Bearer <key>` or `X-API-Key`." : "The API key is not valid.", {}, {
-          "www-authenticate": 'Bearer realm="florence-edge"',
-        });
+        throw new ApiError(
+          "unauthorized",
+          given === undefined
+            ? "Send an API key as `Authorization: Bearer <key>` or `X-API-Key`."
+            : "The API key is not valid.",
+          {},
+          {
+            "www-authenticate": 'Bearer realm="florence-edge"',
+          },
+        );
       }
     }
     // A key names the rate-limit bucket only once it has been verified: without configured keys anyone can
     // send a fresh made-up key per request, and a bucket keyed by it would give them a fresh budget each time.
     const verified = keys.length > 0 && given !== undefined;
-    c.set("clientKey", verified ? `key:${given}` : `ip:${c.req.header("cf-connecting-ip") ?? c.req.header("x-forwarded-for") ?? "anonymous"}`);
+    c.set(
+      "clientKey",
+      verified
+        ? `key:${given}`
+        : `ip:${c.req.header("cf-connecting-ip") ?? c.req.header("x-forwarded-for") ?? "anonymous"}`,
+    );
     await next();
   };
 }
 
 /** An external limiter (e.g. the Workers Rate Limiting binding), keyed by API key or client address. */
-export function rateLimit(limit: (key: string) => Promise<boolean>, onRefused: () => void): MiddlewareHandler<AppEnv> {
+export function rateLimit(
+  limit: (key: string) => Promise<boolean>,
+  onRefused: () => void,
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     let allowed = true;
     try {
@@ -57,7 +72,12 @@ export function rateLimit(limit: (key: string) => Promise<boolean>, onRefused: (
     }
     if (!allowed) {
       onRefused();
-      throw new ApiError("rate_limited", "Too many requests from this client; retry later.", {}, { "retry-after": "60" });
+      throw new ApiError(
+        "rate_limited",
+        "Too many requests from this client; retry later.",
+        {},
+        { "retry-after": "60" },
+      );
     }
     await next();
   };
@@ -84,7 +104,8 @@ export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) =
   if (result.success) return;
   const issues = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
   const first = result.error.issues[0]?.path[0];
-  const code: ProblemCode = first === "task" ? "unknown_task" : first === "image" ? "missing_image" : "invalid_request";
+  const code: ProblemCode =
+    first === "task" ? "unknown_task" : first === "image" ? "missing_image" : "invalid_request";
   const detail =
     code === "unknown_task"
       ? "task must be a Florence-2 task token or slug (see GET /v1/tasks)."
@@ -98,7 +119,10 @@ export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) =
 function fromHttpException(e: HTTPException): ApiError {
   switch (e.status) {
     case 415:
-      return new ApiError("unsupported_media_type", "Send image/*, application/octet-stream, multipart/form-data or application/json.");
+      return new ApiError(
+        "unsupported_media_type",
+        "Send image/*, application/octet-stream, multipart/form-data or application/json.",
+      );
     case 413:
       return new ApiError("image_too_large", "The request body is too large.");
     case 401:

@@ -104,6 +104,11 @@ export class ModelProvider {
     this.current = { ...this.current, state: "failed", error: message };
     console.error(`model load failed: ${message}`);
     const reason = classify(err, stage);
-    throw new ApiError("model_unavailable", `The model could not be loaded (${FAILURE_DETAIL[reason]}); try again later.`, { reason }, { "retry-after": RETRY_AFTER_SECONDS });
+    throw new ApiError(
+      "model_unavailable",
+      `The model could not be loaded (${FAILURE_DETAIL[reason]}); try again later.`,
+      { reason },
+      { "retry-after": RETRY_AFTER_SECONDS },
+    );
   }
 }

@@ -83,7 +83,12 @@ export function problemBody(err: ApiError, instance?: string, requestId?: string
   };
 }
 
-export function problemResponse(err: ApiError, instance?: string, requestId?: string, extraHeaders?: Headers): Response {
+export function problemResponse(
+  err: ApiError,
+  instance?: string,
+  requestId?: string,
+  extraHeaders?: Headers,
+): Response {
   const headers = new Headers(extraHeaders);
   headers.set("content-type", PROBLEM_CONTENT_TYPE);
   headers.set("cache-control", "no-store");

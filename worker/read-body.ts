@@ -3,11 +3,17 @@
 import { ApiError } from "./problem";
 
 export function tooLarge(maxBytes: number): ApiError {
-  return new ApiError("image_too_large", `The image is larger than ${maxBytes} bytes.`, { max_bytes: maxBytes });
+  return new ApiError("image_too_large", `The image is larger than ${maxBytes} bytes.`, {
+    max_bytes: maxBytes,
+  });
 }
 
 /** Reads all of a stream, refusing more than maxBytes; an abort of `signal` cancels the read. */
-export async function readBounded(stream: ReadableStream<Uint8Array> | null, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
+export async function readBounded(
+  stream: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
   if (!stream) return new Uint8Array(0);
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];

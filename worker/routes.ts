@@ -19,7 +19,10 @@ import {
 /** An empty requirement first: keys are needed only when the server has API_KEYS configured. */
 const SECURITY: Record<string, string[]>[] = [{}, { bearerAuth: [] }, { apiKeyHeader: [] }];
 
-const json = <S>(schema: S, description: string) => ({ description, content: { "application/json": { schema } } });
+const json = <S>(schema: S, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
 
 export const analyzeRoute = createRoute({
   method: "post",
@@ -44,7 +47,10 @@ export const altTextRoute = createRoute({
     "Image inputs as for /v1/analyze.",
   security: SECURITY,
   request: { query: AltTextQuery, body: { required: false, content: imageBodies(AltTextJson, AltTextForm) } },
-  responses: { 200: json(AltTextResponse, "The alt text and the caption it came from."), ...IMAGE_ROUTE_ERRORS },
+  responses: {
+    200: json(AltTextResponse, "The alt text and the caption it came from."),
+    ...IMAGE_ROUTE_ERRORS,
+  },
 });
 
 export const tasksRoute = createRoute({
@@ -65,5 +71,7 @@ export const healthRoute = createRoute({
   method: "get",
   path: "/healthz",
   summary: "Liveness, model state, limits and counters",
-  responses: { 200: json(HealthResponse, "The server is up (the model may still be loading or have failed).") },
+  responses: {
+    200: json(HealthResponse, "The server is up (the model may still be loading or have failed)."),
+  },
 });

@@ -16,9 +16,12 @@ const TEXT_INPUT_DESCRIPTION =
   "(in query and form fields also `x1,y1,x2,y2`). Refused for tasks without input.";
 
 /** The 1–3 range is the reference's own: generation_config uses num_beams 3. */
-const numBeams = (n: z.ZodNumber) => n.int().min(1).max(3).openapi({ description: "Beam count (1 = greedy)." });
+const numBeams = (n: z.ZodNumber) =>
+  n.int().min(1).max(3).openapi({ description: "Beam count (1 = greedy)." });
 const maxNewTokens = (n: z.ZodNumber) =>
-  n.int().min(1).max(4096).openapi({ description: "Generated-token limit; above the server's cap (MAX_NEW_TOKENS_CAP) it is refused." });
+  n.int().min(1).max(4096).openapi({
+    description: "Generated-token limit; above the server's cap (MAX_NEW_TOKENS_CAP) it is refused.",
+  });
 
 // Query strings and form fields are text: numbers are coerced, booleans read as true/false/1/0.
 const flag = z
@@ -34,8 +37,14 @@ export const AnalyzeQuery = z.object({
 });
 
 const imageSource = {
-  image_url: z.string().optional().openapi({ description: "http(s) URL of the image (public hosts, default ports).", format: "uri" }),
-  image_base64: z.string().optional().openapi({ description: "The image bytes in base64 (a `data:` URL prefix is accepted)." }),
+  image_url: z
+    .string()
+    .optional()
+    .openapi({ description: "http(s) URL of the image (public hosts, default ports).", format: "uri" }),
+  image_base64: z
+    .string()
+    .optional()
+    .openapi({ description: "The image bytes in base64 (a `data:` URL prefix is accepted)." }),
 };
 
 export const PixelBoxSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]);
@@ -44,7 +53,10 @@ export const AnalyzeJson = z
   .object({
     ...imageSource,
     task: TaskName.optional(),
-    text_input: z.union([z.string(), PixelBoxSchema]).optional().openapi({ description: TEXT_INPUT_DESCRIPTION }),
+    text_input: z
+      .union([z.string(), PixelBoxSchema])
+      .optional()
+      .openapi({ description: TEXT_INPUT_DESCRIPTION }),
     num_beams: numBeams(z.number()).optional(),
     max_new_tokens: maxNewTokens(z.number()).optional(),
   })
@@ -91,7 +103,9 @@ export const AltTextForm = z.object({
   max_new_tokens: maxNewTokens(z.coerce.number()).optional(),
 });
 
-const Binary = z.string().openapi({ type: "string", format: "binary", description: "The image file as the request body." });
+const Binary = z
+  .string()
+  .openapi({ type: "string", format: "binary", description: "The image file as the request body." });
 
 /** Request bodies shared by /v1/analyze and /v1/alt-text: raw image, multipart or JSON. */
 export function imageBodies<J extends z.ZodType, F extends z.ZodType>(json: J, form: F) {
@@ -112,16 +126,29 @@ const Polygon = z.array(z.number());
 export const TaskResult = z
   .union([
     z.string().openapi({ description: "Text tasks (captions, OCR, region to category/description/OCR)." }),
-    z.object({ bboxes: z.array(Box), labels: z.array(z.string()) }).openapi({ description: "<OD>, dense region captions, region proposals, phrase grounding." }),
-    z.object({ quad_boxes: z.array(Quad), labels: z.array(z.string()) }).openapi({ description: "<OCR_WITH_REGION>." }),
-    z.object({ polygons: z.array(z.array(Polygon)), labels: z.array(z.string()) }).openapi({ description: "Segmentation tasks." }),
     z
-      .object({ bboxes: z.array(Box), bboxes_labels: z.array(z.string()), polygons: z.array(z.array(Polygon)), polygons_labels: z.array(z.string()) })
+      .object({ bboxes: z.array(Box), labels: z.array(z.string()) })
+      .openapi({ description: "<OD>, dense region captions, region proposals, phrase grounding." }),
+    z
+      .object({ quad_boxes: z.array(Quad), labels: z.array(z.string()) })
+      .openapi({ description: "<OCR_WITH_REGION>." }),
+    z
+      .object({ polygons: z.array(z.array(Polygon)), labels: z.array(z.string()) })
+      .openapi({ description: "Segmentation tasks." }),
+    z
+      .object({
+        bboxes: z.array(Box),
+        bboxes_labels: z.array(z.string()),
+        polygons: z.array(z.array(Polygon)),
+        polygons_labels: z.array(z.string()),
+      })
       .openapi({ description: "<OPEN_VOCABULARY_DETECTION>." }),
   ])
   .openapi("TaskResult");
 
-export const ImageInfo = z.object({ width: z.number().int(), height: z.number().int(), sha256: z.string() }).openapi("ImageInfo");
+export const ImageInfo = z
+  .object({ width: z.number().int(), height: z.number().int(), sha256: z.string() })
+  .openapi("ImageInfo");
 
 export const ModelInfo = z
   .object({ id: z.string(), version: z.string(), quantization: z.string(), synthetic: z.boolean() })
@@ -129,19 +156,24 @@ export const ModelInfo = z
 
 export const CacheInfo = z
   .object({
-    features: z.enum(["hit", "miss", "skipped"]).openapi({ description: "`skipped` when the whole result came from the result cache." }),
+    features: z
+      .enum(["hit", "miss", "skipped"])
+      .openapi({ description: "`skipped` when the whole result came from the result cache." }),
     result: z.enum(["hit", "miss"]),
   })
   .openapi("CacheInfo");
 
 export const Timings = z.record(z.string(), z.number()).openapi("Timings", {
-  description: "Milliseconds per step (hash, cache, pixels, vision, encoder, decoder, parse, total); steps that did not run are absent.",
+  description:
+    "Milliseconds per step (hash, cache, pixels, vision, encoder, decoder, parse, total); steps that did not run are absent.",
 });
 
 export const AnalyzeResponse = z
   .object({
     task: z.string().openapi({ example: "<OD>" }),
-    result: z.record(z.string(), TaskResult).openapi({ description: "The reference processor's answer, keyed by the task token." }),
+    result: z
+      .record(z.string(), TaskResult)
+      .openapi({ description: "The reference processor's answer, keyed by the task token." }),
     image: ImageInfo,
     model: ModelInfo,
     cache: CacheInfo,
@@ -151,7 +183,9 @@ export const AnalyzeResponse = z
 
 export const AltTextResponse = z
   .object({
-    alt_text: z.string().openapi({ description: "One sentence (more with detail) ending with a period; empty if the caption had no words." }),
+    alt_text: z.string().openapi({
+      description: "One sentence (more with detail) ending with a period; empty if the caption had no words.",
+    }),
     caption: z.string().openapi({ description: "The caption it was made from." }),
     task: z.string(),
     image: ImageInfo,
@@ -175,7 +209,9 @@ export const TaskInfo = z
 
 export const TasksResponse = z.object({ tasks: z.array(TaskInfo) }).openapi("TasksResponse");
 
-export const StatsSchema = z.record(z.string(), z.union([z.number(), z.record(z.string(), z.number())])).openapi("Stats");
+export const StatsSchema = z
+  .record(z.string(), z.union([z.number(), z.record(z.string(), z.number())]))
+  .openapi("Stats");
 
 export const HealthResponse = z
   .object({
@@ -218,11 +254,16 @@ export const Problem = z
   .catchall(z.unknown())
   .openapi("Problem", { description: "RFC 9457 problem details; switch on `code`." });
 
-const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: Problem } },
+});
 
 /** The error responses an image route can give, by status. */
 export const IMAGE_ROUTE_ERRORS = {
-  400: problem("invalid_request, missing_image, unknown_task, text_input_required, text_input_not_allowed, invalid_region, text_input_too_long, url_not_allowed"),
+  400: problem(
+    "invalid_request, missing_image, unknown_task, text_input_required, text_input_not_allowed, invalid_region, text_input_too_long, url_not_allowed",
+  ),
   401: problem("unauthorized (API keys configured and none or a wrong one given)"),
   413: problem("image_too_large"),
   415: problem("unsupported_media_type"),

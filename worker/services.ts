@@ -54,7 +54,11 @@ export function createServices(deps: AppDeps): Services {
     timeoutMs: config.cacheTimeoutMs,
     stats,
   });
-  const limits = { minSide: config.minImageSide, maxSide: config.maxImageSide, maxPixels: config.maxImagePixels };
+  const limits = {
+    minSide: config.minImageSide,
+    maxSide: config.maxImageSide,
+    maxPixels: config.maxImagePixels,
+  };
   const analyzer = new Analyzer({ model: deps.model, features, results, queue, stats, limits });
   return { stats, analyzer, queue, admission };
 }

@@ -15,7 +15,8 @@ export interface UrlFetchOptions {
   checkHost?: (hostname: string) => Promise<void>;
 }
 
-const isTimeout = (e: unknown) => e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
+const isTimeout = (e: unknown) =>
+  e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
 
 function failed(detail: string): ApiError {
   return new ApiError("url_fetch_failed", detail);
@@ -54,7 +55,11 @@ export async function fetchImageUrl(raw: string, opts: UrlFetchOptions): Promise
     }
   } catch (e) {
     if (e instanceof ApiError) throw e;
-    if (isTimeout(e)) throw new ApiError("url_fetch_timeout", `No complete answer from the image_url within ${opts.timeoutMs} ms.`);
+    if (isTimeout(e))
+      throw new ApiError(
+        "url_fetch_timeout",
+        `No complete answer from the image_url within ${opts.timeoutMs} ms.`,
+      );
     throw failed("The image_url could not be read.");
   }
 }

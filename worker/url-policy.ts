@@ -27,7 +27,8 @@ export function checkImageUrl(raw: string | URL, allowPrivate: boolean): URL {
   } catch {
     refuse("image_url is not an absolute URL.");
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") refuse(`Only http and https URLs are fetched, not ${url.protocol}`);
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    refuse(`Only http and https URLs are fetched, not ${url.protocol}`);
   if (url.username !== "" || url.password !== "") refuse("URLs with credentials are not fetched.");
   if (allowPrivate) return url;
   if (url.port !== "") refuse("Only the default port (80 for http, 443 for https) is allowed.");
@@ -37,7 +38,8 @@ export function checkImageUrl(raw: string | URL, allowPrivate: boolean): URL {
     if (!isPublicAddress(literal)) refuse(`${literal} is not a public address.`);
     return url;
   }
-  if (host === "localhost" || PRIVATE_SUFFIXES.some((s) => host.endsWith(s))) refuse(`${host} is a local or private host name.`);
+  if (host === "localhost" || PRIVATE_SUFFIXES.some((s) => host.endsWith(s)))
+    refuse(`${host} is a local or private host name.`);
   // A single label (`intranet`, `metadata`) resolves through search domains to internal hosts.
   if (!host.includes(".")) refuse(`${host} is not a fully qualified host name.`);
   return url;

@@ -21,7 +21,12 @@ export class WorkQueue {
     if (this.waiting > this.maxWaiting) {
       this.onRefused();
       return Promise.reject(
-        new ApiError("rate_limited", "The server is busy with other images; retry shortly.", {}, { "retry-after": "5" }),
+        new ApiError(
+          "rate_limited",
+          "The server is busy with other images; retry shortly.",
+          {},
+          { "retry-after": "5" },
+        ),
       );
     }
     this.waiting++;

@@ -50,8 +50,10 @@ export class OrtDecoderSession implements DecoderSession {
     private readonly seqLen: number,
   ) {
     const d = ctx.info.dModel;
-    if (encoderHidden.length !== seqLen * d) throw new Error(`encoder states hold ${encoderHidden.length} values, expected ${seqLen}×${d}`);
-    if (encoderMask.length !== seqLen) throw new Error(`encoder mask has ${encoderMask.length} entries, expected ${seqLen}`);
+    if (encoderHidden.length !== seqLen * d)
+      throw new Error(`encoder states hold ${encoderHidden.length} values, expected ${seqLen}×${d}`);
+    if (encoderMask.length !== seqLen)
+      throw new Error(`encoder mask has ${encoderMask.length} entries, expected ${seqLen}`);
     this.vocabSize = ctx.info.vocabSize;
     this.encoderHidden = new ctx.Tensor("float32", encoderHidden, [1, seqLen, d]);
     this.encoderMask = encoderMask;
@@ -84,7 +86,11 @@ export class OrtDecoderSession implements DecoderSession {
       // The no-past branch reads encoder_hidden_states for every row; with one row (what the generation loop
       // sends) it is the batch-1 tensor itself. Several first-step rows get it tiled once.
       feeds.encoder_hidden_states = n === 1 ? this.encoderHidden : this.tiledHidden(n);
-      feeds.encoder_attention_mask = new Tensor("int64", n === 1 ? this.encoderMask : tileRow(this.encoderMask, n), [n, this.seqLen]);
+      feeds.encoder_attention_mask = new Tensor(
+        "int64",
+        n === 1 ? this.encoderMask : tileRow(this.encoderMask, n),
+        [n, this.seqLen],
+      );
       const empty = new Tensor("float32", this.emptyPast, [n, info.heads, 0, info.headDim]);
       for (let l = 0; l < info.decoderLayers; l++) {
         for (const kind of KINDS) {
@@ -101,7 +107,11 @@ export class OrtDecoderSession implements DecoderSession {
       const selfDims = [n, info.heads, this.pastLength, info.headDim];
       for (let l = 0; l < info.decoderLayers; l++) {
         KINDS.forEach((kind, k) => {
-          feeds[`past_key_values.${l}.decoder.${kind}`] = new Tensor("float32", this.self[2 * l + k]!, selfDims);
+          feeds[`past_key_values.${l}.decoder.${kind}`] = new Tensor(
+            "float32",
+            this.self[2 * l + k]!,
+            selfDims,
+          );
           feeds[`past_key_values.${l}.encoder.${kind}`] = tiled.cross[2 * l + k]!;
         });
       }
@@ -121,7 +131,8 @@ export class OrtDecoderSession implements DecoderSession {
     this.rowCount = n;
     this.pastLength++;
     const logits = output(out, "logits");
-    if (logits.length !== n * this.vocabSize) throw new Error(`decoder returned ${logits.length} logits for ${n} rows of ${this.vocabSize}`);
+    if (logits.length !== n * this.vocabSize)
+      throw new Error(`decoder returned ${logits.length} logits for ${n} rows of ${this.vocabSize}`);
     return logits;
   }
 
@@ -150,13 +161,20 @@ export class OrtDecoderSession implements DecoderSession {
     this.tiled = {
       rows,
       cross: this.cross.map((c) => new Tensor("float32", rows === 1 ? c : tileRow(c, rows), dims)),
-      mask: new Tensor("int64", rows === 1 ? this.encoderMask : tileRow(this.encoderMask, rows), [rows, this.seqLen]),
+      mask: new Tensor("int64", rows === 1 ? this.encoderMask : tileRow(this.encoderMask, rows), [
+        rows,
+        this.seqLen,
+      ]),
     };
     return this.tiled;
   }
 
   private tiledHidden(rows: number): Tensor {
-    return new this.ctx.Tensor("float32", tileRow(this.encoderHidden.data as Float32Array, rows), [rows, this.seqLen, this.ctx.info.dModel]);
+    return new this.ctx.Tensor("float32", tileRow(this.encoderHidden.data as Float32Array, rows), [
+      rows,
+      this.seqLen,
+      this.ctx.info.dModel,
+    ]);
   }
 }
 

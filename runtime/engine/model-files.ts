@@ -29,7 +29,11 @@ export interface GraphBytes {
 }
 
 /** Loads a graph's .onnx bytes and every external data file it names (locations are relative to the .onnx). */
-export function loadGraphBytes(name: GraphName, load: LoadFile, opts: ModelFileOptions = {}): Promise<GraphBytes> {
+export function loadGraphBytes(
+  name: GraphName,
+  load: LoadFile,
+  opts: ModelFileOptions = {},
+): Promise<GraphBytes> {
   return loadOnnxBytes(graphPath(name, opts), load);
 }
 

@@ -1,16 +1,29 @@
 // The Florence-2 engine over four onnxruntime sessions, whichever onnxruntime package created them
 // (onnxruntime-web in runtime/engine/ort-web.ts, onnxruntime-node in runtime-node/).
 import { OrtDecoderSession } from "./decoder-session";
-import { staticDim, type Feeds, type InferenceSession, type Tensor, type TensorConstructor } from "./ort-types";
+import {
+  staticDim,
+  type Feeds,
+  type InferenceSession,
+  type Tensor,
+  type TensorConstructor,
+} from "./ort-types";
 import type { DecoderSession, EngineInfo, Florence2Engine, GraphName } from "./types";
 
 export type GraphSessions = Record<GraphName, InferenceSession>;
 
 /** Reads the model dimensions the engine needs from the graphs' declared input/output shapes. */
-export function readEngineInfo(sessions: GraphSessions, backend: EngineInfo["backend"], threads: number): EngineInfo {
+export function readEngineInfo(
+  sessions: GraphSessions,
+  backend: EngineInfo["backend"],
+  threads: number,
+): EngineInfo {
   const dec = sessions.decoder_model_merged;
   const layers = dec.inputNames.filter((n) => /^past_key_values\.\d+\.decoder\.key$/.test(n)).length;
-  if (layers === 0) throw new Error("decoder_model_merged has no past_key_values.*.decoder.key inputs (not a merged decoder?)");
+  if (layers === 0)
+    throw new Error(
+      "decoder_model_merged has no past_key_values.*.decoder.key inputs (not a merged decoder?)",
+    );
   return {
     backend,
     threads,
@@ -41,8 +54,11 @@ export class OrtFlorence2Engine implements Florence2Engine {
   }
 
   async encodeImage(pixelValues: Float32Array, dims: readonly [1, 3, number, number]): Promise<Float32Array> {
-    if (pixelValues.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`pixel_values has ${pixelValues.length} values for dims [${dims.join(", ")}]`);
-    const out = await this.run("vision_encoder", { pixel_values: new this.Tensor("float32", pixelValues, [...dims]) });
+    if (pixelValues.length !== dims.reduce((a, b) => a * b, 1))
+      throw new Error(`pixel_values has ${pixelValues.length} values for dims [${dims.join(", ")}]`);
+    const out = await this.run("vision_encoder", {
+      pixel_values: new this.Tensor("float32", pixelValues, [...dims]),
+    });
     return floats(out, "image_features");
   }
 
@@ -51,10 +67,16 @@ export class OrtFlorence2Engine implements Florence2Engine {
     return this.embed(data, [1, data.length]);
   }
 
-  async encode(inputsEmbeds: Float32Array, attentionMask: BigInt64Array, seqLen: number): Promise<Float32Array> {
+  async encode(
+    inputsEmbeds: Float32Array,
+    attentionMask: BigInt64Array,
+    seqLen: number,
+  ): Promise<Float32Array> {
     const d = this.info.dModel;
-    if (inputsEmbeds.length !== seqLen * d) throw new Error(`inputs_embeds has ${inputsEmbeds.length} values, expected ${seqLen}×${d}`);
-    if (attentionMask.length !== seqLen) throw new Error(`attention_mask has ${attentionMask.length} entries, expected ${seqLen}`);
+    if (inputsEmbeds.length !== seqLen * d)
+      throw new Error(`inputs_embeds has ${inputsEmbeds.length} values, expected ${seqLen}×${d}`);
+    if (attentionMask.length !== seqLen)
+      throw new Error(`attention_mask has ${attentionMask.length} entries, expected ${seqLen}`);
     const out = await this.run("encoder_model", {
       inputs_embeds: new this.Tensor("float32", inputsEmbeds, [1, seqLen, d]),
       attention_mask: new this.Tensor("int64", attentionMask, [1, seqLen]),
@@ -62,7 +84,11 @@ export class OrtFlorence2Engine implements Florence2Engine {
     return floats(out, "last_hidden_state");
   }
 
-  async startDecoder(encoderHidden: Float32Array, encoderMask: BigInt64Array, seqLen: number): Promise<DecoderSession> {
+  async startDecoder(
+    encoderHidden: Float32Array,
+    encoderMask: BigInt64Array,
+    seqLen: number,
+  ): Promise<DecoderSession> {
     return new OrtDecoderSession(
       {
         info: this.info,

@@ -8,7 +8,11 @@ export type { InferenceSession, Tensor, TensorConstructor };
 export type Feeds = InferenceSession.FeedsType;
 
 /** Numeric dims of a graph input or output as declared in the model (symbolic dims → string). */
-export function declaredShape(session: InferenceSession, name: string, kind: "input" | "output"): readonly (number | string)[] {
+export function declaredShape(
+  session: InferenceSession,
+  name: string,
+  kind: "input" | "output",
+): readonly (number | string)[] {
   const names = kind === "input" ? session.inputNames : session.outputNames;
   const meta = (kind === "input" ? session.inputMetadata : session.outputMetadata)[names.indexOf(name)];
   if (!meta) throw new Error(`the graph has no ${kind} named ${name} (it has: ${names.join(", ")})`);
@@ -17,10 +21,18 @@ export function declaredShape(session: InferenceSession, name: string, kind: "in
 }
 
 /** A dim that must be a number in the model (e.g. hidden size, heads); explains which one when it is not. */
-export function staticDim(session: InferenceSession, name: string, kind: "input" | "output", axis: number, what: string): number {
+export function staticDim(
+  session: InferenceSession,
+  name: string,
+  kind: "input" | "output",
+  axis: number,
+  what: string,
+): number {
   const dim = declaredShape(session, name, kind)[axis];
   if (typeof dim !== "number" || dim <= 0) {
-    throw new Error(`cannot read ${what}: ${kind} ${name} has dim ${axis} = ${String(dim)}, expected a number`);
+    throw new Error(
+      `cannot read ${what}: ${kind} ${name} has dim ${axis} = ${String(dim)}, expected a number`,
+    );
   }
   return dim;
 }

@@ -2,7 +2,13 @@
 // external data passed as `externalData` (weights then skip the protobuf copy: REFERENCE.md §6 measured
 // 58 MB instead of 142 MB of WASM memory for a 50 MB model).
 import * as ortWasm from "onnxruntime-web/wasm";
-import { configureOrtWeb, ortWebConfigured, type OrtWeb, type OrtWebDefaults, type OrtWebSettings } from "../ort-env";
+import {
+  configureOrtWeb,
+  ortWebConfigured,
+  type OrtWeb,
+  type OrtWebDefaults,
+  type OrtWebSettings,
+} from "../ort-env";
 import { applicableMemoryHint, hintedInitialBytes, readEdgeMetadata } from "./memory-hint";
 import { loadGraphBytes, type GraphBytes, type LoadFile, type ModelFileOptions } from "./model-files";
 import { OrtFlorence2Engine, type GraphSessions } from "./ort-engine";
@@ -48,7 +54,12 @@ export async function createOrtWebEngine(opts: OrtWebEngineOptions): Promise<Flo
       sessions[name] = await createWebSession(ort, await loadGraphBytes(name, opts.loadFile, opts));
     }
     // onnxruntime-web writes back 1 when it had to fall back from threads, so report what it actually uses.
-    return new OrtFlorence2Engine(sessions as GraphSessions, ort.Tensor, "ort-web", ort.env.wasm.numThreads ?? threads);
+    return new OrtFlorence2Engine(
+      sessions as GraphSessions,
+      ort.Tensor,
+      "ort-web",
+      ort.env.wasm.numThreads ?? threads,
+    );
   } catch (err) {
     await Promise.all(Object.values(sessions).map((s) => s.release().catch(() => undefined)));
     throw err;

@@ -27,7 +27,8 @@ export function tileRow<T extends Flat>(row: T, rows: number): T {
 export function gatherRows<T extends Flat>(data: T, rowSize: number, sourceRows: readonly number[]): T {
   const rows = data.length / rowSize;
   for (const s of sourceRows) {
-    if (!Number.isInteger(s) || s < 0 || s >= rows) throw new RangeError(`source row ${s} is outside 0..${rows - 1}`);
+    if (!Number.isInteger(s) || s < 0 || s >= rows)
+      throw new RangeError(`source row ${s} is outside 0..${rows - 1}`);
   }
   const row = (r: number) => data.subarray(r * rowSize, (r + 1) * rowSize) as T;
   if (sourceRows.length !== rows) {

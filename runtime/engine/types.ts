@@ -5,7 +5,12 @@ import type { DecoderStepper } from "../generate/stepper";
 
 /** The four graphs of the onnx-community layout, by file stem. */
 export type GraphName = "vision_encoder" | "embed_tokens" | "encoder_model" | "decoder_model_merged";
-export const GRAPH_NAMES: readonly GraphName[] = ["vision_encoder", "embed_tokens", "encoder_model", "decoder_model_merged"];
+export const GRAPH_NAMES: readonly GraphName[] = [
+  "vision_encoder",
+  "embed_tokens",
+  "encoder_model",
+  "decoder_model_merged",
+];
 
 export interface EngineInfo {
   /** Which implementation runs the graphs ('staged' = graphs split across Workers, a later addition). */
@@ -54,7 +59,11 @@ export interface Florence2Engine {
   /** encoder_model: inputs_embeds [1, S, dModel] + attention_mask [1, S] → last_hidden_state [1, S, dModel]. */
   encode(inputsEmbeds: Float32Array, attentionMask: BigInt64Array, seqLen: number): Promise<Float32Array>;
   /** A decoder session over one encoder output [1, S, dModel] and its mask [1, S]. */
-  startDecoder(encoderHidden: Float32Array, encoderMask: BigInt64Array, seqLen: number): Promise<DecoderSession>;
+  startDecoder(
+    encoderHidden: Float32Array,
+    encoderMask: BigInt64Array,
+    seqLen: number,
+  ): Promise<DecoderSession>;
   /** Releases the graphs' sessions; the engine is unusable afterwards. */
   release(): Promise<void>;
 }

@@ -35,7 +35,9 @@ function wasmModules(found: Map<string, string>): Plugin {
 }
 
 /** The esbuild step alone: the bundled entry and the .wasm files it imports (module name → file path). */
-export async function esbuildWorker(entry: string): Promise<{ js: string; wasm: { name: string; path: string }[] }> {
+export async function esbuildWorker(
+  entry: string,
+): Promise<{ js: string; wasm: { name: string; path: string }[] }> {
   const found = new Map<string, string>();
   const result = await build({
     entryPoints: [entry],

@@ -29,7 +29,8 @@ export function buildDecoder(preset: Preset, rng: Random, opts: DecoderOptions):
   const cache = cacheEntries(t);
 
   e.g.input("inputs_embeds", DataType.FLOAT, [DIM.batch, DIM.decoderSequence, t.dModel]);
-  if (!opts.withPast) e.g.input("encoder_hidden_states", DataType.FLOAT, [DIM.batch, DIM.encoderSequence, t.dModel]);
+  if (!opts.withPast)
+    e.g.input("encoder_hidden_states", DataType.FLOAT, [DIM.batch, DIM.encoderSequence, t.dModel]);
   e.g.input("encoder_attention_mask", DataType.INT64, [DIM.batch, DIM.encoderSequence]);
   if (opts.withPast) {
     for (const c of cache) {
@@ -38,15 +39,25 @@ export function buildDecoder(preset: Preset, rng: Random, opts: DecoderOptions):
     }
   }
 
-  const past = opts.withPast ? e.scalarDim(pastName(0, "decoder", "key"), 2, `/${p}/past_length`) : e.scalarInt(0);
+  const past = opts.withPast
+    ? e.scalarDim(pastName(0, "decoder", "key"), 2, `/${p}/past_length`)
+    : e.scalarInt(0);
   let h = embedWithPositions(e, "inputs_embeds", past, p, t.dModel, t.maxPositions + 2, sc.positions);
-  const selfMask = causalMask(e, e.scalarDim("inputs_embeds", 1, `/${p}/causal_mask`), past, `/${p}/causal_mask`);
+  const selfMask = causalMask(
+    e,
+    e.scalarDim("inputs_embeds", 1, `/${p}/causal_mask`),
+    past,
+    `/${p}/causal_mask`,
+  );
   const crossMask = paddingMask(e, "encoder_attention_mask", `/${p}/encoder_mask`);
   const dims = { dModel: t.dModel, heads: t.heads };
 
   for (let l = 0; l < t.decoderLayers; l++) {
     const layer = `${p}.layers.${l}`;
-    const kv = (side: "decoder" | "encoder") => ({ key: pastName(l, side, "key"), value: pastName(l, side, "value") });
+    const kv = (side: "decoder" | "encoder") => ({
+      key: pastName(l, side, "key"),
+      value: pastName(l, side, "value"),
+    });
     const sa = attention(e, {
       module: `${layer}.self_attn`,
       x: h,
@@ -65,8 +76,16 @@ export function buildDecoder(preset: Preset, rng: Random, opts: DecoderOptions):
       ...dims,
       std: sc.crossAttention,
     });
-    h = e.layerNorm(e.op("Add", [h, ca.out], {}, `/${layer}/Add_1`), `${layer}.encoder_attn_layer_norm`, t.dModel);
-    h = e.layerNorm(e.op("Add", [h, ffn(e, h, layer, t.dModel, t.ffn, sc.ffn)], {}, `/${layer}/Add_2`), `${layer}.final_layer_norm`, t.dModel);
+    h = e.layerNorm(
+      e.op("Add", [h, ca.out], {}, `/${layer}/Add_1`),
+      `${layer}.encoder_attn_layer_norm`,
+      t.dModel,
+    );
+    h = e.layerNorm(
+      e.op("Add", [h, ffn(e, h, layer, t.dModel, t.ffn, sc.ffn)], {}, `/${layer}/Add_2`),
+      `${layer}.final_layer_norm`,
+      t.dModel,
+    );
 
     e.rename(sa.key, presentName(l, "decoder", "key"));
     e.rename(sa.value, presentName(l, "decoder", "value"));
@@ -77,7 +96,10 @@ export function buildDecoder(preset: Preset, rng: Random, opts: DecoderOptions):
   }
 
   // lm_head: its own (d × vocab) copy of the token table, drawn from the embedding's key so it is tied.
-  const lm = e.linearT(h, "language_model.lm_head", t.dModel, t.vocabSize, sc.tokenEmbedding, { bias: false, weightKey: SHARED_EMBEDDING });
+  const lm = e.linearT(h, "language_model.lm_head", t.dModel, t.vocabSize, sc.tokenEmbedding, {
+    bias: false,
+    weightKey: SHARED_EMBEDDING,
+  });
   const bias = e.zerosBuffer("language_model.final_logits_bias", [1, t.vocabSize]);
   e.rename(e.op("Add", [lm, bias], {}, "/language_model/Add"), "logits");
 

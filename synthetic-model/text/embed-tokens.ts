@@ -14,7 +14,12 @@ export function buildEmbedTokens(preset: Preset, rng: Random, opts: TextBuildOpt
   const e = new TextExporter("main_graph", rng, opts);
   e.g.input("input_ids", DataType.INT64, [DIM.batch, DIM.sequence]);
   const table = e.param(SHARED_EMBEDDING, [vocabSize, dModel], preset.scales.tokenEmbedding);
-  e.g.op("Gather", [table, "input_ids"], { axis: 0 }, { name: "/embed_tokens/Gather", output: "inputs_embeds" });
+  e.g.op(
+    "Gather",
+    [table, "input_ids"],
+    { axis: 0 },
+    { name: "/embed_tokens/Gather", output: "inputs_embeds" },
+  );
   e.g.output("inputs_embeds", DataType.FLOAT, [DIM.batch, DIM.sequence, dModel]);
   return finish(e);
 }

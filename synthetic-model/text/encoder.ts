@@ -19,13 +19,33 @@ export function buildEncoder(preset: Preset, rng: Random, opts: TextBuildOptions
   e.g.input("inputs_embeds", DataType.FLOAT, [DIM.batch, DIM.encoderSequence, t.dModel]);
   e.g.input("attention_mask", DataType.INT64, [DIM.batch, DIM.encoderSequence]);
 
-  let h = embedWithPositions(e, "inputs_embeds", e.scalarInt(0), p, t.dModel, t.maxPositions + 2, sc.positions);
+  let h = embedWithPositions(
+    e,
+    "inputs_embeds",
+    e.scalarInt(0),
+    p,
+    t.dModel,
+    t.maxPositions + 2,
+    sc.positions,
+  );
   const mask = paddingMask(e, "attention_mask", `/${p}/mask`);
   for (let l = 0; l < t.encoderLayers; l++) {
     const layer = `${p}.layers.${l}`;
-    const sa = attention(e, { module: `${layer}.self_attn`, x: h, kv: h, mask, dModel: t.dModel, heads: t.heads, std: sc.selfAttention });
+    const sa = attention(e, {
+      module: `${layer}.self_attn`,
+      x: h,
+      kv: h,
+      mask,
+      dModel: t.dModel,
+      heads: t.heads,
+      std: sc.selfAttention,
+    });
     h = e.layerNorm(e.op("Add", [h, sa.out], {}, `/${layer}/Add`), `${layer}.self_attn_layer_norm`, t.dModel);
-    h = e.layerNorm(e.op("Add", [h, ffn(e, h, layer, t.dModel, t.ffn, sc.ffn)], {}, `/${layer}/Add_1`), `${layer}.final_layer_norm`, t.dModel);
+    h = e.layerNorm(
+      e.op("Add", [h, ffn(e, h, layer, t.dModel, t.ffn, sc.ffn)], {}, `/${layer}/Add_1`),
+      `${layer}.final_layer_norm`,
+      t.dModel,
+    );
   }
   e.rename(h, "last_hidden_state");
   e.g.output("last_hidden_state", DataType.FLOAT, [DIM.batch, DIM.encoderSequence, t.dModel]);
@@ -33,7 +53,14 @@ export function buildEncoder(preset: Preset, rng: Random, opts: TextBuildOptions
 }
 
 /** fc2(GELU(fc1(h))) with exact (erf) GELU. */
-export function ffn(e: TextExporter, h: string, layer: string, dModel: number, hidden: number, std: number): string {
+export function ffn(
+  e: TextExporter,
+  h: string,
+  layer: string,
+  dModel: number,
+  hidden: number,
+  std: number,
+): string {
   const a = e.gelu(e.linearT(h, `${layer}.fc1`, dModel, hidden, std), `${layer}/activation_fn`);
   return e.linearT(a, `${layer}.fc2`, hidden, dModel, std);
 }

@@ -28,7 +28,8 @@ export function presentName(layer: number, side: KvSide, part: KvPart): string {
 export function cacheEntries(t: TextDims): { layer: number; side: KvSide; part: KvPart }[] {
   const out: { layer: number; side: KvSide; part: KvPart }[] = [];
   for (let layer = 0; layer < t.decoderLayers; layer++) {
-    for (const side of ["decoder", "encoder"] as const) for (const part of ["key", "value"] as const) out.push({ layer, side, part });
+    for (const side of ["decoder", "encoder"] as const)
+      for (const part of ["key", "value"] as const) out.push({ layer, side, part });
   }
   return out;
 }

@@ -19,7 +19,12 @@ export function paddingMask(e: TextExporter, mask: string, module: string): stri
 export function causalMask(e: TextExporter, t: string, past: string, module: string): string {
   const one = e.scalarInt(1);
   const total = e.op("Add", [past, t], {}, `${module}/Add`);
-  const qPos = e.op("Add", [e.op("Range", [e.scalarInt(0), t, one], {}, `${module}/Range`), past], {}, `${module}/Add_1`);
+  const qPos = e.op(
+    "Add",
+    [e.op("Range", [e.scalarInt(0), t, one], {}, `${module}/Range`), past],
+    {},
+    `${module}/Add_1`,
+  );
   const kPos = e.op("Range", [e.scalarInt(0), total, one], {}, `${module}/Range_1`);
   const rows = e.op("Unsqueeze", [qPos, e.ints([1])], {}, `${module}/Unsqueeze`);
   const cols = e.op("Unsqueeze", [kPos, e.ints([0])], {}, `${module}/Unsqueeze_1`);
@@ -31,7 +36,15 @@ export function causalMask(e: TextExporter, t: string, past: string, module: str
  * h = LayerNorm_emb(inputs_embeds + P[past + 2 … past + T + 1]): BART's learned positions (table of
  * maxPositions + 2 rows) followed by layernorm_embedding. `past` is an int64 scalar.
  */
-export function embedWithPositions(e: TextExporter, embeds: string, past: string, prefix: string, dModel: number, rows: number, std: number): string {
+export function embedWithPositions(
+  e: TextExporter,
+  embeds: string,
+  past: string,
+  prefix: string,
+  dModel: number,
+  rows: number,
+  std: number,
+): string {
   const table = e.param(`${prefix}.embed_positions.weight`, [rows, dModel], std);
   const mod = `/${prefix}/embed_positions`;
   const t = e.scalarDim(embeds, 1, `/${prefix}`);

@@ -11,6 +11,10 @@ export interface BuiltGraph {
 export const TEXT_OPSET = 14;
 
 export function finish(e: TextExporter): BuiltGraph {
-  const model = makeModel(e.g.build(), { opsets: { "": TEXT_OPSET }, irVersion: 8, producerName: "florence-edge synthetic-model" });
+  const model = makeModel(e.g.build(), {
+    opsets: { "": TEXT_OPSET },
+    irVersion: 8,
+    producerName: "florence-edge synthetic-model",
+  });
   return { model, stats: { ...e.stats } };
 }

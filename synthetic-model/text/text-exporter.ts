@@ -42,7 +42,14 @@ export class TextExporter extends Exporter {
    * then Add of `<module>.bias`. W (outF × inF) is drawn from the fork of `weightKey` (default
    * `<module>.weight`); passing the embedding's key gives the tied lm_head.
    */
-  linearT(x: string, module: string, inF: number, outF: number, std: number, opts: { bias?: boolean; weightKey?: string } = {}): string {
+  linearT(
+    x: string,
+    module: string,
+    inF: number,
+    outF: number,
+    std: number,
+    opts: { bias?: boolean; weightKey?: string } = {},
+  ): string {
     const key = opts.weightKey ?? `${module}.weight`;
     const name = `onnx::MatMul_${this.nextMatMulId()}`;
     const w = this.learned(name, [inF, outF], () => this.draw(key, [outF, inF], std, 0, true));
@@ -83,7 +90,9 @@ export class TextExporter extends Exporter {
   }
 
   private shapeOnly(name: string, dims: number[]): string {
-    return this.g.addInitializer(create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType: DataType.FLOAT }));
+    return this.g.addInitializer(
+      create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType: DataType.FLOAT }),
+    );
   }
 
   /** N(mean, std²) draws of a [rows, cols] PyTorch tensor, optionally returned transposed ([cols, rows]). */

@@ -16,7 +16,13 @@ function block(ex: Exporter, t: TokenMap, s: BlockSpec, attention: Attention): T
 }
 
 /** `vision_tower.blocks.{stage}.{unit}`: spatial_block, then channel_block. */
-export function depthUnit(ex: Exporter, t: TokenMap, base: Omit<BlockSpec, "prefix">, stage: number, unit: number): TokenMap {
+export function depthUnit(
+  ex: Exporter,
+  t: TokenMap,
+  base: Omit<BlockSpec, "prefix">,
+  stage: number,
+  unit: number,
+): TokenMap {
   const prefix = `vision_tower.blocks.${stage}.${unit}`;
   const spatial = block(ex, t, { ...base, prefix: `${prefix}.spatial_block` }, windowAttention);
   return block(ex, spatial, { ...base, prefix: `${prefix}.channel_block` }, channelAttention);

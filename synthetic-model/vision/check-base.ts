@@ -52,7 +52,9 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage();
     out = (await session.run(feeds)).image_features;
     const c = process.cpuUsage(cpu);
-    runs.push(`${((performance.now() - t) / 1000).toFixed(2)} s wall / ${((c.user + c.system) / 1e6).toFixed(2)} s CPU`);
+    runs.push(
+      `${((performance.now() - t) / 1000).toFixed(2)} s wall / ${((c.user + c.system) / 1e6).toFixed(2)} s CPU`,
+    );
   }
   await session.release();
   const data = out!.data as Float32Array;
@@ -72,12 +74,22 @@ async function main(): Promise<void> {
   }
   spread /= dim;
 
-  console.log(`base vision_encoder: ${b.params.toLocaleString("en")} learned params (${b.elements.toLocaleString("en")} initializer elements), ${b.nodes} nodes`);
-  console.log(`build ${(b.buildMs / 1000).toFixed(1)} s (${b.buildCpuS.toFixed(1)} s CPU), write ${(b.writeMs / 1000).toFixed(1)} s`);
-  console.log(`file ${(b.bytes / MB).toFixed(2)} MB (published fp32: 367 MB; params alone ${((b.params * 4) / MB).toFixed(2)} MB)`);
+  console.log(
+    `base vision_encoder: ${b.params.toLocaleString("en")} learned params (${b.elements.toLocaleString("en")} initializer elements), ${b.nodes} nodes`,
+  );
+  console.log(
+    `build ${(b.buildMs / 1000).toFixed(1)} s (${b.buildCpuS.toFixed(1)} s CPU), write ${(b.writeMs / 1000).toFixed(1)} s`,
+  );
+  console.log(
+    `file ${(b.bytes / MB).toFixed(2)} MB (published fp32: 367 MB; params alone ${((b.params * 4) / MB).toFixed(2)} MB)`,
+  );
   console.log(`peak RSS after build+write ${rssAfterWrite.toFixed(0)} MB, overall ${rssMB().toFixed(0)} MB`);
-  console.log(`onnxruntime-node (2 threads): load ${(loadMs / 1000).toFixed(1)} s, run 768×768: ${runs.join("; ")}`);
-  console.log(`image_features [${out!.dims.join(", ")}], finite: ${finite}, token spread ${spread.toFixed(3)}`);
+  console.log(
+    `onnxruntime-node (2 threads): load ${(loadMs / 1000).toFixed(1)} s, run 768×768: ${runs.join("; ")}`,
+  );
+  console.log(
+    `image_features [${out!.dims.join(", ")}], finite: ${finite}, token spread ${spread.toFixed(3)}`,
+  );
   if (keep) console.log(`kept ${path}`);
   else rmSync(dir, { recursive: true });
   if (b.params !== 91_207_168 || !finite || out!.dims[1] !== 577) process.exitCode = 1;

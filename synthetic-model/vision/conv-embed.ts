@@ -6,7 +6,13 @@ import type { VisionDims } from "../presets";
 import { conv2d } from "./conv";
 import { dimsOf, mulInt, type TokenMap } from "./shapes";
 
-export function convEmbed(ex: Exporter, v: VisionDims, stage: number, convStd: number, input: TokenMap | { pixels: string }): TokenMap {
+export function convEmbed(
+  ex: Exporter,
+  v: VisionDims,
+  stage: number,
+  convStd: number,
+  input: TokenMap | { pixels: string },
+): TokenMap {
   const module = `vision_tower.convs.${stage}`;
   const outC = v.dims[stage]!;
   let nchw: string;

@@ -24,7 +24,11 @@ export interface HeadSpec {
 function positions2d(ex: Exporter, x: string, s: HeadSpec): string {
   const rowDim = Math.floor(s.channels / 2);
   const rows = ex.param("image_pos_embed.row_embeddings.weight", [s.maxPositions, rowDim], s.positionStd);
-  const cols = ex.param("image_pos_embed.column_embeddings.weight", [s.maxPositions, s.channels - rowDim], s.positionStd);
+  const cols = ex.param(
+    "image_pos_embed.column_embeddings.weight",
+    [s.maxPositions, s.channels - rowDim],
+    s.positionStd,
+  );
   const p = "/image_pos_embed";
   const range = (axis: number) => ex.op("Range", [ex.scalarInt(0), dimScalar(ex, x, axis), ex.scalarInt(1)]);
   const xEmb = ex.op("Gather", [cols, range(2)], { axis: 0 }, `${p}/column_embeddings/Gather`); // (w, C−C/2)
@@ -49,10 +53,19 @@ export function imageHead(ex: Exporter, t: TokenMap, s: HeadSpec): string {
   const seq = ex.reshape(withPos, ex.shapeOf([b!, ex.ints([-1]), c!]));
 
   // Temporal embedding rows [0, T) of the cosine buffer, viewed (1, T, 1, C) and added to x viewed (B, T, N, C).
-  const table = ex.buffer("visual_temporal_embed.pos_idx_to_embed", cosineTemporalTable(s.maxTemporal, s.channels), [s.maxTemporal, s.channels]);
+  const table = ex.buffer(
+    "visual_temporal_embed.pos_idx_to_embed",
+    cosineTemporalTable(s.maxTemporal, s.channels),
+    [s.maxTemporal, s.channels],
+  );
   const frames = ex.reshape(seq, ex.shapeOf([b!, ex.ints([1, -1]), c!]));
   const [tFrames] = dimsOf(ex, frames, [1]);
-  const temporal = ex.op("Slice", [table, ex.ints([0]), tFrames!, ex.ints([0]), ex.ints([1])], {}, "/visual_temporal_embed/Slice");
+  const temporal = ex.op(
+    "Slice",
+    [table, ex.ints([0]), tFrames!, ex.ints([0]), ex.ints([1])],
+    {},
+    "/visual_temporal_embed/Slice",
+  );
   const temporal4 = ex.reshape(temporal, ex.shapeOf([ex.ints([1]), tFrames!, ex.ints([1]), c!]));
   const z = ex.op("Add", [frames, temporal4], {}, "/visual_temporal_embed/Add");
 

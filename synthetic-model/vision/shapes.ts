@@ -6,7 +6,9 @@ import type { Exporter } from "../export-ops";
 /** Sizes of one tensor, each as a 1-element int64 tensor (what a Reshape target is concatenated from). */
 export function dimsOf(ex: Exporter, x: string, axes: number[]): string[] {
   const shape = ex.op("Shape", [x]);
-  return axes.map((a) => ex.op("Unsqueeze", [ex.op("Gather", [shape, ex.scalarInt(a)], { axis: 0 }), ex.ints([0])]));
+  return axes.map((a) =>
+    ex.op("Unsqueeze", [ex.op("Gather", [shape, ex.scalarInt(a)], { axis: 0 }), ex.ints([0])]),
+  );
 }
 
 /** One dimension of x as a 0-D int64 scalar (for Range). */

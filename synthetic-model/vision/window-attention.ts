@@ -29,7 +29,10 @@ export function windowAttention(ex: Exporter, t: TokenMap, s: BlockSpec): TokenM
   const wsT = ex.ints([ws]);
   const split = ex.reshape(padded, ex.shapeOf([pb!, nh, wsT, nw, wsT, pc!]));
   const perm = ex.transpose(split, [0, 1, 3, 2, 4, 5]);
-  const windows = ex.reshape(ex.reshape(perm, ex.shapeOf([ex.ints([-1]), wsT, wsT, pc!])), ex.shapeOf([ex.ints([-1, ws * ws]), pc!]));
+  const windows = ex.reshape(
+    ex.reshape(perm, ex.shapeOf([ex.ints([-1]), wsT, wsT, pc!])),
+    ex.shapeOf([ex.ints([-1, ws * ws]), pc!]),
+  );
 
   // Multi-head attention inside each window.
   const [bw, nt, wc] = dimsOf(ex, windows, [0, 1, 2]);
@@ -43,9 +46,20 @@ export function windowAttention(ex: Exporter, t: TokenMap, s: BlockSpec): TokenM
   const proj = ex.linear(y, `${p}.fn.proj`, c, c, s.linearStd);
 
   // window_reverse, crop to [:H, :W], flatten back to (B, H·W, C).
-  const merged6 = ex.reshape(ex.reshape(proj, ex.shapeOf([ex.ints([-1]), wsT, wsT, pc!])), ex.shapeOf([b!, nh, nw, wsT, wsT, ex.ints([-1])]));
-  const merged = ex.reshape(ex.transpose(merged6, [0, 1, 3, 2, 4, 5]), ex.shapeOf([b!, hp!, wp!, ex.ints([-1])]));
-  const cropped = ex.op("Slice", [merged, ex.ints([0, 0]), ex.shapeOf([t.h, t.w]), ex.ints([1, 2]), ex.ints([1, 1])], {}, `/${p}/Slice`);
+  const merged6 = ex.reshape(
+    ex.reshape(proj, ex.shapeOf([ex.ints([-1]), wsT, wsT, pc!])),
+    ex.shapeOf([b!, nh, nw, wsT, wsT, ex.ints([-1])]),
+  );
+  const merged = ex.reshape(
+    ex.transpose(merged6, [0, 1, 3, 2, 4, 5]),
+    ex.shapeOf([b!, hp!, wp!, ex.ints([-1])]),
+  );
+  const cropped = ex.op(
+    "Slice",
+    [merged, ex.ints([0, 0]), ex.shapeOf([t.h, t.w]), ex.ints([1, 2]), ex.ints([1, 1])],
+    {},
+    `/${p}/Slice`,
+  );
   const tokens = ex.reshape(cropped, ex.shapeOf([b!, mulInt(ex, t.h, t.w), ch!]));
   return { ...t, x: ex.op("Add", [t.x, tokens], {}, `/${p}/Add`) };
 }

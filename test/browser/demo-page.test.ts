@@ -14,7 +14,8 @@ import { picturePng } from "../worker/images";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`SKIPPED test/browser: ${CHROMIUM} not found (install it with: apt-get install -y chromium)`);
+if (!hasChromium)
+  console.warn(`SKIPPED test/browser: ${CHROMIUM} not found (install it with: apt-get install -y chromium)`);
 
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
 
@@ -24,11 +25,24 @@ describe.skipIf(!hasChromium)("demo page in chromium", () => {
   const work = mkdtempSync(join(tmpdir(), "demo-page-"));
 
   beforeAll(async () => {
-    server = await startServer({ modelDir: tinyModelDir(), port: 0, threads: 2, cacheDir: join(work, "cache"), vars: {} });
+    server = await startServer({
+      modelDir: tinyModelDir(),
+      port: 0,
+      threads: 2,
+      cacheDir: join(work, "cache"),
+      vars: {},
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
     });
   });
 
@@ -53,9 +67,14 @@ describe.skipIf(!hasChromium)("demo page in chromium", () => {
     await page.selectOption("#num_beams", "1");
     await page.fill("#max_new_tokens", "64");
     await page.click("#run");
-    await page.waitForFunction(() => document.getElementById("raw")!.textContent !== "", undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => document.getElementById("raw")!.textContent !== "", undefined, {
+      timeout: 120_000,
+    });
 
-    const raw = JSON.parse((await page.textContent("#raw"))!) as { task: string; result: { "<OD>": { bboxes: number[][]; labels: string[] } } };
+    const raw = JSON.parse((await page.textContent("#raw"))!) as {
+      task: string;
+      result: { "<OD>": { bboxes: number[][]; labels: string[] } };
+    };
     expect(raw.task).toBe("<OD>");
     const boxes = raw.result["<OD>"].bboxes;
     expect(boxes.length).toBeGreaterThan(0);
@@ -72,7 +91,9 @@ describe.skipIf(!hasChromium)("demo page in chromium", () => {
     }, boxes[0]!);
     expect(probe.painted).toBeGreaterThan(100);
     expect(probe.edge).toBeGreaterThan(0);
-    expect(await page.textContent("#status")).toMatch(/^<OD> in \d+ ms · features miss · result miss · synthetic model/);
+    expect(await page.textContent("#status")).toMatch(
+      /^<OD> in \d+ ms · features miss · result miss · synthetic model/,
+    );
     expect(errors).toEqual([]);
 
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -29,7 +29,8 @@ export function runEngineConformance(label: string, opts: ConformanceOptions): v
       let seqLen: number;
       let refFeatures: Float32Array;
       const pixels = testPixels(model.imageSize);
-      const close = (actual: Float32Array, expected: Float32Array) => expect(maxScaledDiff(actual, expected)).toBeLessThanOrEqual(opts.tolerance);
+      const close = (actual: Float32Array, expected: Float32Array) =>
+        expect(maxScaledDiff(actual, expected)).toBeLessThanOrEqual(opts.tolerance);
 
       beforeAll(async () => {
         const dir = model.prepare();
@@ -50,7 +51,8 @@ export function runEngineConformance(label: string, opts: ConformanceOptions): v
         const all = await ref.decodeFull([START, ...prefix], hidden, mask);
         return all.subarray(all.length - model.dims.vocabSize);
       };
-      const row = (logits: Float32Array, r: number) => logits.subarray(r * model.dims.vocabSize, (r + 1) * model.dims.vocabSize);
+      const row = (logits: Float32Array, r: number) =>
+        logits.subarray(r * model.dims.vocabSize, (r + 1) * model.dims.vocabSize);
 
       it("reports the model's dimensions and its own backend", () => {
         expect(engine.info).toEqual({ ...model.dims, backend: opts.backend, threads: opts.threads });
@@ -66,7 +68,10 @@ export function runEngineConformance(label: string, opts: ConformanceOptions): v
         close(await engine.embedTokens(BigInt64Array.from(model.promptIds, BigInt)), embeds);
         // A padded prompt position (mask 0) must reach the encoder as such.
         const input = encoderInput(features, embeds, model.dims.dModel, [1, 1, 1, 0, 1]);
-        close(await engine.encode(input.embeds, input.mask, input.seqLen), await ref.encode(input.embeds, input.mask));
+        close(
+          await engine.encode(input.embeds, input.mask, input.seqLen),
+          await ref.encode(input.embeds, input.mask),
+        );
       });
 
       it("step-by-step logits with the KV cache equal full-prefix logits without it", async () => {
@@ -150,9 +155,13 @@ export function runEngineConformance(label: string, opts: ConformanceOptions): v
         const reference: DecoderStepper = {
           vocabSize: model.dims.vocabSize,
           async step(tokens) {
-            prefixes = prefixes.length === 0 ? Array.from(tokens, (t) => [t]) : prefixes.map((p, i) => [...p, tokens[i]!]);
+            prefixes =
+              prefixes.length === 0
+                ? Array.from(tokens, (t) => [t])
+                : prefixes.map((p, i) => [...p, tokens[i]!]);
             const out = new Float32Array(tokens.length * model.dims.vocabSize);
-            for (const [i, p] of prefixes.entries()) out.set(await refLast(p.slice(1)), i * model.dims.vocabSize);
+            for (const [i, p] of prefixes.entries())
+              out.set(await refLast(p.slice(1)), i * model.dims.vocabSize);
             return out;
           },
           reorder(src) {

@@ -35,12 +35,22 @@ async function measure(config: string, dir: string, shape: MatMulChain): Promise
   if (config === "ort-node-1" || config === "ort-node-2") {
     const ort = await import("onnxruntime-node");
     const threads = Number(config.slice(-1));
-    const s = await ort.InferenceSession.create(join(dir, "onnx", "mm.onnx"), { intraOpNumThreads: threads, graphOptimizationLevel: "all" });
+    const s = await ort.InferenceSession.create(join(dir, "onnx", "mm.onnx"), {
+      intraOpNumThreads: threads,
+      graphOptimizationLevel: "all",
+    });
     run = () => s.run({ x: new ort.Tensor("float32", x, [shape.rows, shape.width]) });
   } else {
-    const [build, threads, precompiled] = config.split("-").slice(1) as ["node" | "wasm", string, string | undefined];
+    const [build, threads, precompiled] = config.split("-").slice(1) as [
+      "node" | "wasm",
+      string,
+      string | undefined,
+    ];
     const ort = await loadOrtWeb(build);
-    configureOrtWeb(ort, { numThreads: Number(threads), wasmModule: precompiled ? await compileOrtWasm() : undefined });
+    configureOrtWeb(ort, {
+      numThreads: Number(threads),
+      wasmModule: precompiled ? await compileOrtWasm() : undefined,
+    });
     const s = await createWebSession(ort, await loadOnnxBytes("onnx/mm.onnx", fileLoader(dir)));
     run = () => s.run({ x: new ort.Tensor("float32", x, [shape.rows, shape.width]) });
   }
@@ -60,7 +70,15 @@ async function measure(config: string, dir: string, shape: MatMulChain): Promise
   const cpuPerWall = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
   times.sort((a, b) => a - b);
   const [minMs, medianMs] = [times[0]!, times[RUNS >> 1]!];
-  return { config, createMs, firstRunMs, medianMs, minMs, gmacs: matmulChainMacs(shape) / minMs / 1e6, cpuPerWall };
+  return {
+    config,
+    createMs,
+    firstRunMs,
+    medianMs,
+    minMs,
+    gmacs: matmulChainMacs(shape) / minMs / 1e6,
+    cpuPerWall,
+  };
 }
 
 const self = fileURLToPath(import.meta.url);
@@ -71,16 +89,35 @@ if (args[0] === "--child") {
   process.stdout.write(JSON.stringify(m));
   process.exit(0); // onnxruntime-web's pthread workers would keep the process alive
 } else {
-  const [rows, width, layers] = (args.length ? args : ["512", "1024", "4"]).map(Number) as [number, number, number];
+  const [rows, width, layers] = (args.length ? args : ["512", "1024", "4"]).map(Number) as [
+    number,
+    number,
+    number,
+  ];
   const shape = { rows, width, layers };
   const dir = mkdtempSync(join(tmpdir(), "measure-threads-"));
   mkdirSync(join(dir, "onnx"));
   writeMatMulChain(join(dir, "onnx", "mm.onnx"), shape);
-  console.log(`MatMul chain ${rows}×${width} · (${width}×${width}) × ${layers} = ${(matmulChainMacs(shape) / 1e9).toFixed(2)} G MAC per run; ${RUNS} timed runs; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  console.log(
+    `MatMul chain ${rows}×${width} · (${width}×${width}) × ${layers} = ${(matmulChainMacs(shape) / 1e9).toFixed(2)} G MAC per run; ${RUNS} timed runs; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
   console.log(`model ${readFileSync(join(dir, "onnx", "mm.onnx_data")).length} B of weights (external data)`);
-  const configs = ["web-wasm-1-precompiled", "web-node-1", "web-node-2", "web-node-2-precompiled", "ort-node-1", "ort-node-2"];
+  const configs = [
+    "web-wasm-1-precompiled",
+    "web-node-1",
+    "web-node-2",
+    "web-node-2-precompiled",
+    "ort-node-1",
+    "ort-node-2",
+  ];
   for (const config of configs) {
-    const out = execFileSync(process.execPath, ["--import", "tsx", self, "--child", config, dir, JSON.stringify(shape)], { encoding: "utf8" });
+    const out = execFileSync(
+      process.execPath,
+      ["--import", "tsx", self, "--child", config, dir, JSON.stringify(shape)],
+      { encoding: "utf8" },
+    );
     const m = JSON.parse(out) as Measurement;
     console.log(
       `${m.config.padEnd(24)} create ${m.createMs.toFixed(0).padStart(5)} ms  first run ${m.firstRunMs.toFixed(0).padStart(5)} ms  median ${m.medianMs.toFixed(1).padStart(7)} ms  min ${m.minMs.toFixed(1).padStart(7)} ms  ${m.gmacs.toFixed(1).padStart(6)} G MAC/s (min)  CPU/wall ${m.cpuPerWall.toFixed(2)}`,

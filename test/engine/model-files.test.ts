@@ -42,7 +42,9 @@ describe("loadGraphBytes", () => {
     const load = fileLoader(dir);
     const g = await loadGraphBytes("embed_tokens", (p) => (requested.push(p), load(p)), { suffix: "_q4" });
     expect(requested).toEqual(["onnx/embed_tokens_q4.onnx", "onnx/embed_tokens_q4.onnx_data"]);
-    expect(g.externalData.map((e) => [e.path, e.data.length])).toEqual([["embed_tokens_q4.onnx_data", 3 * 32 * 32 * 4]]);
+    expect(g.externalData.map((e) => [e.path, e.data.length])).toEqual([
+      ["embed_tokens_q4.onnx_data", 3 * 32 * 32 * 4],
+    ]);
     expect(graphPath("vision_encoder", { files: { vision_encoder: "x/v.onnx" } })).toBe("x/v.onnx");
   });
 });

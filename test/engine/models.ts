@@ -22,7 +22,13 @@ export interface ModelUnderTest {
 export const TOY_MODEL: ModelUnderTest = {
   name: "toy (Florence-2 I/O contract, trivial maths)",
   prepare: () => writeToyFlorence(mkdtempSync(join(tmpdir(), "engine-toy-"))),
-  dims: { dModel: TOY.dModel, vocabSize: TOY.vocabSize, decoderLayers: TOY.decoderLayers, heads: TOY.heads, headDim: TOY.headDim },
+  dims: {
+    dModel: TOY.dModel,
+    vocabSize: TOY.vocabSize,
+    decoderLayers: TOY.decoderLayers,
+    heads: TOY.heads,
+    headDim: TOY.headDim,
+  },
   imageSize: TOY.imageSize,
   promptIds: [0, 17, 33, 5, 2],
   decoderTokens: [0, 41, 7, 7, 19, 63],
@@ -71,7 +77,12 @@ export function testPixels(size: number, seed = 1): Float32Array {
 }
 
 /** The encoder input as the pipeline builds it: [image features, prompt embeddings], mask ones + prompt mask. */
-export function encoderInput(features: Float32Array, promptEmbeds: Float32Array, dModel: number, promptMask?: number[]) {
+export function encoderInput(
+  features: Float32Array,
+  promptEmbeds: Float32Array,
+  dModel: number,
+  promptMask?: number[],
+) {
   const imageTokens = features.length / dModel;
   const promptTokens = promptEmbeds.length / dModel;
   const embeds = new Float32Array(features.length + promptEmbeds.length);

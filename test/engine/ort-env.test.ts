@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { configureOrtWeb, type OrtWeb } from "../../runtime/ort-env";
 
-const fakeOrt = () => ({ env: { wasm: {} as Record<string, unknown>, logLevel: "warning" } }) as unknown as OrtWeb;
+const fakeOrt = () =>
+  ({ env: { wasm: {} as Record<string, unknown>, logLevel: "warning" } }) as unknown as OrtWeb;
 // The smallest valid module: magic + version.
 const EMPTY_WASM = Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0);
 
@@ -32,11 +33,17 @@ describe("configureOrtWeb", () => {
     const placeholder = ort.env.wasm.wasmBinary as ArrayBuffer;
     expect(placeholder.byteLength).toBeGreaterThan(0);
     // Emscripten's glue wraps wasmBinary in a Uint8Array view before instantiating.
-    const viaView = (await WebAssembly.instantiate(new Uint8Array(placeholder), {})) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
+    const viaView = (await WebAssembly.instantiate(
+      new Uint8Array(placeholder),
+      {},
+    )) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
     expect(viaView.module).toBe(module);
     expect(viaView.instance).toBeInstanceOf(WebAssembly.Instance);
     // A copy of the placeholder (a glue that copies) is still recognised by its bytes.
-    const viaCopy = (await WebAssembly.instantiate(new Uint8Array(placeholder).slice(), {})) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
+    const viaCopy = (await WebAssembly.instantiate(
+      new Uint8Array(placeholder).slice(),
+      {},
+    )) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
     expect(viaCopy.module).toBe(module);
     // Anything else is untouched: real bytes compile as usual, a Module gives a bare Instance.
     const other = await WebAssembly.instantiate(EMPTY_WASM, {});

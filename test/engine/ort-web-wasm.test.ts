@@ -5,7 +5,8 @@ import { runEngineConformance } from "./engine.case";
 import { TINY_MODEL, TOY_MODEL } from "./models";
 
 runEngineConformance("ort-web engine, wasm bundle, precompiled module, 1 thread", {
-  makeEngine: (modelDir) => createOrtWebNodeEngine({ modelDir, build: "wasm", precompiled: true, numThreads: 1 }),
+  makeEngine: (modelDir) =>
+    createOrtWebNodeEngine({ modelDir, build: "wasm", precompiled: true, numThreads: 1 }),
   models: [TOY_MODEL, TINY_MODEL],
   tolerance: 1e-4,
   backend: "ort-web",

@@ -15,14 +15,27 @@ export interface ReferenceModel {
 }
 
 export async function referenceModel(dir: string): Promise<ReferenceModel> {
-  const open = (name: GraphName) => ort.InferenceSession.create(join(dir, "onnx", `${name}.onnx`), { intraOpNumThreads: 1 });
-  const [vis, emb, enc, dec] = await Promise.all([open("vision_encoder"), open("embed_tokens"), open("encoder_model"), open("decoder_model_merged")]);
+  const open = (name: GraphName) =>
+    ort.InferenceSession.create(join(dir, "onnx", `${name}.onnx`), { intraOpNumThreads: 1 });
+  const [vis, emb, enc, dec] = await Promise.all([
+    open("vision_encoder"),
+    open("embed_tokens"),
+    open("encoder_model"),
+    open("decoder_model_merged"),
+  ]);
   const data = (t: ort.Tensor | undefined) => t!.data as Float32Array;
   const dModel = Number(decShape(dec, "inputs_embeds")[2]);
   const embed = async (ids: readonly number[]) =>
-    data((await emb.run({ input_ids: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]) })).inputs_embeds);
+    data(
+      (
+        await emb.run({
+          input_ids: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]),
+        })
+      ).inputs_embeds,
+    );
   return {
-    vision: async (pixels, dims) => data((await vis.run({ pixel_values: new ort.Tensor("float32", pixels, dims) })).image_features),
+    vision: async (pixels, dims) =>
+      data((await vis.run({ pixel_values: new ort.Tensor("float32", pixels, dims) })).image_features),
     embed,
     encode: async (embeds, mask) =>
       data(

@@ -13,9 +13,15 @@ describe("gatherRows", () => {
   it("equals a naive gather for any mapping, in place when the row count is kept", () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 5 }).chain((rows) =>
-          fc.tuple(fc.constant(rows), fc.integer({ min: 1, max: 4 }), fc.array(fc.integer({ min: 0, max: rows - 1 }), { minLength: 1, maxLength: 6 })),
-        ),
+        fc
+          .integer({ min: 1, max: 5 })
+          .chain((rows) =>
+            fc.tuple(
+              fc.constant(rows),
+              fc.integer({ min: 1, max: 4 }),
+              fc.array(fc.integer({ min: 0, max: rows - 1 }), { minLength: 1, maxLength: 6 }),
+            ),
+          ),
         ([rows, rowSize, src]) => {
           const data = Float32Array.from({ length: rows * rowSize }, (_, i) => i + 0.5);
           const expected = naiveGather(data, rowSize, src);
@@ -28,7 +34,14 @@ describe("gatherRows", () => {
   });
 
   it("works on int64 rows and rejects sources outside the rows", () => {
-    expect(Array.from(gatherRows(BigInt64Array.of(1n, 2n, 3n, 4n), 2, [1, 0, 1]))).toEqual([3n, 4n, 1n, 2n, 3n, 4n]);
+    expect(Array.from(gatherRows(BigInt64Array.of(1n, 2n, 3n, 4n), 2, [1, 0, 1]))).toEqual([
+      3n,
+      4n,
+      1n,
+      2n,
+      3n,
+      4n,
+    ]);
     expect(() => gatherRows(new Float32Array(4), 2, [2])).toThrow(/outside 0..1/);
     expect(() => gatherRows(new Float32Array(4), 2, [0.5])).toThrow(/outside/);
   });

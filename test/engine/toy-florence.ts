@@ -12,7 +12,15 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DataType, GraphBuilder, makeModel, Random, writeModel } from "../../onnx-graph";
 
-export const TOY = { dModel: 8, heads: 2, headDim: 4, vocabSize: 64, decoderLayers: 2, imageSize: 48, maxPositions: 64 } as const;
+export const TOY = {
+  dModel: 8,
+  heads: 2,
+  headDim: 4,
+  vocabSize: 64,
+  decoderLayers: 2,
+  imageSize: 48,
+  maxPositions: 64,
+} as const;
 
 const OPSETS = { opsets: { "": 17 } };
 const rnd = (label: string) => new Random(5).fork(label);
@@ -49,15 +57,26 @@ function encoderModel() {
   g.input("inputs_embeds", DataType.FLOAT, ["batch_size", "encoder_sequence_length", d]);
   g.input("attention_mask", DataType.INT64, ["batch_size", "encoder_sequence_length"]);
   const w = g.initializer("enc.weight", rnd("enc").normalArray(d * d, 0.4), [d, d]);
-  const m = g.op("Unsqueeze", [g.op("Cast", ["attention_mask"], { to: DataType.FLOAT }), g.constant(BigInt64Array.of(2n), [1])]);
-  const pooled = g.op("ReduceSum", [g.op("Mul", ["inputs_embeds", m]), g.constant(BigInt64Array.of(1n), [1])], { keepdims: 1 });
-  const mixed = g.op("Add", [g.op("MatMul", ["inputs_embeds", w]), g.op("Mul", [pooled, g.constant(Float32Array.of(0.01), [])])]);
+  const m = g.op("Unsqueeze", [
+    g.op("Cast", ["attention_mask"], { to: DataType.FLOAT }),
+    g.constant(BigInt64Array.of(2n), [1]),
+  ]);
+  const pooled = g.op(
+    "ReduceSum",
+    [g.op("Mul", ["inputs_embeds", m]), g.constant(BigInt64Array.of(1n), [1])],
+    { keepdims: 1 },
+  );
+  const mixed = g.op("Add", [
+    g.op("MatMul", ["inputs_embeds", w]),
+    g.op("Mul", [pooled, g.constant(Float32Array.of(0.01), [])]),
+  ]);
   g.op("Tanh", [mixed], {}, { output: "last_hidden_state" });
   g.output("last_hidden_state", DataType.FLOAT, ["batch_size", "encoder_sequence_length", d]);
   return makeModel(g.build(), OPSETS);
 }
 
-const past = (l: number, kind: "decoder" | "encoder", kv: "key" | "value") => `past_key_values.${l}.${kind}.${kv}`;
+const past = (l: number, kind: "decoder" | "encoder", kv: "key" | "value") =>
+  `past_key_values.${l}.${kind}.${kv}`;
 const present = (l: number, kind: "decoder" | "encoder", kv: "key" | "value") => `present.${l}.${kind}.${kv}`;
 
 function decoderMerged() {
@@ -67,11 +86,14 @@ function decoderMerged() {
   g.input("encoder_hidden_states", DataType.FLOAT, ["batch_size", "encoder_sequence_length", d]);
   g.input("encoder_attention_mask", DataType.INT64, ["batch_size", "encoder_sequence_length"]);
   for (let l = 0; l < layers; l++) {
-    for (const kv of ["key", "value"] as const) g.input(past(l, "decoder", kv), DataType.FLOAT, ["batch_size", h, "past_decoder_sequence_length", hd]);
-    for (const kv of ["key", "value"] as const) g.input(past(l, "encoder", kv), DataType.FLOAT, ["batch_size", h, "encoder_sequence_length_out", hd]);
+    for (const kv of ["key", "value"] as const)
+      g.input(past(l, "decoder", kv), DataType.FLOAT, ["batch_size", h, "past_decoder_sequence_length", hd]);
+    for (const kv of ["key", "value"] as const)
+      g.input(past(l, "encoder", kv), DataType.FLOAT, ["batch_size", h, "encoder_sequence_length_out", hd]);
   }
   g.input("use_cache_branch", DataType.BOOL, [1]);
-  const W = (name: string, rows: number, cols: number, std: number) => g.initializer(name, rnd(name).normalArray(rows * cols, std), [rows, cols]);
+  const W = (name: string, rows: number, cols: number, std: number) =>
+    g.initializer(name, rnd(name).normalArray(rows * cols, std), [rows, cols]);
   const pos = W("embed_positions.weight", maxPositions, d, 0.5);
   const lmHead = W("lm_head.weight", d, v, 0.8);
   const wts = Array.from({ length: layers }, (_, l) => ({
@@ -86,13 +108,19 @@ function decoderMerged() {
     const b = new GraphBuilder(withPast ? "with_past" : "no_past");
     b.reserve(...outerNames);
     const ints = (...xs: number[]) => b.constant(BigInt64Array.from(xs.map(BigInt)), [xs.length]);
-    const heads = (x: string) => b.op("Transpose", [b.op("Reshape", [x, ints(0, 0, h, hd)])], { perm: [0, 2, 1, 3] });
+    const heads = (x: string) =>
+      b.op("Transpose", [b.op("Reshape", [x, ints(0, 0, h, hd)])], { perm: [0, 2, 1, 3] });
     const scalarInt = (x: number) => b.constant(BigInt64Array.of(BigInt(x)), []);
     // Positions continue after the cached length: arange(P, P + T).
-    const start = withPast ? b.op("Gather", [b.op("Shape", [past(0, "decoder", "key")]), scalarInt(2)], { axis: 0 }) : scalarInt(0);
+    const start = withPast
+      ? b.op("Gather", [b.op("Shape", [past(0, "decoder", "key")]), scalarInt(2)], { axis: 0 })
+      : scalarInt(0);
     const len = b.op("Gather", [b.op("Shape", ["inputs_embeds"]), scalarInt(1)], { axis: 0 });
     const posIds = b.op("Range", [start, b.op("Add", [start, len]), scalarInt(1)]);
-    const mask = b.op("Unsqueeze", [b.op("Cast", ["encoder_attention_mask"], { to: DataType.FLOAT }), ints(1, 3)]); // [B,1,S,1]
+    const mask = b.op("Unsqueeze", [
+      b.op("Cast", ["encoder_attention_mask"], { to: DataType.FLOAT }),
+      ints(1, 3),
+    ]); // [B,1,S,1]
     let hidden = b.op("Add", ["inputs_embeds", b.op("Gather", [pos, posIds], { axis: 0 })]);
     const outs: string[] = [];
     for (let l = 0; l < layers; l++) {
@@ -105,8 +133,12 @@ function decoderMerged() {
       const self = withPast
         ? b.op("ReduceSum", [both, ints(2)], { keepdims: 1 })
         : b.op("CumSum", [both, scalarInt(2)]);
-      const ek = withPast ? past(l, "encoder", "key") : heads(b.op("MatMul", ["encoder_hidden_states", wts[l]!.ek]));
-      const ev = withPast ? past(l, "encoder", "value") : heads(b.op("MatMul", ["encoder_hidden_states", wts[l]!.ev]));
+      const ek = withPast
+        ? past(l, "encoder", "key")
+        : heads(b.op("MatMul", ["encoder_hidden_states", wts[l]!.ek]));
+      const ev = withPast
+        ? past(l, "encoder", "value")
+        : heads(b.op("MatMul", ["encoder_hidden_states", wts[l]!.ev]));
       const cross = b.op("ReduceSum", [b.op("Mul", [b.op("Add", [ek, ev]), mask]), ints(2)], { keepdims: 1 });
       const ctx = b.op("Add", [self, b.op("Mul", [cross, b.constant(Float32Array.of(0.05), [])])]);
       const merged = b.op("Reshape", [b.op("Transpose", [ctx], { perm: [0, 2, 1, 3] }), ints(0, 0, d)]);
@@ -126,13 +158,35 @@ function decoderMerged() {
 
   const outputNames = ["logits"];
   for (let l = 0; l < layers; l++) {
-    outputNames.push(present(l, "decoder", "key"), present(l, "decoder", "value"), present(l, "encoder", "key"), present(l, "encoder", "value"));
+    outputNames.push(
+      present(l, "decoder", "key"),
+      present(l, "decoder", "value"),
+      present(l, "encoder", "key"),
+      present(l, "encoder", "value"),
+    );
   }
-  g.node("If", ["use_cache_branch"], { then_branch: branch(true), else_branch: branch(false) }, { outputs: outputNames, name: "optimum::if" });
+  g.node(
+    "If",
+    ["use_cache_branch"],
+    { then_branch: branch(true), else_branch: branch(false) },
+    { outputs: outputNames, name: "optimum::if" },
+  );
   g.output("logits", DataType.FLOAT, ["batch_size", "decoder_sequence_length", v]);
   for (let l = 0; l < layers; l++) {
-    for (const kv of ["key", "value"] as const) g.output(present(l, "decoder", kv), DataType.FLOAT, ["batch_size", h, "past_decoder_sequence_length + 1", hd]);
-    for (const kv of ["key", "value"] as const) g.output(present(l, "encoder", kv), DataType.FLOAT, ["batch_size", h, "encoder_sequence_length_out", hd]);
+    for (const kv of ["key", "value"] as const)
+      g.output(present(l, "decoder", kv), DataType.FLOAT, [
+        "batch_size",
+        h,
+        "past_decoder_sequence_length + 1",
+        hd,
+      ]);
+    for (const kv of ["key", "value"] as const)
+      g.output(present(l, "encoder", kv), DataType.FLOAT, [
+        "batch_size",
+        h,
+        "encoder_sequence_length_out",
+        hd,
+      ]);
   }
   return makeModel(g.build(), OPSETS);
 }

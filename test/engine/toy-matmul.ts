@@ -15,7 +15,10 @@ export function matmulChainModel({ rows, width, layers }: MatMulChain) {
   const g = new GraphBuilder("matmul_chain");
   let x = g.input("x", DataType.FLOAT, [rows, width]);
   for (let i = 0; i < layers; i++) {
-    const w = g.initializer(`w${i}`, rnd.fork(`w${i}`).normalArray(width * width, 1 / Math.sqrt(width)), [width, width]);
+    const w = g.initializer(`w${i}`, rnd.fork(`w${i}`).normalArray(width * width, 1 / Math.sqrt(width)), [
+      width,
+      width,
+    ]);
     x = g.op("Tanh", [g.op("MatMul", [x, w])]);
   }
   g.op("Identity", [x], {}, { output: "y" });

@@ -107,12 +107,26 @@ export class FakeHub {
       const parts = f.path.split("/");
       for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join("/"));
     }
-    const entries: TreeEntry[] = [...dirs].map((d) => ({ type: "directory", oid: gitHashObject(Buffer.from(d)), size: 0, path: d }));
+    const entries: TreeEntry[] = [...dirs].map((d) => ({
+      type: "directory",
+      oid: gitHashObject(Buffer.from(d)),
+      size: 0,
+      path: d,
+    }));
     for (const f of this.files.values()) {
       if (!f.lfs) entries.push({ type: "file", oid: f.gitOid, size: f.size, path: f.path });
       else {
-        const pointer = Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${f.sha256}\nsize ${f.size}\n`);
-        entries.push({ type: "file", oid: gitHashObject(pointer), size: f.size, path: f.path, lfs: { oid: f.sha256, size: f.size, pointerSize: pointer.length }, xetHash: createHash("sha256").update(`xet:${f.sha256}`).digest("hex") });
+        const pointer = Buffer.from(
+          `version https://git-lfs.github.com/spec/v1\noid sha256:${f.sha256}\nsize ${f.size}\n`,
+        );
+        entries.push({
+          type: "file",
+          oid: gitHashObject(pointer),
+          size: f.size,
+          path: f.path,
+          lfs: { oid: f.sha256, size: f.size, pointerSize: pointer.length },
+          xetHash: createHash("sha256").update(`xet:${f.sha256}`).digest("hex"),
+        });
       }
     }
     return entries.sort((a, b) => a.path.localeCompare(b.path));
@@ -149,11 +163,13 @@ export class FakeHub {
   }
 
   private async load(): Promise<void> {
-    const isLfs = this.opts.isLfs ?? ((p: string, size: number) => /\.onnx(_data.*)?$/.test(p) || size >= 10 << 20);
+    const isLfs =
+      this.opts.isLfs ?? ((p: string, size: number) => /\.onnx(_data.*)?$/.test(p) || size >= 10 << 20);
     for (const abs of walk(this.opts.dir)) {
       const path = relative(this.opts.dir, abs).split(sep).join("/");
       if (this.opts.exclude?.(path)) continue;
-      const read = (s: number, e: number) => createReadStream(abs, { start: s, end: e, highWaterMark: 1 << 20 });
+      const read = (s: number, e: number) =>
+        createReadStream(abs, { start: s, end: e, highWaterMark: 1 << 20 });
       const size = statSync(abs).size;
       const hash = createHash("sha256");
       if (size > 0) for await (const chunk of read(0, size - 1)) hash.update(chunk as Buffer);
@@ -164,13 +180,25 @@ export class FakeHub {
       const buf = Buffer.from(bytes);
       const sha256 = createHash("sha256").update(buf).digest("hex");
       const read = (s: number, e: number) => streamOf(buf.subarray(s, e + 1));
-      this.files.set(path, { path, size: buf.length, sha256, gitOid: gitHashObject(buf), lfs: isLfs(path, buf.length), read });
+      this.files.set(path, {
+        path,
+        size: buf.length,
+        sha256,
+        gitOid: gitHashObject(buf),
+        lfs: isLfs(path, buf.length),
+        read,
+      });
     }
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? "/", this.url);
-    const record: RecordedRequest = { method: req.method ?? "GET", path: url.pathname, range: req.headers.range, authorization: req.headers.authorization };
+    const record: RecordedRequest = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      range: req.headers.range,
+      authorization: req.headers.authorization,
+    };
     this.requests.push(record);
     res.on("close", () => (record.status = res.statusCode));
     try {
@@ -188,20 +216,38 @@ export class FakeHub {
     const auth = req.headers.authorization;
     if (auth === `Bearer ${this.opts.token}`) return true;
     if (this.opts.forbiddenToken && auth === `Bearer ${this.opts.forbiddenToken}`) {
-      hubError(res, 403, "GatedRepo", `Access to model ${this.opts.repo} is restricted and you are not in the authorized list.`);
+      hubError(
+        res,
+        403,
+        "GatedRepo",
+        `Access to model ${this.opts.repo} is restricted and you are not in the authorized list.`,
+      );
       return false;
     }
-    hubError(res, 401, auth ? undefined : "GatedRepo", auth ? "Invalid credentials in Authorization header" : `Access to model ${this.opts.repo} is restricted. You must be authenticated to access it.`);
+    hubError(
+      res,
+      401,
+      auth ? undefined : "GatedRepo",
+      auth
+        ? "Invalid credentials in Authorization header"
+        : `Access to model ${this.opts.repo} is restricted. You must be authenticated to access it.`,
+    );
     return false;
   }
 
   /** Splits `/{prefix}/{owner}/{name}/{verb}/{revision}/{path…}`; undefined when the repo is not ours. */
-  private route(pathname: string, prefix: string, verb: string, res: ServerResponse): { rest: string } | undefined {
+  private route(
+    pathname: string,
+    prefix: string,
+    verb: string,
+    res: ServerResponse,
+  ): { rest: string } | undefined {
     const parts = pathname.slice(prefix.length).split("/").map(decodeURIComponent);
     const repo = parts.slice(0, 2).join("/");
     if (repo !== this.opts.repo) return void hubError(res, 404, "RepoNotFound", "Repository not found");
     if (parts[2] !== verb) return void hubError(res, 404, undefined, "Not found");
-    if (parts[3] !== this.revision) return void hubError(res, 404, "RevisionNotFound", `Invalid rev id: ${parts[3] ?? ""}`);
+    if (parts[3] !== this.revision)
+      return void hubError(res, 404, "RevisionNotFound", `Invalid rev id: ${parts[3] ?? ""}`);
     return { rest: parts.slice(4).join("/") };
   }
 
@@ -215,7 +261,8 @@ export class FakeHub {
       const rel = base ? e.path.slice(base.length + 1) : e.path;
       return recursive || !rel.includes("/");
     });
-    if (base && entries.length === 0) return hubError(res, 404, "EntryNotFound", `${base} does not exist on "${this.revision}"`);
+    if (base && entries.length === 0)
+      return hubError(res, 404, "EntryNotFound", `${base} does not exist on "${this.revision}"`);
     const start = Number(url.searchParams.get("cursor") ?? 0);
     const size = this.opts.pageSize ?? entries.length;
     const headers: Record<string, string> = { "content-type": "application/json" };
@@ -249,7 +296,10 @@ export class FakeHub {
   private serveCdn(url: URL, req: IncomingMessage, res: ServerResponse): void {
     const sha = url.pathname.slice("/cdn-lfs/".length);
     const file = [...this.files.values()].find((f) => f.lfs && f.sha256 === sha);
-    if (!file) return void res.writeHead(404, { "content-type": "application/xml" }).end("<Error><Code>NoSuchKey</Code></Error>");
+    if (!file)
+      return void res
+        .writeHead(404, { "content-type": "application/xml" })
+        .end("<Error><Code>NoSuchKey</Code></Error>");
     this.sendBytes(file, req, res, `"${file.sha256}"`);
   }
 

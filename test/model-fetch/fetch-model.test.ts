@@ -4,7 +4,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { fetchModel, HubUnreachableError, IntegrityError, readState, type FetchEvent, type FetchModelOptions } from "../../model-fetch";
+import {
+  fetchModel,
+  HubUnreachableError,
+  IntegrityError,
+  readState,
+  type FetchEvent,
+  type FetchModelOptions,
+} from "../../model-fetch";
 import { tinyModelDir } from "../helpers/tiny-model";
 import { FakeHub } from "./fake-hub";
 import { MODEL_FOLDER_FILES } from "./model-folder-files";
@@ -45,12 +52,19 @@ function freshDest(): string {
 /** fetchModel against `hub`, recording events instead of printing them. */
 async function fetchFrom(hub: FakeHub, dest: string, extra: Partial<FetchModelOptions> = {}) {
   const events: FetchEvent[] = [];
-  const run = fetchModel({ hubUrl: hub.url, dest, retryDelayMs: 5, onEvent: (e) => events.push(e), ...extra });
+  const run = fetchModel({
+    hubUrl: hub.url,
+    dest,
+    retryDelayMs: 5,
+    onEvent: (e) => events.push(e),
+    ...extra,
+  });
   return { run, events };
 }
 
 function expectSameAsSource(dest: string, paths: string[] = MODEL_FOLDER_FILES, from = source): void {
-  for (const p of paths) expect(readFileSync(join(dest, p)).equals(readFileSync(join(from, p))), p).toBe(true);
+  for (const p of paths)
+    expect(readFileSync(join(dest, p)).equals(readFileSync(join(from, p))), p).toBe(true);
 }
 
 describe("fetchModel against a fake Hub", () => {
@@ -67,7 +81,9 @@ describe("fetchModel against a fake Hub", () => {
     expect(existsSync(join(dest, "florence_edge.json"))).toBe(false);
     expect(hub.transfers().some((r) => r.path.includes("florence_edge"))).toBe(false);
     // LFS files were checked against sha256, regular files against git's blob id.
-    const checks = Object.fromEntries(events.flatMap((e) => (e.type === "file-done" ? [[e.path, e.check]] : [])));
+    const checks = Object.fromEntries(
+      events.flatMap((e) => (e.type === "file-done" ? [[e.path, e.check]] : [])),
+    );
     expect(checks[BIG]).toBe("sha256");
     expect(checks["config.json"]).toBe("git-sha1");
     expect(readState(dest)?.complete).toBe(true);
@@ -77,7 +93,9 @@ describe("fetchModel against a fake Hub", () => {
   it("a second run downloads nothing and hashes nothing", async () => {
     const hub = await startHub();
     const dest = freshDest();
-    await (await fetchFrom(hub, dest)).run;
+    await (
+      await fetchFrom(hub, dest)
+    ).run;
     hub.requests.length = 0;
     const { run, events } = await fetchFrom(hub, dest);
     const result = await run;
@@ -85,7 +103,9 @@ describe("fetchModel against a fake Hub", () => {
     expect(result.downloadedBytes).toBe(0);
     expect(hub.requests.every((r) => r.path.startsWith("/api/models/"))).toBe(true);
     const skips = events.filter((e) => e.type === "file-skip");
-    expect(skips.map((e) => (e.type === "file-skip" ? e.why : ""))).toEqual(MODEL_FOLDER_FILES.map(() => "verified earlier"));
+    expect(skips.map((e) => (e.type === "file-skip" ? e.why : ""))).toEqual(
+      MODEL_FOLDER_FILES.map(() => "verified earlier"),
+    );
   });
 
   it("resumes a dropped transfer with a Range request from the byte where it stopped", async () => {
@@ -129,8 +149,18 @@ describe("fetchModel against a fake Hub", () => {
     // Files finished in the first run were not fetched again; the big one continued at the cut.
     expect(result.downloaded).toContain(BIG);
     expect(result.downloaded).not.toContain("config.json");
-    expect(second.events).toContainEqual({ type: "file-start", path: BIG, size: hub.files.get(BIG)!.size, resumeFrom: kept });
-    expect(hub.transfers().filter((r) => r.path.startsWith("/cdn-lfs/")).map((r) => r.range)).toEqual([`bytes=${kept}-`]);
+    expect(second.events).toContainEqual({
+      type: "file-start",
+      path: BIG,
+      size: hub.files.get(BIG)!.size,
+      resumeFrom: kept,
+    });
+    expect(
+      hub
+        .transfers()
+        .filter((r) => r.path.startsWith("/cdn-lfs/"))
+        .map((r) => r.range),
+    ).toEqual([`bytes=${kept}-`]);
   });
 
   it("aborts a stalled transfer and resumes it", async () => {
@@ -153,7 +183,9 @@ describe("fetchModel against a fake Hub", () => {
     hub.dropAfter(BIG, 700_000);
     hub.ignoreRange = true;
     const dest = freshDest();
-    await (await fetchFrom(hub, dest)).run;
+    await (
+      await fetchFrom(hub, dest)
+    ).run;
     expectSameAsSource(dest);
     expect(hub.transfers()).toContainEqual(expect.objectContaining({ range: "bytes=700000-", status: 200 }));
   });
@@ -185,7 +217,9 @@ describe("fetchModel against a fake Hub", () => {
   it("re-hashes a file changed on disk since it was verified, and downloads it again", async () => {
     const hub = await startHub();
     const dest = freshDest();
-    await (await fetchFrom(hub, dest)).run;
+    await (
+      await fetchFrom(hub, dest)
+    ).run;
     const path = join(dest, "onnx/embed_tokens.onnx");
     const bytes = readFileSync(path);
     bytes[1000] = bytes[1000]! ^ 1;
@@ -193,7 +227,9 @@ describe("fetchModel against a fake Hub", () => {
     const { run, events } = await fetchFrom(hub, dest);
     const result = await run;
     expect(result.downloaded).toEqual(["onnx/embed_tokens.onnx"]);
-    expect(events).toContainEqual(expect.objectContaining({ type: "corrupt", path: "onnx/embed_tokens.onnx", redownload: true }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "corrupt", path: "onnx/embed_tokens.onnx", redownload: true }),
+    );
     expectSameAsSource(dest);
   });
 
@@ -202,7 +238,9 @@ describe("fetchModel against a fake Hub", () => {
     const dest = freshDest();
     mkdirSync(join(dest, "onnx"), { recursive: true });
     writeFileSync(join(dest, `${BIG}.incomplete`), randomBytes(10_000)); // no state: origin unknown
-    await (await fetchFrom(hub, dest)).run;
+    await (
+      await fetchFrom(hub, dest)
+    ).run;
     expectSameAsSource(dest);
     expect(hub.transfers().some((r) => r.range !== undefined)).toBe(false);
   });
@@ -221,7 +259,9 @@ describe("fetchModel against a fake Hub", () => {
     });
     const dest = freshDest();
     const result = await (await fetchFrom(hub, dest)).run;
-    expect([...result.downloaded].sort()).toEqual([...MODEL_FOLDER_FILES, "onnx/decoder_model_merged.onnx_data"].sort());
+    expect([...result.downloaded].sort()).toEqual(
+      [...MODEL_FOLDER_FILES, "onnx/decoder_model_merged.onnx_data"].sort(),
+    );
     expect(readFileSync(join(dest, "onnx/decoder_model_merged.onnx_data")).equals(data)).toBe(true);
     expect(hub.requests.filter((r) => r.path.startsWith("/api/")).length).toBeGreaterThan(3);
   });
@@ -236,7 +276,9 @@ describe("fetchModel against a fake Hub", () => {
   it("uses a completed copy when the Hub is gone later", async () => {
     const hub = await startHub();
     const dest = freshDest();
-    await (await fetchFrom(hub, dest)).run;
+    await (
+      await fetchFrom(hub, dest)
+    ).run;
     const url = hub.url;
     await hub.close();
     hubs.splice(hubs.indexOf(hub), 1);
@@ -253,7 +295,9 @@ describe("fetchModel against a fake Hub", () => {
     vi.stubEnv("HF_HUB_OFFLINE", "1");
     await expect((await fetchFrom(hub, dest)).run).rejects.toThrow(/HF_HUB_OFFLINE is set/);
     expect(existsSync(dest)).toBe(false);
-    await (await fetchFrom(hub, dest, { offline: false })).run;
+    await (
+      await fetchFrom(hub, dest, { offline: false })
+    ).run;
     hub.requests.length = 0;
     const result = await (await fetchFrom(hub, dest)).run;
     expect(result.offline).toBe(true);

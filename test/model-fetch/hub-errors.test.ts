@@ -4,7 +4,13 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { fetchModel, HubAuthError, HubNotFoundError, HubUnreachableError, type FetchModelOptions } from "../../model-fetch";
+import {
+  fetchModel,
+  HubAuthError,
+  HubNotFoundError,
+  HubUnreachableError,
+  type FetchModelOptions,
+} from "../../model-fetch";
 import { tinyModelDir } from "../helpers/tiny-model";
 import { FakeHub } from "./fake-hub";
 
@@ -63,7 +69,9 @@ describe("an unreachable Hub", () => {
     const e = await failure(fetchInto({}));
     expect(performance.now() - t).toBeLessThan(15_000);
     expect(e).toBeInstanceOf(HubUnreachableError);
-    expect(e.message).toMatch(new RegExp(`^cannot reach the Hugging Face Hub at http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+    expect(e.message).toMatch(
+      new RegExp(`^cannot reach the Hugging Face Hub at http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`),
+    );
   });
 
   it("a host that does not resolve: HubUnreachableError naming the DNS failure", async () => {
@@ -96,7 +104,9 @@ describe("an unreachable Hub", () => {
     for (let i = 0; i < 3; i++) hub.dropAfter("onnx/vision_encoder.onnx", 100_000 * (i + 1));
     const e = await failure(fetchInto({ hubUrl: hub.url, retries: 2 }));
     expect(e).toBeInstanceOf(HubUnreachableError);
-    expect(e.message).toMatch(/downloading onnx\/vision_encoder\.onnx failed 3 times; last error: terminated/);
+    expect(e.message).toMatch(
+      /downloading onnx\/vision_encoder\.onnx failed 3 times; last error: terminated/,
+    );
   });
 });
 
@@ -150,7 +160,9 @@ describe("Hub answers that name the problem", () => {
   it("a token that is not a Hugging Face token is refused before any request", async () => {
     vi.stubEnv("HF_TOKEN", "ghp_notahftoken");
     const hub = await startHub();
-    await expect(fetchInto({ hubUrl: hub.url })).rejects.toThrow(/HF_TOKEN is not a Hugging Face access token/);
+    await expect(fetchInto({ hubUrl: hub.url })).rejects.toThrow(
+      /HF_TOKEN is not a Hugging Face access token/,
+    );
     expect(hub.requests).toEqual([]);
   });
 
@@ -172,6 +184,10 @@ describe("Hub answers that name the problem", () => {
     const toCdn = hub.requests.filter((r) => r.path.startsWith("/cdn-lfs/"));
     expect(toCdn.length).toBeGreaterThan(0);
     expect(toCdn.every((r) => r.authorization === undefined)).toBe(true);
-    expect(hub.requests.filter((r) => !r.path.startsWith("/cdn-lfs/")).every((r) => r.authorization === "Bearer hf_secret")).toBe(true);
+    expect(
+      hub.requests
+        .filter((r) => !r.path.startsWith("/cdn-lfs/"))
+        .every((r) => r.authorization === "Bearer hf_secret"),
+    ).toBe(true);
   });
 });

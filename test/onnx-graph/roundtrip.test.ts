@@ -96,7 +96,9 @@ describe("onnx-graph write/read", () => {
 
   it("refuses a tensor larger than the data-file limit", () => {
     const { model } = buildModel(rows, cols);
-    expect(() => writeModel(join(dir, "big.onnx"), model, { externalData: { maxFileBytes: 1000 } })).toThrow(/does not fit/);
+    expect(() => writeModel(join(dir, "big.onnx"), model, { externalData: { maxFileBytes: 1000 } })).toThrow(
+      /does not fit/,
+    );
   });
 
   it("rewrites a model read from external data (streams through the loader)", async () => {

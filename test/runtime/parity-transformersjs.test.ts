@@ -66,19 +66,25 @@ describe("greedy decoding equals transformers.js", () => {
     const node = await engines["ort-node"]!.imageFeatures(bytes);
     // image_features of the WASM engine match onnxruntime-node's.
     let maxDiff = 0;
-    for (let i = 0; i < web.features.length; i++) maxDiff = Math.max(maxDiff, Math.abs(web.features[i]! - node.features[i]!));
+    for (let i = 0; i < web.features.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs(web.features[i]! - node.features[i]!));
     expect(maxDiff).toBeLessThan(1e-4);
 
     for (const { task, text, box } of TASKS) {
       const textInput = box ?? text;
       // The peer's prompt: its processor's construct_prompts + tokenizer, on the reference's task string.
-      const taskString = task + (box ? buildPrompt(task as never, box, size).match(/(<loc_\d+>){4}/)![0] : (text ?? ""));
-      const peerInputs = processor.tokenizer!(processor.construct_prompts(taskString), { padding: false }) as {
+      const taskString =
+        task + (box ? buildPrompt(task as never, box, size).match(/(<loc_\d+>){4}/)![0] : (text ?? ""));
+      const peerInputs = processor.tokenizer!(processor.construct_prompts(taskString), {
+        padding: false,
+      }) as {
         input_ids: Tensor;
         attention_mask: Tensor;
       };
       const peerIds = Array.from(peerInputs.input_ids.data as BigInt64Array, Number);
-      expect(engines["ort-web"]!.folder.tokenizer.encodePrompt(buildPrompt(task as never, textInput, size))).toEqual(peerIds);
+      expect(
+        engines["ort-web"]!.folder.tokenizer.encodePrompt(buildPrompt(task as never, textInput, size)),
+      ).toEqual(peerIds);
 
       const generated = (await tjs.generate({
         ...peerInputs,
@@ -90,7 +96,12 @@ describe("greedy decoding equals transformers.js", () => {
       const expected = Array.from(generated.data as BigInt64Array, Number);
 
       for (const [name, f] of Object.entries(engines)) {
-        const ours = await f.runOnFeatures(name === "ort-web" ? web : node, { task, textInput, numBeams: 1, maxNewTokens: MAX_NEW_TOKENS });
+        const ours = await f.runOnFeatures(name === "ort-web" ? web : node, {
+          task,
+          textInput,
+          numBeams: 1,
+          maxNewTokens: MAX_NEW_TOKENS,
+        });
         expect(ours.tokens, `${file} ${task} ${name}`).toEqual(expected);
       }
     }

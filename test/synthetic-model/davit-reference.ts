@@ -41,7 +41,16 @@ function erf(x: number): number {
 
 const gelu = (x: number) => 0.5 * x * (1 + erf(x / Math.SQRT2));
 
-function conv2d(m: FMap, wt: Float32Array, bias: Float32Array, cout: number, k: number, stride: number, pad: number, groups: number): FMap {
+function conv2d(
+  m: FMap,
+  wt: Float32Array,
+  bias: Float32Array,
+  cout: number,
+  k: number,
+  stride: number,
+  pad: number,
+  groups: number,
+): FMap {
   const h = Math.floor((m.h + 2 * pad - k) / stride) + 1;
   const w = Math.floor((m.w + 2 * pad - k) / stride) + 1;
   const cinG = m.c / groups;
@@ -59,7 +68,8 @@ function conv2d(m: FMap, wt: Float32Array, bias: Float32Array, cout: number, k: 
             const ix = ox * stride - pad + kx;
             if (ix < 0 || ix >= m.w) continue;
             const base = (iy * m.w + ix) * m.c + g * cinG;
-            for (let ci = 0; ci < cinG; ci++) s += m.data[base + ci]! * wt[((co * cinG + ci) * k + ky) * k + kx]!;
+            for (let ci = 0; ci < cinG; ci++)
+              s += m.data[base + ci]! * wt[((co * cinG + ci) * k + ky) * k + kx]!;
           }
         }
         out[(oy * w + ox) * cout + co] = s;
@@ -131,7 +141,8 @@ function windowAttention(m: FMap, heads: number, ws: number, W: ReferenceWeights
         for (let j = 0; j < ws; j++) {
           const y = wy * ws + i;
           const x = wx * ws + j;
-          if (y < m.h && x < m.w) win.set(n.subarray((y * m.w + x) * c, (y * m.w + x + 1) * c), (i * ws + j) * c);
+          if (y < m.h && x < m.w)
+            win.set(n.subarray((y * m.w + x) * c, (y * m.w + x + 1) * c), (i * ws + j) * c);
         }
       }
       const qkv = linear(win, c, qkvP);
@@ -142,7 +153,8 @@ function windowAttention(m: FMap, heads: number, ws: number, W: ReferenceWeights
         for (let a = 0; a < t; a++) {
           for (let b = 0; b < t; b++) {
             let s = 0;
-            for (let e = 0; e < d; e++) s += qkv[a * 3 * c + hd * d + e]! * scale * qkv[b * 3 * c + c + hd * d + e]!;
+            for (let e = 0; e < d; e++)
+              s += qkv[a * 3 * c + hd * d + e]! * scale * qkv[b * 3 * c + c + hd * d + e]!;
             att[b] = s;
           }
           softmaxInPlace(att, 0, t);
@@ -158,7 +170,8 @@ function windowAttention(m: FMap, heads: number, ws: number, W: ReferenceWeights
         for (let j = 0; j < ws; j++) {
           const yy = wy * ws + i;
           const xx = wx * ws + j;
-          if (yy < m.h && xx < m.w) out.set(proj.subarray((i * ws + j) * c, (i * ws + j + 1) * c), (yy * m.w + xx) * c);
+          if (yy < m.h && xx < m.w)
+            out.set(proj.subarray((i * ws + j) * c, (i * ws + j + 1) * c), (yy * m.w + xx) * c);
         }
       }
     }
@@ -210,15 +223,34 @@ function mlpResidual(m: FMap, W: ReferenceWeights, p: string): void {
 }
 
 /** image_features for one image given as CHW pixels; returns (1 + h·w) × projectionDim, row-major. */
-export function referenceVisionEncoder(pixels: Float32Array, height: number, width: number, v: VisionDims, W: ReferenceWeights): Float64Array {
+export function referenceVisionEncoder(
+  pixels: Float32Array,
+  height: number,
+  width: number,
+  v: VisionDims,
+  W: ReferenceWeights,
+): Float64Array {
   let m: FMap = { h: height, w: width, c: 3, data: new Float64Array(height * width * 3) };
-  for (let c = 0; c < 3; c++) for (let i = 0; i < height * width; i++) m.data[i * 3 + c] = pixels[c * height * width + i]!;
+  for (let c = 0; c < 3; c++)
+    for (let i = 0; i < height * width; i++) m.data[i * 3 + c] = pixels[c * height * width + i]!;
 
   for (let s = 0; s < 4; s++) {
     const conv = `vision_tower.convs.${s}`;
-    const norm = (x: FMap) => ({ ...x, data: layerNorm(x.data, x.c, W.tensor(`${conv}.norm.weight`), W.tensor(`${conv}.norm.bias`)) });
+    const norm = (x: FMap) => ({
+      ...x,
+      data: layerNorm(x.data, x.c, W.tensor(`${conv}.norm.weight`), W.tensor(`${conv}.norm.bias`)),
+    });
     if (v.patchPrenorm[s]) m = norm(m);
-    m = conv2d(m, W.tensor(`${conv}.proj.weight`), W.tensor(`${conv}.proj.bias`), v.dims[s]!, v.patchSize[s]!, v.patchStride[s]!, v.patchPadding[s]!, 1);
+    m = conv2d(
+      m,
+      W.tensor(`${conv}.proj.weight`),
+      W.tensor(`${conv}.proj.bias`),
+      v.dims[s]!,
+      v.patchSize[s]!,
+      v.patchStride[s]!,
+      v.patchPadding[s]!,
+      1,
+    );
     if (!v.patchPrenorm[s]) m = norm(m);
     for (let u = 0; u < v.depths[s]!; u++) {
       for (const kind of ["spatial_block", "channel_block"] as const) {

@@ -40,7 +40,12 @@ function noPastModel(opset = 14, encDims: (string | number)[] = ["batch_size", 2
   g.initializer("shape_c", BigInt64Array.of(-1n, 3n), [2]);
   const a = g.op("Add", [g.op("MatMul", ["x", "onnx::MatMul_1"]), "B"]);
   g.op("Reshape", [a, "shape_c"], {}, { output: "y" });
-  g.op("Reshape", [g.op("Mul", ["x", "scale"]), g.constant(BigInt64Array.of(0n, 2n, -1n), [3])], {}, { output: "enc" });
+  g.op(
+    "Reshape",
+    [g.op("Mul", ["x", "scale"]), g.constant(BigInt64Array.of(0n, 2n, -1n), [3])],
+    {},
+    { output: "enc" },
+  );
   g.op("Mul", [a, "scale"], {}, { output: "kv" });
   g.output("y", DataType.FLOAT, ["batch_size", 3]);
   g.output("enc", DataType.FLOAT, encDims);
@@ -79,8 +84,16 @@ describe("mergeDecoders (optimum merge_decoders, strict=false)", () => {
     expect(m.opsetImport.map((o) => [o.domain, o.version])).toEqual([["", 14n]]);
     const [ifNode] = m.graph!.node;
     expect(m.graph!.node).toHaveLength(1);
-    expect([ifNode!.opType, ifNode!.name, ifNode!.input, ifNode!.output]).toEqual(["If", "optimum::if", ["use_cache_branch"], ["y", "enc", "kv"]]);
-    expect([branchOf(m, "then_branch").name, branchOf(m, "else_branch").name]).toEqual(["with_past", "no_past"]);
+    expect([ifNode!.opType, ifNode!.name, ifNode!.input, ifNode!.output]).toEqual([
+      "If",
+      "optimum::if",
+      ["use_cache_branch"],
+      ["y", "enc", "kv"],
+    ]);
+    expect([branchOf(m, "then_branch").name, branchOf(m, "else_branch").name]).toEqual([
+      "with_past",
+      "no_past",
+    ]);
     expect([branchOf(m, "then_branch").input, branchOf(m, "else_branch").input]).toEqual([[], []]);
   });
 
@@ -115,7 +128,11 @@ describe("mergeDecoders (optimum merge_decoders, strict=false)", () => {
     const m = mergeDecoders(noPastModel(), withPastModel());
     const outer = m.graph!.initializer;
     // W appears in both (as onnx::MatMul_1 and onnx::MatMul_7) → one copy; W2 reuses the name onnx::MatMul_1 → k = 1.
-    expect(outer.map((t) => t.name)).toEqual(["onnx::MatMul_1_merged_0", "B_merged_0", "onnx::MatMul_1_merged_1"]);
+    expect(outer.map((t) => t.name)).toEqual([
+      "onnx::MatMul_1_merged_0",
+      "B_merged_0",
+      "onnx::MatMul_1_merged_1",
+    ]);
     expect(values(outer[0]!)).toEqual(Array.from(W));
     expect(values(outer[2]!)).toEqual(Array.from(W2));
     const np = branchOf(m, "else_branch");
@@ -123,7 +140,14 @@ describe("mergeDecoders (optimum merge_decoders, strict=false)", () => {
     expect(np.initializer.map((t) => t.name)).toEqual(["scale", "shape_c"]);
     expect(wp.initializer).toEqual([]);
     expect(np.node[0]!.input).toEqual(["x", "onnx::MatMul_1_merged_0"]);
-    expect(wp.node.map((n) => n.input.filter((i) => i.includes("merged")))).toEqual([["onnx::MatMul_1_merged_0"], ["B_merged_0"], [], ["onnx::MatMul_1_merged_1"], [], []]);
+    expect(wp.node.map((n) => n.input.filter((i) => i.includes("merged")))).toEqual([
+      ["onnx::MatMul_1_merged_0"],
+      ["B_merged_0"],
+      [],
+      ["onnx::MatMul_1_merged_1"],
+      [],
+      [],
+    ]);
   });
 
   it("leaves its inputs untouched", () => {
@@ -137,7 +161,9 @@ describe("mergeDecoders (optimum merge_decoders, strict=false)", () => {
 
   it("refuses what optimum refuses: strict with differing outputs, extra with-past outputs, opset mismatch, a static missing output", () => {
     expect(() => mergeDecoders(noPastModel(), withPastModel(), { strict: true })).toThrow(/strict/);
-    expect(() => mergeDecoders(noPastModel(), withPastModel({ extraOutput: true }))).toThrow(/must not have outputs/);
+    expect(() => mergeDecoders(noPastModel(), withPastModel({ extraOutput: true }))).toThrow(
+      /must not have outputs/,
+    );
     expect(() => mergeDecoders(noPastModel(13), withPastModel())).toThrow(/opset/);
     expect(() => mergeDecoders(noPastModel(14, [2, 2, 2]), withPastModel())).toThrow(/static shape/);
   });
@@ -169,7 +195,8 @@ describe("mergeDecoders (optimum merge_decoders, strict=false)", () => {
       expect(mNo[k]!.dims).toEqual(np[k]!.dims);
       expect(Array.from(mNo[k]!.data as Float32Array)).toEqual(Array.from(np[k]!.data as Float32Array));
     }
-    for (const k of ["y", "kv"]) expect(Array.from(mWith[k]!.data as Float32Array)).toEqual(Array.from(wp[k]!.data as Float32Array));
+    for (const k of ["y", "kv"])
+      expect(Array.from(mWith[k]!.data as Float32Array)).toEqual(Array.from(wp[k]!.data as Float32Array));
     expect(mWith.enc!.dims).toEqual([0, 2, 1]);
     expect(mNo.enc!.dims).toEqual([2, 2, 2]);
   });

@@ -20,7 +20,15 @@ import {
   type TensorProto,
 } from "../../onnx-graph";
 import { PRESETS } from "../../synthetic-model/presets";
-import { buildDecoder, buildDecoderMerged, buildEmbedTokens, buildEncoder, cacheEntries, pastName, presentName } from "../../synthetic-model/text";
+import {
+  buildDecoder,
+  buildDecoderMerged,
+  buildEmbedTokens,
+  buildEncoder,
+  cacheEntries,
+  pastName,
+  presentName,
+} from "../../synthetic-model/text";
 import { WeightBook, decoderForward, encoderForward } from "./text-reference";
 
 const preset = PRESETS.tiny;
@@ -38,7 +46,11 @@ let decoderStats: { params: number; elements: number };
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "text-graphs-"));
   const rng = new Random(SEED);
-  const built = { embed: buildEmbedTokens(preset, rng), encoder: buildEncoder(preset, rng), decoder: buildDecoderMerged(preset, rng) };
+  const built = {
+    embed: buildEmbedTokens(preset, rng),
+    encoder: buildEncoder(preset, rng),
+    decoder: buildDecoderMerged(preset, rng),
+  };
   decoderStats = built.decoder.stats;
   for (const [k, b] of Object.entries(built)) {
     writeModel(join(dir, `${k}.onnx`), b.model);
@@ -80,12 +92,18 @@ function argmax(a: Float32Array, from = 0, to = a.length): number {
   return best - from;
 }
 
-const branch = (g: GraphProto, attr: string) => g.node[0]!.attribute.find((a) => a.name === attr && a.type === AttributeType.GRAPH)!.g!;
+const branch = (g: GraphProto, attr: string) =>
+  g.node[0]!.attribute.find((a) => a.name === attr && a.type === AttributeType.GRAPH)!.g!;
 
 /** Encoder input as the runtime builds it: [pseudo image features ‖ prompt embeddings], with a prompt mask. */
 async function encoderInputs() {
   const image = new Random(7).normalArray(2 * 4 * T.dModel, 1); // 4 "image" tokens per row
-  const prompt = f32(await embed([[0, 12, 907, 44, 2], [0, 300, 2, 1, 1]])); // row 1: padded prompt
+  const prompt = f32(
+    await embed([
+      [0, 12, 907, 44, 2],
+      [0, 300, 2, 1, 1],
+    ]),
+  ); // row 1: padded prompt
   const S = 9;
   const x = new Float32Array(2 * S * T.dModel);
   for (let b = 0; b < 2; b++) {
@@ -97,7 +115,10 @@ async function encoderInputs() {
 }
 
 async function runEncoder(x: Float32Array, mask: number[][], S: number): Promise<Float32Array> {
-  const out = await encS.run({ inputs_embeds: new ort.Tensor("float32", x, [mask.length, S, T.dModel]), attention_mask: i64(mask.flat(), [mask.length, S]) });
+  const out = await encS.run({
+    inputs_embeds: new ort.Tensor("float32", x, [mask.length, S, T.dModel]),
+    attention_mask: i64(mask.flat(), [mask.length, S]),
+  });
   expect(out.last_hidden_state!.dims).toEqual([mask.length, S, T.dModel]);
   return f32(out.last_hidden_state);
 }
@@ -107,16 +128,29 @@ async function runEncoder(x: Float32Array, mask: number[][], S: number): Promise
 describe("embed_tokens.onnx", () => {
   it("declares input_ids → inputs_embeds as the onnx-community file does", () => {
     expect(io(embedS, "inputMetadata")).toEqual(["input_ids int64 [batch_size, sequence_length]"]);
-    expect(io(embedS, "outputMetadata")).toEqual([`inputs_embeds float32 [batch_size, sequence_length, ${T.dModel}]`]);
+    expect(io(embedS, "outputMetadata")).toEqual([
+      `inputs_embeds float32 [batch_size, sequence_length, ${T.dModel}]`,
+    ]);
   });
 
   it("gathers rows of language_model.model.shared.weight (std = scales.tokenEmbedding)", async () => {
-    const table = tensorToArray(files.embed.model.graph!.initializer.find((t) => t.name === "language_model.model.shared.weight")!) as Float32Array;
+    const table = tensorToArray(
+      files.embed.model.graph!.initializer.find((t) => t.name === "language_model.model.shared.weight")!,
+    ) as Float32Array;
     expect(table.length).toBe(T.vocabSize * T.dModel);
-    const ids = [[0, 1, 2, T.vocabSize - 1], [50, 764, 765, 3]];
+    const ids = [
+      [0, 1, 2, T.vocabSize - 1],
+      [50, 764, 765, 3],
+    ];
     const out = await embed(ids);
     expect(out.dims).toEqual([2, 4, T.dModel]);
-    ids.flat().forEach((id, r) => expect(Array.from(f32(out).subarray(r * T.dModel, (r + 1) * T.dModel))).toEqual(Array.from(table.subarray(id * T.dModel, (id + 1) * T.dModel))));
+    ids
+      .flat()
+      .forEach((id, r) =>
+        expect(Array.from(f32(out).subarray(r * T.dModel, (r + 1) * T.dModel))).toEqual(
+          Array.from(table.subarray(id * T.dModel, (id + 1) * T.dModel)),
+        ),
+      );
     const std = Math.sqrt(table.reduce((a, v) => a + v * v, 0) / table.length);
     expect(std).toBeGreaterThan(preset.scales.tokenEmbedding * 0.98);
     expect(std).toBeLessThan(preset.scales.tokenEmbedding * 1.02);
@@ -131,7 +165,9 @@ describe("encoder_model.onnx", () => {
       `inputs_embeds float32 [batch_size, encoder_sequence_length, ${T.dModel}]`,
       "attention_mask int64 [batch_size, encoder_sequence_length]",
     ]);
-    expect(io(encS, "outputMetadata")).toEqual([`last_hidden_state float32 [batch_size, encoder_sequence_length, ${T.dModel}]`]);
+    expect(io(encS, "outputMetadata")).toEqual([
+      `last_hidden_state float32 [batch_size, encoder_sequence_length, ${T.dModel}]`,
+    ]);
   });
 
   it("matches the float64 reference encoder (batch of 2, one row padded)", async () => {
@@ -140,7 +176,13 @@ describe("encoder_model.onnx", () => {
     expect(y.every(Number.isFinite)).toBe(true);
     const book = new WeightBook(files.encoder.model.graph!);
     for (let b = 0; b < 2; b++) {
-      const ref = encoderForward(book, Float64Array.from(x.subarray(b * S * T.dModel, (b + 1) * S * T.dModel)), mask[b]!, T.encoderLayers, DIMS);
+      const ref = encoderForward(
+        book,
+        Float64Array.from(x.subarray(b * S * T.dModel, (b + 1) * S * T.dModel)),
+        mask[b]!,
+        T.encoderLayers,
+        DIMS,
+      );
       expect(maxAbsDiff(y.subarray(b * S * T.dModel, (b + 1) * S * T.dModel), ref)).toBeLessThan(1e-4);
     }
   });
@@ -151,12 +193,19 @@ describe("encoder_model.onnx", () => {
     const x2 = x.slice();
     for (let i = (S + 7) * T.dModel; i < 2 * S * T.dModel; i++) x2[i] = x2[i]! * -3 + 1; // row 1, tokens 7–8 (mask 0)
     const y1 = await runEncoder(x2, mask, S);
-    expect(maxAbsDiff(y0.subarray(0, (S + 7) * T.dModel), y1.subarray(0, (S + 7) * T.dModel))).toBeLessThan(1e-6);
+    expect(maxAbsDiff(y0.subarray(0, (S + 7) * T.dModel), y1.subarray(0, (S + 7) * T.dModel))).toBeLessThan(
+      1e-6,
+    );
     // ...while the same change with the mask set to 1 does reach the other tokens.
     const open = [mask[0]!, Array(S).fill(1) as number[]];
     const z0 = await runEncoder(x, open, S);
     const z1 = await runEncoder(x2, open, S);
-    expect(maxAbsDiff(z0.subarray(S * T.dModel, (S + 7) * T.dModel), z1.subarray(S * T.dModel, (S + 7) * T.dModel))).toBeGreaterThan(1e-2);
+    expect(
+      maxAbsDiff(
+        z0.subarray(S * T.dModel, (S + 7) * T.dModel),
+        z1.subarray(S * T.dModel, (S + 7) * T.dModel),
+      ),
+    ).toBeGreaterThan(1e-2);
   });
 });
 
@@ -164,7 +213,10 @@ describe("encoder_model.onnx", () => {
 
 describe("decoder_model_merged.onnx", () => {
   it("declares optimum's merged-decoder inputs and outputs, in order", () => {
-    const past = cacheEntries(T).map((c) => `${pastName(c.layer, c.side, c.part)} float32 [batch_size, ${T.heads}, ${c.side === "decoder" ? "past_decoder_sequence_length" : "encoder_sequence_length_out"}, ${HD}]`);
+    const past = cacheEntries(T).map(
+      (c) =>
+        `${pastName(c.layer, c.side, c.part)} float32 [batch_size, ${T.heads}, ${c.side === "decoder" ? "past_decoder_sequence_length" : "encoder_sequence_length_out"}, ${HD}]`,
+    );
     expect(io(decS, "inputMetadata")).toEqual([
       `inputs_embeds float32 [batch_size, decoder_sequence_length, ${T.dModel}]`,
       `encoder_hidden_states float32 [batch_size, encoder_sequence_length, ${T.dModel}]`,
@@ -172,8 +224,14 @@ describe("decoder_model_merged.onnx", () => {
       ...past,
       "use_cache_branch bool [1]",
     ]);
-    const present = cacheEntries(T).map((c) => `${presentName(c.layer, c.side, c.part)} float32 [batch_size, ${T.heads}, ${c.side === "decoder" ? "past_decoder_sequence_length + 1" : "encoder_sequence_length_out"}, ${HD}]`);
-    expect(io(decS, "outputMetadata")).toEqual([`logits float32 [batch_size, decoder_sequence_length, ${T.vocabSize}]`, ...present]);
+    const present = cacheEntries(T).map(
+      (c) =>
+        `${presentName(c.layer, c.side, c.part)} float32 [batch_size, ${T.heads}, ${c.side === "decoder" ? "past_decoder_sequence_length + 1" : "encoder_sequence_length_out"}, ${HD}]`,
+    );
+    expect(io(decS, "outputMetadata")).toEqual([
+      `logits float32 [batch_size, decoder_sequence_length, ${T.vocabSize}]`,
+      ...present,
+    ]);
   });
 
   it("with-past steps reproduce one no-past run over the whole prefix, and the float64 reference", async () => {
@@ -185,7 +243,12 @@ describe("decoder_model_merged.onnx", () => {
       encoder_hidden_states: new ort.Tensor("float32", enc, [1, S, T.dModel]),
       encoder_attention_mask: i64(encMask, [1, S]),
     };
-    const empty = Object.fromEntries(cacheEntries(T).map((c) => [pastName(c.layer, c.side, c.part), new ort.Tensor("float32", new Float32Array(0), [1, T.heads, 0, HD])]));
+    const empty = Object.fromEntries(
+      cacheEntries(T).map((c) => [
+        pastName(c.layer, c.side, c.part),
+        new ort.Tensor("float32", new Float32Array(0), [1, T.heads, 0, HD]),
+      ]),
+    );
 
     const tokens = [2];
     const stepLogits: Float32Array[] = [];
@@ -220,49 +283,82 @@ describe("decoder_model_merged.onnx", () => {
     // One no-past run over the 6 inputs gives, at position k, the logits of step k.
     const prefix = tokens.slice(0, 6);
     const embeds = await embed([prefix]);
-    const full = await decS.run({ ...common, ...empty, inputs_embeds: embeds, use_cache_branch: new ort.Tensor("bool", Uint8Array.of(0), [1]) });
+    const full = await decS.run({
+      ...common,
+      ...empty,
+      inputs_embeds: embeds,
+      use_cache_branch: new ort.Tensor("bool", Uint8Array.of(0), [1]),
+    });
     expect(full.logits!.dims).toEqual([1, 6, T.vocabSize]);
     const fullLogits = f32(full.logits);
-    stepLogits.forEach((l, k) => expect(maxAbsDiff(l, fullLogits.subarray(k * T.vocabSize, (k + 1) * T.vocabSize))).toBeLessThan(1e-4));
+    stepLogits.forEach((l, k) =>
+      expect(maxAbsDiff(l, fullLogits.subarray(k * T.vocabSize, (k + 1) * T.vocabSize))).toBeLessThan(1e-4),
+    );
 
     // The float64 reference, from the no_past branch's weights (read from the outer graph).
     const g = files.decoder.model.graph!;
     const book = new WeightBook(branch(g, "else_branch"), [g]);
-    const ref = decoderForward(book, Float64Array.from(f32(embeds)), 6, Float64Array.from(enc), encMask, T.decoderLayers, DIMS);
+    const ref = decoderForward(
+      book,
+      Float64Array.from(f32(embeds)),
+      6,
+      Float64Array.from(enc),
+      encMask,
+      T.decoderLayers,
+      DIMS,
+    );
     expect(maxAbsDiff(fullLogits, ref)).toBeLessThan(1e-4);
-    stepLogits.forEach((l, k) => expect(maxAbsDiff(l, ref.subarray(k * T.vocabSize, (k + 1) * T.vocabSize))).toBeLessThan(1e-4));
+    stepLogits.forEach((l, k) =>
+      expect(maxAbsDiff(l, ref.subarray(k * T.vocabSize, (k + 1) * T.vocabSize))).toBeLessThan(1e-4),
+    );
   });
 
   it("is optimum's merge: one If, weights stored once in the outer graph, only shape constants in the branches", () => {
     const model = files.decoder.model;
     const g = model.graph!;
     expect([model.irVersion, model.producerName, g.name]).toEqual([9n, "optimum-onnx", "merged"]);
-    expect(g.node.map((n) => [n.opType, n.name, n.input.join()])).toEqual([["If", "optimum::if", "use_cache_branch"]]);
+    expect(g.node.map((n) => [n.opType, n.name, n.input.join()])).toEqual([
+      ["If", "optimum::if", "use_cache_branch"],
+    ]);
     const thenB = branch(g, "then_branch");
     const elseB = branch(g, "else_branch");
-    expect([thenB.name, elseB.name, thenB.input.length, elseB.input.length]).toEqual(["with_past", "no_past", 0, 0]);
+    expect([thenB.name, elseB.name, thenB.input.length, elseB.input.length]).toEqual([
+      "with_past",
+      "no_past",
+      0,
+      0,
+    ]);
 
     // Every outer initializer is a weight (rank ≥ 2 or a float vector) renamed <name>_merged_<k>, and no two hold the same data.
-    const key = (t: TensorProto) => `${t.dataType}|${t.dims.join("x")}|${Buffer.from(tensorBytes(t)).toString("base64")}`;
+    const key = (t: TensorProto) =>
+      `${t.dataType}|${t.dims.join("x")}|${Buffer.from(tensorBytes(t)).toString("base64")}`;
     for (const t of g.initializer) {
       expect(t.dims.length >= 2 || (t.dims.length === 1 && t.dataType === DataType.FLOAT), t.name).toBe(true);
       expect(t.name).toMatch(/_merged_\d+$/);
     }
     expect(new Set(g.initializer.map(key)).size).toBe(g.initializer.length);
     for (const b of [thenB, elseB]) {
-      for (const t of b.initializer) expect(t.dims.length === 0 || (t.dims.length === 1 && [DataType.INT64, DataType.INT32].includes(t.dataType))).toBe(true);
+      for (const t of b.initializer)
+        expect(
+          t.dims.length === 0 ||
+            (t.dims.length === 1 && [DataType.INT64, DataType.INT32].includes(t.dataType)),
+        ).toBe(true);
     }
 
     // Exactly the distinct weights of the two source decoders, each once.
     const rng = new Random(SEED);
-    const sources = [buildDecoder(preset, rng, { withPast: false }), buildDecoder(preset, rng, { withPast: true })];
+    const sources = [
+      buildDecoder(preset, rng, { withPast: false }),
+      buildDecoder(preset, rng, { withPast: true }),
+    ];
     const distinct = new Set(sources.flatMap((s) => s.model.graph!.initializer.map(key)));
     expect(new Set(g.initializer.map(key))).toEqual(distinct);
     expect(decoderStats).toEqual(sources[0]!.stats);
 
     // Branches read only outer inputs and outer weights; the with-past branch never touches encoder_hidden_states.
     const outer = new Set([...g.input.map((i) => i.name), ...g.initializer.map((t) => t.name)]);
-    for (const b of [thenB, elseB]) for (const r of outerScopeReferences(b)) expect(outer.has(r), r).toBe(true);
+    for (const b of [thenB, elseB])
+      for (const r of outerScopeReferences(b)) expect(outer.has(r), r).toBe(true);
     expect(outerScopeReferences(thenB).has("encoder_hidden_states")).toBe(false);
     expect(outerScopeReferences(elseB).has("encoder_hidden_states")).toBe(true);
   });
@@ -273,20 +369,36 @@ describe("decoder_model_merged.onnx", () => {
     const lm = book.linear("language_model.lm_head", false);
     const table = tensorToArray(files.embed.model.graph!.initializer[0]!) as Float32Array;
     expect([lm.inF, lm.outF]).toEqual([T.dModel, T.vocabSize]);
-    for (let v = 0; v < T.vocabSize; v += 97) for (let c = 0; c < T.dModel; c++) expect(lm.wT[c * T.vocabSize + v]).toBe(table[v * T.dModel + c]);
+    for (let v = 0; v < T.vocabSize; v += 97)
+      for (let c = 0; c < T.dModel; c++) expect(lm.wT[c * T.vocabSize + v]).toBe(table[v * T.dModel + c]);
   });
 
   it("decodes greedily into varied tokens (the weight scales avoid the repeat-the-input failure)", async () => {
     const { x, mask, S } = await encoderInputs();
     const enc = (await runEncoder(x, mask, S)).slice(0, S * T.dModel);
-    const common = { encoder_hidden_states: new ort.Tensor("float32", enc, [1, S, T.dModel]), encoder_attention_mask: i64(mask[0]!, [1, S]) };
-    let cache: Record<string, ort.Tensor> = Object.fromEntries(cacheEntries(T).map((c) => [pastName(c.layer, c.side, c.part), new ort.Tensor("float32", new Float32Array(0), [1, T.heads, 0, HD])]));
+    const common = {
+      encoder_hidden_states: new ort.Tensor("float32", enc, [1, S, T.dModel]),
+      encoder_attention_mask: i64(mask[0]!, [1, S]),
+    };
+    let cache: Record<string, ort.Tensor> = Object.fromEntries(
+      cacheEntries(T).map((c) => [
+        pastName(c.layer, c.side, c.part),
+        new ort.Tensor("float32", new Float32Array(0), [1, T.heads, 0, HD]),
+      ]),
+    );
     const tokens = [2];
     for (let step = 0; step < 12; step++) {
-      const out = await decS.run({ ...common, ...cache, inputs_embeds: await embed([[tokens[step]!]]), use_cache_branch: new ort.Tensor("bool", Uint8Array.of(step > 0 ? 1 : 0), [1]) });
+      const out = await decS.run({
+        ...common,
+        ...cache,
+        inputs_embeds: await embed([[tokens[step]!]]),
+        use_cache_branch: new ort.Tensor("bool", Uint8Array.of(step > 0 ? 1 : 0), [1]),
+      });
       tokens.push(argmax(f32(out.logits)));
       const next: Record<string, ort.Tensor> = {};
-      for (const c of cacheEntries(T)) if (c.side === "decoder" || step === 0) next[pastName(c.layer, c.side, c.part)] = out[presentName(c.layer, c.side, c.part)]!;
+      for (const c of cacheEntries(T))
+        if (c.side === "decoder" || step === 0)
+          next[pastName(c.layer, c.side, c.part)] = out[presentName(c.layer, c.side, c.part)]!;
       cache = { ...cache, ...next };
     }
     const generated = tokens.slice(1);
@@ -305,7 +417,8 @@ describe("base preset parameter counts (shapes only, nothing drawn)", () => {
     const em = buildEmbedTokens(base, rng, opts);
     const enc = buildEncoder(base, rng, opts);
     const dec = buildDecoder(base, rng, { ...opts, withPast: false });
-    const count = (g: GraphProto) => g.initializer.reduce((a, t) => a + t.dims.reduce((x, d) => x * Number(d), 1), 0);
+    const count = (g: GraphProto) =>
+      g.initializer.reduce((a, t) => a + t.dims.reduce((x, d) => x * Number(d), 1), 0);
     expect(em.stats.params).toBe(39_389_952);
     expect(enc.stats.params).toBe(43_316_736);
     expect(dec.stats.params).toBe(96_890_112);

@@ -41,11 +41,19 @@ export class WeightBook {
     const wName = this.inputOf(`/${module}/MatMul`, 1);
     const t = this.tensors.get(wName)!;
     const [inF, outF] = t.dims.map(Number) as [number, number];
-    return { wT: this.tensor(wName), b: bias ? this.tensor(this.inputOf(`/${module}/Add`, 0)) : undefined, inF, outF };
+    return {
+      wT: this.tensor(wName),
+      b: bias ? this.tensor(this.inputOf(`/${module}/Add`, 0)) : undefined,
+      inF,
+      outF,
+    };
   }
 
   layerNorm(module: string): { g: Float32Array; b: Float32Array } {
-    return { g: this.tensor(this.inputOf(`/${module}/Mul`, 1)), b: this.tensor(this.inputOf(`/${module}/Add_1`, 1)) };
+    return {
+      g: this.tensor(this.inputOf(`/${module}/Mul`, 1)),
+      b: this.tensor(this.inputOf(`/${module}/Add_1`, 1)),
+    };
   }
 
   /** The table read by a Gather node. */
@@ -118,11 +126,23 @@ export interface KV {
 }
 
 export function projectKV(kv: Vec, s: number, book: WeightBook, module: string): KV {
-  return { k: linear(kv, s, book.linear(`${module}.k_proj`)), v: linear(kv, s, book.linear(`${module}.v_proj`)), s };
+  return {
+    k: linear(kv, s, book.linear(`${module}.k_proj`)),
+    v: linear(kv, s, book.linear(`${module}.v_proj`)),
+    s,
+  };
 }
 
 /** Multi-head attention of n queries over kv; key j is visible to query i iff allowed(i, j). */
-export function attend(x: Vec, n: number, kv: KV, allowed: (i: number, j: number) => boolean, book: WeightBook, module: string, dims: Dims): Vec {
+export function attend(
+  x: Vec,
+  n: number,
+  kv: KV,
+  allowed: (i: number, j: number) => boolean,
+  book: WeightBook,
+  module: string,
+  dims: Dims,
+): Vec {
   const { d, heads } = dims;
   const hd = d / heads;
   const q = linear(x, n, book.linear(`${module}.q_proj`)).map((v) => v / Math.sqrt(hd));
@@ -158,7 +178,8 @@ function ffn(h: Vec, n: number, book: WeightBook, layer: string): Vec {
 function embed(x: Vec, n: number, past: number, book: WeightBook, prefix: string, d: number): Vec {
   const table = book.gatherTable(`/${prefix}/embed_positions/Gather`);
   const h = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) h[i * d + c] = x[i * d + c]! + table[(past + i + 2) * d + c]!;
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < d; c++) h[i * d + c] = x[i * d + c]! + table[(past + i + 2) * d + c]!;
   return layerNorm(h, n, d, book.layerNorm(`${prefix}.layernorm_embedding`));
 }
 
@@ -169,7 +190,15 @@ export function encoderForward(book: WeightBook, x: Vec, mask: number[], layers:
   let h = embed(x, s, 0, book, p, dims.d);
   for (let l = 0; l < layers; l++) {
     const layer = `${p}.layers.${l}`;
-    const sa = attend(h, s, projectKV(h, s, book, `${layer}.self_attn`), (_i, j) => mask[j] === 1, book, `${layer}.self_attn`, dims);
+    const sa = attend(
+      h,
+      s,
+      projectKV(h, s, book, `${layer}.self_attn`),
+      (_i, j) => mask[j] === 1,
+      book,
+      `${layer}.self_attn`,
+      dims,
+    );
     h = layerNorm(add(h, sa), s, dims.d, book.layerNorm(`${layer}.self_attn_layer_norm`));
     h = layerNorm(add(h, ffn(h, s, book, layer)), s, dims.d, book.layerNorm(`${layer}.final_layer_norm`));
   }
@@ -177,13 +206,29 @@ export function encoderForward(book: WeightBook, x: Vec, mask: number[], layers:
 }
 
 /** BART decoder over a whole prefix (causal), then the lm_head: logits [T, vocab]. */
-export function decoderForward(book: WeightBook, x: Vec, t: number, enc: Vec, encMask: number[], layers: number, dims: Dims): Vec {
+export function decoderForward(
+  book: WeightBook,
+  x: Vec,
+  t: number,
+  enc: Vec,
+  encMask: number[],
+  layers: number,
+  dims: Dims,
+): Vec {
   const p = "language_model.model.decoder";
   const s = encMask.length;
   let h = embed(x, t, 0, book, p, dims.d);
   for (let l = 0; l < layers; l++) {
     const layer = `${p}.layers.${l}`;
-    const sa = attend(h, t, projectKV(h, t, book, `${layer}.self_attn`), (i, j) => j <= i, book, `${layer}.self_attn`, dims);
+    const sa = attend(
+      h,
+      t,
+      projectKV(h, t, book, `${layer}.self_attn`),
+      (i, j) => j <= i,
+      book,
+      `${layer}.self_attn`,
+      dims,
+    );
     h = layerNorm(add(h, sa), t, dims.d, book.layerNorm(`${layer}.self_attn_layer_norm`));
     const kv = projectKV(enc, s, book, `${layer}.encoder_attn`);
     const ca = attend(h, t, kv, (_i, j) => encMask[j] === 1, book, `${layer}.encoder_attn`, dims);

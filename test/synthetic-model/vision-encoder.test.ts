@@ -7,7 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dimsOf, Random, readModel, tensorToArray, tensorTypeOf, writeModel, type ModelProto } from "../../onnx-graph";
+import {
+  dimsOf,
+  Random,
+  readModel,
+  tensorToArray,
+  tensorTypeOf,
+  writeModel,
+  type ModelProto,
+} from "../../onnx-graph";
 import { PRESETS } from "../../synthetic-model/presets";
 import { buildVisionEncoder } from "../../synthetic-model/vision-encoder";
 import { referenceVisionEncoder, type ReferenceWeights } from "./davit-reference";
@@ -87,7 +95,9 @@ describe("vision_encoder.onnx (tiny preset)", () => {
     expect(Number(model.irVersion)).toBe(8);
     expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([["", 14]]);
     const g = model.graph!;
-    expect(g.input.map((i) => [i.name, tensorTypeOf(i)?.dims])).toEqual([["pixel_values", ["batch_size", 3, "height", "width"]]]);
+    expect(g.input.map((i) => [i.name, tensorTypeOf(i)?.dims])).toEqual([
+      ["pixel_values", ["batch_size", 3, "height", "width"]],
+    ]);
     const out = tensorTypeOf(g.output[0]!)!;
     expect(g.output[0]!.name).toBe("image_features");
     expect(out.dims![0]).toBe("batch_size");
@@ -97,14 +107,29 @@ describe("vision_encoder.onnx (tiny preset)", () => {
 
   it("writes torch-export node patterns: Conv, decomposed LayerNorm, erf GELU, dynamic Pad/Slice, MatMul weights", () => {
     const ops = new Set(model.graph!.node.map((n) => n.opType));
-    for (const op of ["Conv", "ReduceMean", "Erf", "Pad", "Mod", "Slice", "Softmax", "Range", "Tile", "Shape", "Gather", "Concat"]) {
+    for (const op of [
+      "Conv",
+      "ReduceMean",
+      "Erf",
+      "Pad",
+      "Mod",
+      "Slice",
+      "Softmax",
+      "Range",
+      "Tile",
+      "Shape",
+      "Gather",
+      "Concat",
+    ]) {
       expect(ops, op).toContain(op);
     }
     expect(ops).not.toContain("LayerNormalization");
     const names = model.graph!.initializer.map((t) => t.name);
     expect(names).toContain("vision_tower.blocks.0.0.spatial_block.conv1.fn.dw.weight");
     expect(names).toContain("image_pos_embed.column_embeddings.weight");
-    expect(names.filter((n) => n.startsWith("onnx::MatMul_"))).toHaveLength(4 * 2 * tiny.vision.depths.reduce((a, b) => a + b));
+    expect(names.filter((n) => n.startsWith("onnx::MatMul_"))).toHaveLength(
+      4 * 2 * tiny.vision.depths.reduce((a, b) => a + b),
+    );
   });
 
   it("768×768 random pixels: [1, 577, d], finite and varied", async () => {
@@ -152,8 +177,12 @@ describe("vision_encoder.onnx (tiny preset)", () => {
     both.set(b, a.length);
     const y = (await run(both, 2, h, w)).data as Float32Array;
     const half = y.length / 2;
-    expect(relError(y.subarray(0, half), referenceVisionEncoder(a, h, w, tiny.vision, weights))).toBeLessThan(1e-4);
-    expect(relError(y.subarray(half), referenceVisionEncoder(b, h, w, tiny.vision, weights))).toBeLessThan(1e-4);
+    expect(relError(y.subarray(0, half), referenceVisionEncoder(a, h, w, tiny.vision, weights))).toBeLessThan(
+      1e-4,
+    );
+    expect(relError(y.subarray(half), referenceVisionEncoder(b, h, w, tiny.vision, weights))).toBeLessThan(
+      1e-4,
+    );
   });
 });
 

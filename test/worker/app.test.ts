@@ -18,14 +18,28 @@ import { demoPage } from "../../worker/demo-page";
 import { makeApp } from "./node-app";
 
 const PNG = picturePng(40, 30);
-const post = (path: string, body: BodyInit, headers: Record<string, string> = { "content-type": "image/png" }) => ({ method: "POST", headers, body });
+const post = (
+  path: string,
+  body: BodyInit,
+  headers: Record<string, string> = { "content-type": "image/png" },
+) => ({ method: "POST", headers, body });
 
 beforeAll(() => installPhoton(photonWasmModule));
 
 describe("OpenAPI", () => {
   it("is a valid OpenAPI 3.1 document with every route and the problem schema", async () => {
     const res = await makeApp().request("/openapi.json");
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: { content: Record<string, unknown> } }>>; components: { schemas: Record<string, unknown> } };
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { responses: Record<string, unknown>; requestBody?: { content: Record<string, unknown> } }
+        >
+      >;
+      components: { schemas: Record<string, unknown> };
+    };
     const result = await new Validator().validate(doc);
     expect(result.errors).toBeUndefined();
     expect(result.valid).toBe(true);
@@ -34,21 +48,56 @@ describe("OpenAPI", () => {
     delete (broken.paths["/v1/tasks"]!.get!.responses["200"] as { description?: string }).description;
     expect((await new Validator().validate(broken)).valid).toBe(false);
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual(["/healthz", "/v1/alt-text", "/v1/analyze", "/v1/stats", "/v1/tasks"]);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      "/healthz",
+      "/v1/alt-text",
+      "/v1/analyze",
+      "/v1/stats",
+      "/v1/tasks",
+    ]);
     const analyze = doc.paths["/v1/analyze"]!.post!;
-    expect(Object.keys(analyze.requestBody!.content).sort()).toEqual(["application/json", "application/octet-stream", "image/*", "multipart/form-data"]);
-    expect(Object.keys(analyze.responses).sort()).toEqual(["200", "400", "401", "413", "415", "422", "429", "500", "502", "503", "504"]);
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(["AnalyzeResponse", "Problem", "TaskResult"]));
+    expect(Object.keys(analyze.requestBody!.content).sort()).toEqual([
+      "application/json",
+      "application/octet-stream",
+      "image/*",
+      "multipart/form-data",
+    ]);
+    expect(Object.keys(analyze.responses).sort()).toEqual([
+      "200",
+      "400",
+      "401",
+      "413",
+      "415",
+      "422",
+      "429",
+      "500",
+      "502",
+      "503",
+      "504",
+    ]);
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(["AnalyzeResponse", "Problem", "TaskResult"]),
+    );
   });
 
   it("a typed client call goes through it: GET /v1/tasks and a problem from POST /v1/analyze", async () => {
     const app = makeApp();
-    const client = hc<AppType>("http://localhost", { fetch: ((input: RequestInfo | URL, init?: RequestInit) => app.request(input, init)) as typeof fetch });
+    const client = hc<AppType>("http://localhost", {
+      fetch: ((input: RequestInfo | URL, init?: RequestInit) => app.request(input, init)) as typeof fetch,
+    });
     const tasks = await (await client.v1.tasks.$get()).json();
     expect(tasks.tasks).toHaveLength(15);
-    expect(tasks.tasks.find((t) => t.task === "<REGION_TO_OCR>")).toMatchObject({ slug: "region-to-ocr", text_input: "region", text_input_rule: "required" });
+    expect(tasks.tasks.find((t) => t.task === "<REGION_TO_OCR>")).toMatchObject({
+      slug: "region-to-ocr",
+      text_input: "region",
+      text_input_rule: "required",
+    });
     // form: undefined — see the note in workerd-api.test.ts (zod-openapi's typing of multi-media-type bodies).
-    const res = await client.v1.analyze.$post({ query: {}, json: { image_url: "http://10.0.0.1/x.png" }, form: undefined as never });
+    const res = await client.v1.analyze.$post({
+      query: {},
+      json: { image_url: "http://10.0.0.1/x.png" },
+      form: undefined as never,
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: "url_not_allowed" });
   });
@@ -57,7 +106,14 @@ describe("OpenAPI", () => {
 describe("the app in Node", () => {
   it("answers CORS preflights for the configured origins and exposes Server-Timing", async () => {
     const app = makeApp({ CORS_ORIGINS: "https://app.example, https://m.example" });
-    const pre = await app.request("/v1/analyze", { method: "OPTIONS", headers: { origin: "https://m.example", "access-control-request-method": "POST", "access-control-request-headers": "x-api-key,content-type" } });
+    const pre = await app.request("/v1/analyze", {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://m.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "x-api-key,content-type",
+      },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-origin")).toBe("https://m.example");
     expect(pre.headers.get("access-control-allow-headers")).toMatch(/x-api-key/);
@@ -71,14 +127,33 @@ describe("the app in Node", () => {
   it("requires one of the API keys when configured, compared exactly", async () => {
     const app = makeApp({ API_KEYS: "alpha,beta" });
     const statuses = await Promise.all(
-      ([{}, { "x-api-key": "alph" }, { authorization: "Basic alpha" }, { "x-api-key": "beta" }, { authorization: "Bearer alpha" }] as Record<string, string>[]).map(async (h) => {
-        const r = await app.request("/v1/analyze?task=nope", post("/v1/analyze", PNG as BodyInit, { "content-type": "image/png", ...h }));
+      (
+        [
+          {},
+          { "x-api-key": "alph" },
+          { authorization: "Basic alpha" },
+          { "x-api-key": "beta" },
+          { authorization: "Bearer alpha" },
+        ] as Record<string, string>[]
+      ).map(async (h) => {
+        const r = await app.request(
+          "/v1/analyze?task=nope",
+          post("/v1/analyze", PNG as BodyInit, { "content-type": "image/png", ...h }),
+        );
         return `${r.status} ${((await r.json()) as { code: string }).code}`;
       }),
     );
     // With a valid key the request reaches validation (and fails there, on the task).
-    expect(statuses).toEqual(["401 unauthorized", "401 unauthorized", "401 unauthorized", "400 unknown_task", "400 unknown_task"]);
-    expect((await (await makeApp().request("/healthz")).json()) as { auth: boolean }).toMatchObject({ auth: false });
+    expect(statuses).toEqual([
+      "401 unauthorized",
+      "401 unauthorized",
+      "401 unauthorized",
+      "400 unknown_task",
+      "400 unknown_task",
+    ]);
+    expect((await (await makeApp().request("/healthz")).json()) as { auth: boolean }).toMatchObject({
+      auth: false,
+    });
   });
 
   it("refuses with 429 when the model queue is full, and turns an engine failure into a bare 500", async () => {
@@ -106,8 +181,14 @@ describe("the app in Node", () => {
 
   it("consults an external rate limiter per verified client key before reading the body", async () => {
     const seen: string[] = [];
-    const app = makeApp({ API_KEYS: "good,blocked" }, { rateLimit: async (key) => (seen.push(key), !key.endsWith("blocked")) });
-    const r = await app.request("/v1/alt-text", post("/v1/alt-text", PNG as BodyInit, { "content-type": "image/png", "x-api-key": "blocked" }));
+    const app = makeApp(
+      { API_KEYS: "good,blocked" },
+      { rateLimit: async (key) => (seen.push(key), !key.endsWith("blocked")) },
+    );
+    const r = await app.request(
+      "/v1/alt-text",
+      post("/v1/alt-text", PNG as BodyInit, { "content-type": "image/png", "x-api-key": "blocked" }),
+    );
     expect(r.status).toBe(429);
     expect(await r.json()).toMatchObject({ code: "rate_limited" });
     expect(seen).toEqual(["key:blocked"]);
@@ -117,7 +198,14 @@ describe("the app in Node", () => {
     const seen: string[] = [];
     const app = makeApp({}, { rateLimit: async (key) => (seen.push(key), false) });
     for (const key of ["made-up-1", "made-up-2"]) {
-      const r = await app.request("/v1/alt-text", post("/v1/alt-text", PNG as BodyInit, { "content-type": "image/png", "x-api-key": key, "cf-connecting-ip": "203.0.113.7" }));
+      const r = await app.request(
+        "/v1/alt-text",
+        post("/v1/alt-text", PNG as BodyInit, {
+          "content-type": "image/png",
+          "x-api-key": key,
+          "cf-connecting-ip": "203.0.113.7",
+        }),
+      );
       expect(r.status).toBe(429);
     }
     expect(seen).toEqual(["ip:203.0.113.7", "ip:203.0.113.7"]);
@@ -127,22 +215,41 @@ describe("the app in Node", () => {
     const page = await (await makeApp().request("/")).text();
     expect(page).toContain('id="model-warning"');
     expect(page).toMatch(/random weights/);
-    expect(demoPage({ synthetic: false, id: "onnx-community/Florence-2-base-ft" })).not.toContain('id="model-warning"');
+    expect(demoPage({ synthetic: false, id: "onnx-community/Florence-2-base-ft" })).not.toContain(
+      'id="model-warning"',
+    );
     expect(demoPage({ synthetic: true, id: "x<b>y" })).toContain("runs xby with random weights");
   });
 
   it("reports the model state, limits and counters at /healthz", async () => {
-    const app = makeApp({ MAX_IMAGE_BYTES: "1234", DEFAULT_NUM_BEAMS: "1", MAX_NEW_TOKENS_CAP: "99", DEFAULT_MAX_NEW_TOKENS: "500" });
-    const h = (await (await app.request("/healthz")).json()) as { model: { state: string }; limits: Record<string, number>; stats: Record<string, number> };
+    const app = makeApp({
+      MAX_IMAGE_BYTES: "1234",
+      DEFAULT_NUM_BEAMS: "1",
+      MAX_NEW_TOKENS_CAP: "99",
+      DEFAULT_MAX_NEW_TOKENS: "500",
+    });
+    const h = (await (await app.request("/healthz")).json()) as {
+      model: { state: string };
+      limits: Record<string, number>;
+      stats: Record<string, number>;
+    };
     expect(h.model.state).toBe("idle");
-    expect(h.limits).toMatchObject({ max_image_bytes: 1234, default_num_beams: 1, max_new_tokens_cap: 99, default_max_new_tokens: 99 });
+    expect(h.limits).toMatchObject({
+      max_image_bytes: 1234,
+      default_num_beams: 1,
+      max_new_tokens_cap: 99,
+      default_max_new_tokens: 99,
+    });
     expect(h.stats).toMatchObject({ vision_runs: 0, feature_hits: 0, result_hits: 0 });
   });
 
   it("validates options before reading or fetching the image", async () => {
     let fetched = false;
     const dir = tinyModelDir();
-    const model = new ModelProvider({ loadFolder: () => readModelFolder(fileLoader(dir), "tiny"), loadEngine: () => Promise.reject(new Error("unused")) });
+    const model = new ModelProvider({
+      loadFolder: () => readModelFolder(fileLoader(dir), "tiny"),
+      loadEngine: () => Promise.reject(new Error("unused")),
+    });
     const app = createApp({
       config: configFromVars({}),
       model,
@@ -150,7 +257,14 @@ describe("the app in Node", () => {
       resultLevels: [],
       fetch: (async () => ((fetched = true), new Response("x"))) as typeof fetch,
     });
-    const r = await app.request("/v1/analyze", post("/v1/analyze", JSON.stringify({ image_url: "https://images.example/x.png", task: "<REGION_TO_OCR>" }), { "content-type": "application/json" }));
+    const r = await app.request(
+      "/v1/analyze",
+      post(
+        "/v1/analyze",
+        JSON.stringify({ image_url: "https://images.example/x.png", task: "<REGION_TO_OCR>" }),
+        { "content-type": "application/json" },
+      ),
+    );
     expect(await r.json()).toMatchObject({ code: "text_input_required" });
     expect(fetched).toBe(false);
   });

@@ -29,7 +29,17 @@ describe("fp16", () => {
   });
 
   it("rounds to nearest (ties to even), saturates to infinity, keeps zeros' signs", () => {
-    const input = Float32Array.from([1, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 65504, 65520, -0, 2 ** -24, 2 ** -26, NaN]);
+    const input = Float32Array.from([
+      1,
+      1 + 2 ** -11,
+      1 + 3 * 2 ** -11,
+      65504,
+      65520,
+      -0,
+      2 ** -24,
+      2 ** -26,
+      NaN,
+    ]);
     const back = fromFloat16Bits(toFloat16Bits(input));
     expect(Array.from(back.slice(0, 8))).toEqual([1, 1, 1 + 2 ** -9, 65504, Infinity, -0, 2 ** -24, 0]);
     expect(Number.isNaN(back[8]!)).toBe(true);
@@ -49,7 +59,11 @@ describe("feature entries", () => {
     if (!half.ok) throw new Error(half.reason);
     expect(half.dtype).toBe("fp16");
     expect({ ...half.features, features: undefined }).toEqual({ ...img, features: undefined });
-    half.features.features.forEach((v, i) => expect(Math.abs(v - img.features[i]!)).toBeLessThanOrEqual(Math.abs(img.features[i]!) * 2 ** -11 + 2 ** -25));
+    half.features.features.forEach((v, i) =>
+      expect(Math.abs(v - img.features[i]!)).toBeLessThanOrEqual(
+        Math.abs(img.features[i]!) * 2 ** -11 + 2 ** -25,
+      ),
+    );
   });
 
   it("decodes from an unaligned view of a larger buffer", async () => {
@@ -60,12 +74,12 @@ describe("feature entries", () => {
   });
 
   const corruptions: [string, (e: Uint8Array) => Uint8Array, RegExp][] = [
-    ["a flipped payload byte", (e) => (e[e.length - 1]! ^= 1, e), /checksum/],
-    ["a changed image width", (e) => (e[16]! ^= 1, e), /checksum/],
-    ["a changed shape", (e) => (e[12]! += 1, e), /length/],
-    ["bad magic", (e) => (e[0] = 0, e), /magic/],
-    ["an unknown dtype", (e) => (e[5] = 9, e), /dtype/],
-    ["a newer format version", (e) => (e[4] = 2, e), /version/],
+    ["a flipped payload byte", (e) => ((e[e.length - 1]! ^= 1), e), /checksum/],
+    ["a changed image width", (e) => ((e[16]! ^= 1), e), /checksum/],
+    ["a changed shape", (e) => ((e[12]! += 1), e), /length/],
+    ["bad magic", (e) => ((e[0] = 0), e), /magic/],
+    ["an unknown dtype", (e) => ((e[5] = 9), e), /dtype/],
+    ["a newer format version", (e) => ((e[4] = 2), e), /version/],
     ["truncation", (e) => e.subarray(0, e.length - 10), /length/],
     ["a few bytes only", (e) => e.subarray(0, 20), /short/],
   ];

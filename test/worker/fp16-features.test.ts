@@ -52,14 +52,15 @@ describe("fp16 feature cache entries", () => {
         norm = Math.max(norm, Math.abs(fp32.features[i]!));
       }
       worstRel = Math.max(worstRel, maxAbs / norm);
-      for (const { task, textInput } of TASKS) for (const numBeams of [1, 3]) {
-        const req = { task, textInput, numBeams, maxNewTokens: MAX_NEW_TOKENS };
-        const a = await florence.runOnFeatures(fp32, req);
-        const b = await florence.runOnFeatures(fp16, req);
-        total++;
-        if (a.tokens.join() === b.tokens.join()) same++;
-        else differing.push(`${name} ${task} beams=${numBeams}`);
-      }
+      for (const { task, textInput } of TASKS)
+        for (const numBeams of [1, 3]) {
+          const req = { task, textInput, numBeams, maxNewTokens: MAX_NEW_TOKENS };
+          const a = await florence.runOnFeatures(fp32, req);
+          const b = await florence.runOnFeatures(fp16, req);
+          total++;
+          if (a.tokens.join() === b.tokens.join()) same++;
+          else differing.push(`${name} ${task} beams=${numBeams}`);
+        }
     }
     console.log(
       `fp16 features: max |error| / max |value| = ${worstRel.toExponential(2)}; identical token sequences ${same}/${total}` +

@@ -4,7 +4,13 @@
 // shared harness's (test/workerd/harness.ts); only the Miniflare options differ.
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
-import { bundleModules, bundleWorker, COMPATIBILITY_DATE, uploadFolder, type WorkerBundle } from "../workerd/harness";
+import {
+  bundleModules,
+  bundleWorker,
+  COMPATIBILITY_DATE,
+  uploadFolder,
+  type WorkerBundle,
+} from "../workerd/harness";
 
 export const WORKER_ENTRY = join(import.meta.dirname, "..", "..", "worker", "index.ts");
 
@@ -44,8 +50,13 @@ export async function startApiWorker(opts: ApiWorkerOptions = {}): Promise<ApiWo
     kvNamespaces: ["FEATURES"],
     cache: true,
     bindings: { MODEL_PREFIX: prefix, ...opts.vars },
-    ...(opts.rateLimit !== undefined ? { ratelimits: { RATE_LIMITER: { simple: { limit: opts.rateLimit, period: 60 as const } } } } : {}),
-    outboundService: (req: unknown) => (opts.outbound ? opts.outbound(req as unknown as Request) : new Response("no internet in tests", { status: 599 })) as never,
+    ...(opts.rateLimit !== undefined
+      ? { ratelimits: { RATE_LIMITER: { simple: { limit: opts.rateLimit, period: 60 as const } } } }
+      : {}),
+    outboundService: (req: unknown) =>
+      (opts.outbound
+        ? opts.outbound(req as unknown as Request)
+        : new Response("no internet in tests", { status: 599 })) as never,
   });
   try {
     await mf.ready;
@@ -60,7 +71,8 @@ export async function startApiWorker(opts: ApiWorkerOptions = {}): Promise<ApiWo
   return {
     mf,
     bundle,
-    fetch: (path, init) => mf.dispatchFetch(`http://api.test${path}`, init as never) as unknown as Promise<Response>,
+    fetch: (path, init) =>
+      mf.dispatchFetch(`http://api.test${path}`, init as never) as unknown as Promise<Response>,
     dispose: () => mf.dispose(),
   };
 }

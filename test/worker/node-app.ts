@@ -13,7 +13,15 @@ import { tinyModelDir } from "../helpers/tiny-model";
 export function scriptedEngine(gate: Promise<void>): Florence2Engine {
   const never = () => Promise.reject(new Error("not scripted"));
   return {
-    info: { backend: "ort-web", threads: 1, dModel: 4, vocabSize: 10, decoderLayers: 1, heads: 1, headDim: 4 },
+    info: {
+      backend: "ort-web",
+      threads: 1,
+      dModel: 4,
+      vocabSize: 10,
+      decoderLayers: 1,
+      heads: 1,
+      headDim: 4,
+    },
     encodeImage: () => gate.then(() => Promise.reject(new Error("secret internal detail /srv/model.onnx"))),
     embedTokens: never,
     encode: never,
@@ -30,7 +38,16 @@ export interface NodeAppOptions {
 
 export function makeApp(vars: ConfigVars = {}, opts: NodeAppOptions = {}) {
   const dir = tinyModelDir();
-  const model = new ModelProvider({ loadFolder: () => readModelFolder(fileLoader(dir), "tiny"), loadEngine: async () => scriptedEngine(opts.engineGate ?? Promise.resolve()) });
-  return createApp({ config: configFromVars(vars), model, featureLevels: [new MemoryStore()], resultLevels: [new MemoryStore()], rateLimit: opts.rateLimit, fetch: opts.fetch });
+  const model = new ModelProvider({
+    loadFolder: () => readModelFolder(fileLoader(dir), "tiny"),
+    loadEngine: async () => scriptedEngine(opts.engineGate ?? Promise.resolve()),
+  });
+  return createApp({
+    config: configFromVars(vars),
+    model,
+    featureLevels: [new MemoryStore()],
+    resultLevels: [new MemoryStore()],
+    rateLimit: opts.rateLimit,
+    fetch: opts.fetch,
+  });
 }
-

@@ -34,7 +34,11 @@ describe("FsStore", () => {
 });
 
 describe("publicHostCheck", () => {
-  const code = async (p: Promise<void>) => p.then(() => "ok", (e: unknown) => (e instanceof ApiError ? e.code : String(e)));
+  const code = async (p: Promise<void>) =>
+    p.then(
+      () => "ok",
+      (e: unknown) => (e instanceof ApiError ? e.code : String(e)),
+    );
 
   it("refuses a name that resolves to a loopback address, allows it when private targets are allowed", async () => {
     expect(await code(publicHostCheck(false)("localhost"))).toBe("url_not_allowed");
@@ -49,8 +53,14 @@ describe("publicHostCheck", () => {
 
 describe("chooseModelDir", () => {
   it("prefers --model, then FLORENCE_MODEL_DIR", () => {
-    expect(chooseModelDir("/models/a", { FLORENCE_MODEL_DIR: "/models/b" })).toEqual({ dir: "/models/a", reason: "--model" });
-    expect(chooseModelDir(undefined, { FLORENCE_MODEL_DIR: "/models/b" })).toEqual({ dir: "/models/b", reason: "FLORENCE_MODEL_DIR" });
+    expect(chooseModelDir("/models/a", { FLORENCE_MODEL_DIR: "/models/b" })).toEqual({
+      dir: "/models/a",
+      reason: "--model",
+    });
+    expect(chooseModelDir(undefined, { FLORENCE_MODEL_DIR: "/models/b" })).toEqual({
+      dir: "/models/b",
+      reason: "FLORENCE_MODEL_DIR",
+    });
     expect(chooseModelDir(undefined, {}).reason).toMatch(/^default: /);
   });
 });
@@ -58,7 +68,13 @@ describe("chooseModelDir", () => {
 describe("configFromVars", () => {
   it("uses the documented defaults", () => {
     expect(configFromVars({})).toEqual(DEFAULT_CONFIG);
-    expect(DEFAULT_CONFIG).toMatchObject({ maxImageBytes: 20 * 1024 * 1024, minImageSide: 16, maxImageSide: 16000, defaultNumBeams: 3, maxNewTokensCap: 1024 });
+    expect(DEFAULT_CONFIG).toMatchObject({
+      maxImageBytes: 20 * 1024 * 1024,
+      minImageSide: 16,
+      maxImageSide: 16000,
+      defaultNumBeams: 3,
+      maxNewTokensCap: 1024,
+    });
   });
 
   it("reads every variable, and ignores malformed ones rather than failing", () => {

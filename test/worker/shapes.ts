@@ -27,7 +27,9 @@ function expectPointsInside(points: unknown, width: number, height: number, what
 }
 
 const expectLabels = (labels: unknown, n: number, what: string) => {
-  expect(Array.isArray(labels) && labels.every((l) => typeof l === "string"), `${what} are strings`).toBe(true);
+  expect(Array.isArray(labels) && labels.every((l) => typeof l === "string"), `${what} are strings`).toBe(
+    true,
+  );
   expect((labels as unknown[]).length, `${what} count`).toBe(n);
 };
 
@@ -55,7 +57,12 @@ export function expectAnalyzeShape(body: AnalyzeBody, task: TaskToken): void {
   expect(body.task).toBe(task);
   expect(Object.keys(body.result)).toEqual([task]);
   expect(body.image.sha256).toMatch(/^[0-9a-f]{64}$/);
-  expect(body.model).toMatchObject({ id: expect.any(String), version: expect.any(String), quantization: expect.any(String), synthetic: true });
+  expect(body.model).toMatchObject({
+    id: expect.any(String),
+    version: expect.any(String),
+    quantization: expect.any(String),
+    synthetic: true,
+  });
   expect(["hit", "miss", "skipped"]).toContain(body.cache.features);
   expect(["hit", "miss"]).toContain(body.cache.result);
   expect(isNum(body.timings.total)).toBe(true);

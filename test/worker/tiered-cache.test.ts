@@ -9,12 +9,27 @@ import { TieredCache } from "../../worker/cache/tiered-cache";
 import { ApiError } from "../../worker/problem";
 import { WorkQueue } from "../../worker/work-queue";
 
-const image = { features: Float32Array.from({ length: 12 }, (_, i) => i / 4), tokens: 3, width: 40, height: 30 };
+const image = {
+  features: Float32Array.from({ length: 12 }, (_, i) => i / 4),
+  tokens: 3,
+  width: 40,
+  height: 30,
+};
 const quiet = () => {};
 
 function cache(levels: ByteStore[]) {
   const stats = newStats();
-  return { stats, cache: new TieredCache({ kind: "feature", levels, codec: featureCodec("fp16"), ttlSeconds: 60, stats, warn: quiet }) };
+  return {
+    stats,
+    cache: new TieredCache({
+      kind: "feature",
+      levels,
+      codec: featureCodec("fp16"),
+      ttlSeconds: 60,
+      stats,
+      warn: quiet,
+    }),
+  };
 }
 
 class BrokenStore implements ByteStore {
@@ -82,8 +97,20 @@ describe("TieredCache", () => {
   it("refuses a result entry stored under another key", async () => {
     const store = new MemoryStore();
     const stats = newStats();
-    const results = new TieredCache<StoredResult>({ kind: "result", levels: [store], codec: resultCodec, ttlSeconds: 60, stats, warn: quiet });
-    const value: StoredResult = { task: "<OCR>", result: { "<OCR>": "x" }, image: { width: 1, height: 1, sha256: "a" }, model: { id: "m", version: "1", quantization: "fp32", synthetic: true } };
+    const results = new TieredCache<StoredResult>({
+      kind: "result",
+      levels: [store],
+      codec: resultCodec,
+      ttlSeconds: 60,
+      stats,
+      warn: quiet,
+    });
+    const value: StoredResult = {
+      task: "<OCR>",
+      result: { "<OCR>": "x" },
+      image: { width: 1, height: 1, sha256: "a" },
+      model: { id: "m", version: "1", quantization: "fp32", synthetic: true },
+    };
     await results.put("r1", value);
     store.set("r2", (await store.get("r1"))!);
     expect((await results.get("r1"))?.value).toEqual(value);
@@ -119,7 +146,9 @@ describe("WorkQueue", () => {
     const first = q.run(() => new Promise<void>((r) => (release = () => (order.push("first"), r()))));
     const second = q.run(async () => void order.push("second"));
     const third = q.run(async () => void order.push("third"));
-    await expect(third).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === "rate_limited" && e.headers["retry-after"] === "5");
+    await expect(third).rejects.toSatisfy(
+      (e: unknown) => e instanceof ApiError && e.code === "rate_limited" && e.headers["retry-after"] === "5",
+    );
     expect(q.depth).toBe(2);
     release();
     await Promise.all([first, second]);

@@ -63,7 +63,10 @@ describe("checkImageUrl", () => {
 
 type Script = Record<string, () => Response | Promise<Response>>;
 
-function options(script: Script, extra: Partial<UrlFetchOptions> = {}): UrlFetchOptions & { calls: string[] } {
+function options(
+  script: Script,
+  extra: Partial<UrlFetchOptions> = {},
+): UrlFetchOptions & { calls: string[] } {
   const calls: string[] = [];
   const fakeFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = String(input);
@@ -79,8 +82,14 @@ function options(script: Script, extra: Partial<UrlFetchOptions> = {}): UrlFetch
   return { fetch: fakeFetch, allowPrivate: false, timeoutMs: 1000, maxBytes: 1000, calls, ...extra };
 }
 
-const redirect = (to: string, status = 302) => () => new Response(null, { status, headers: { location: to } });
-const body = (n: number, headers: HeadersInit = {}) => () => new Response(new Uint8Array(n), { headers });
+const redirect =
+  (to: string, status = 302) =>
+  () =>
+    new Response(null, { status, headers: { location: to } });
+const body =
+  (n: number, headers: HeadersInit = {}) =>
+  () =>
+    new Response(new Uint8Array(n), { headers });
 
 async function failure(p: Promise<unknown>): Promise<string> {
   try {
@@ -100,11 +109,21 @@ describe("fetchImageUrl", () => {
       "https://b.example/4": body(10),
     });
     expect((await fetchImageUrl("https://a.example/1", opts)).length).toBe(10);
-    expect(opts.calls).toEqual(["https://a.example/1", "https://a.example/2", "https://b.example/3", "https://b.example/4"]);
+    expect(opts.calls).toEqual([
+      "https://a.example/1",
+      "https://a.example/2",
+      "https://b.example/3",
+      "https://b.example/4",
+    ]);
   });
 
   it("refuses a fourth redirect, and a redirect to a private address before fetching it", async () => {
-    const chain = options({ "https://a.example/0": redirect("/1"), "https://a.example/1": redirect("/2"), "https://a.example/2": redirect("/3"), "https://a.example/3": redirect("/4") });
+    const chain = options({
+      "https://a.example/0": redirect("/1"),
+      "https://a.example/1": redirect("/2"),
+      "https://a.example/2": redirect("/3"),
+      "https://a.example/3": redirect("/4"),
+    });
     expect(await failure(fetchImageUrl("https://a.example/0", chain))).toBe("url_fetch_failed");
     expect(chain.calls).toHaveLength(4);
     const sneaky = options({ "https://a.example/x": redirect("http://192.168.1.1/admin") });
@@ -113,30 +132,63 @@ describe("fetchImageUrl", () => {
   });
 
   it("bounds the size by Content-Length and by counting a stream", async () => {
-    expect(await failure(fetchImageUrl("https://a.example/big", options({ "https://a.example/big": body(10, { "content-length": "5000" }) })))).toBe("image_too_large");
+    expect(
+      await failure(
+        fetchImageUrl(
+          "https://a.example/big",
+          options({ "https://a.example/big": body(10, { "content-length": "5000" }) }),
+        ),
+      ),
+    ).toBe("image_too_large");
     const stream = () => new Response(new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(300)) }));
-    expect(await failure(fetchImageUrl("https://a.example/endless", options({ "https://a.example/endless": stream })))).toBe("image_too_large");
-    expect((await fetchImageUrl("https://a.example/ok", options({ "https://a.example/ok": body(1000) }))).length).toBe(1000);
+    expect(
+      await failure(
+        fetchImageUrl("https://a.example/endless", options({ "https://a.example/endless": stream })),
+      ),
+    ).toBe("image_too_large");
+    expect(
+      (await fetchImageUrl("https://a.example/ok", options({ "https://a.example/ok": body(1000) }))).length,
+    ).toBe(1000);
   });
 
   it("bounds the time, body included", async () => {
     const never = () => new Promise<Response>(() => {});
-    expect(await failure(fetchImageUrl("https://a.example/slow", options({ "https://a.example/slow": never }, { timeoutMs: 100 })))).toBe("url_fetch_timeout");
+    expect(
+      await failure(
+        fetchImageUrl(
+          "https://a.example/slow",
+          options({ "https://a.example/slow": never }, { timeoutMs: 100 }),
+        ),
+      ),
+    ).toBe("url_fetch_timeout");
     const trickle = () => new Response(new ReadableStream({ start: (c) => c.enqueue(new Uint8Array(1)) }));
-    expect(await failure(fetchImageUrl("https://a.example/trickle", options({ "https://a.example/trickle": trickle }, { timeoutMs: 100 })))).toBe("url_fetch_timeout");
+    expect(
+      await failure(
+        fetchImageUrl(
+          "https://a.example/trickle",
+          options({ "https://a.example/trickle": trickle }, { timeoutMs: 100 }),
+        ),
+      ),
+    ).toBe("url_fetch_timeout");
   });
 
   it("maps upstream errors and network failures to url_fetch_failed, and consults the host check on every hop", async () => {
     expect(await failure(fetchImageUrl("https://a.example/gone", options({})))).toBe("url_fetch_failed");
-    const down = options({}, { fetch: (() => Promise.reject(new TypeError("connect ECONNREFUSED"))) as typeof fetch });
+    const down = options(
+      {},
+      { fetch: (() => Promise.reject(new TypeError("connect ECONNREFUSED"))) as typeof fetch },
+    );
     expect(await failure(fetchImageUrl("https://a.example/x", down))).toBe("url_fetch_failed");
     const hosts: string[] = [];
-    const checked = options({ "https://a.example/x": redirect("https://evil.example/y") }, {
-      checkHost: async (h) => {
-        hosts.push(h);
-        if (h === "evil.example") throw new ApiError("url_not_allowed", "resolves to 10.0.0.1");
+    const checked = options(
+      { "https://a.example/x": redirect("https://evil.example/y") },
+      {
+        checkHost: async (h) => {
+          hosts.push(h);
+          if (h === "evil.example") throw new ApiError("url_not_allowed", "resolves to 10.0.0.1");
+        },
       },
-    });
+    );
     expect(await failure(fetchImageUrl("https://a.example/x", checked))).toBe("url_not_allowed");
     expect(hosts).toEqual(["a.example", "evil.example"]);
   });

@@ -27,23 +27,31 @@ beforeAll(async () => {
     vars: { DEFAULT_MAX_NEW_TOKENS: String(MAX_NEW_TOKENS), MAX_NEW_TOKENS_CAP: "64" },
     outbound: (req) => {
       outboundLog.push(req.url);
-      if (req.url === IMAGE_URL) return new Response(IMAGE as Uint8Array<ArrayBuffer>, { headers: { "content-type": "image/png" } });
-      if (req.url === "https://images.example/moved") return new Response(null, { status: 302, headers: { location: "/picture.png" } });
+      if (req.url === IMAGE_URL)
+        return new Response(IMAGE as Uint8Array<ArrayBuffer>, { headers: { "content-type": "image/png" } });
+      if (req.url === "https://images.example/moved")
+        return new Response(null, { status: 302, headers: { location: "/picture.png" } });
       return new Response("not found", { status: 404 });
     },
   });
-  console.log(`worker bundle: JS ${(worker.bundle.sizes.js / 1e6).toFixed(2)} MB + wasm ${(worker.bundle.sizes.wasm / 1e6).toFixed(2)} MB`);
+  console.log(
+    `worker bundle: JS ${(worker.bundle.sizes.js / 1e6).toFixed(2)} MB + wasm ${(worker.bundle.sizes.wasm / 1e6).toFixed(2)} MB`,
+  );
 });
 
 afterAll(async () => {
   await worker?.dispose();
 });
 
-type Counter = "vision_runs" | "model_runs" | "feature_hits" | "feature_corrupt" | "result_hits" | "shared_in_flight";
+type Counter =
+  "vision_runs" | "model_runs" | "feature_hits" | "feature_corrupt" | "result_hits" | "shared_in_flight";
 type Stats = Record<Counter, number> & { hits_by_level: Record<string, number> };
 const stats = async (): Promise<Stats> => (await (await worker.fetch("/v1/stats")).json()) as Stats;
 
-async function analyze(image: Uint8Array, query: Record<string, string>): Promise<{ res: Response; body: AnalyzeBody }> {
+async function analyze(
+  image: Uint8Array,
+  query: Record<string, string>,
+): Promise<{ res: Response; body: AnalyzeBody }> {
   const res = await worker.fetch(`/v1/analyze?${new URLSearchParams(query)}`, {
     method: "POST",
     headers: { "content-type": "image/png" },
@@ -58,7 +66,8 @@ async function analyze(image: Uint8Array, query: Record<string, string>): Promis
 function inputFor(task: TaskToken, i: number): Record<string, string> {
   const kind = TASKS[task].input;
   if (kind === "text") return { text_input: "a bright rectangle" };
-  if (kind === "region") return { text_input: i % 2 === 0 ? "[10, 8, 60, 40]" : "<loc_100><loc_120><loc_700><loc_800>" };
+  if (kind === "region")
+    return { text_input: i % 2 === 0 ? "[10, 8, 60, 40]" : "<loc_100><loc_120><loc_700><loc_800>" };
   return {};
 }
 
@@ -76,12 +85,17 @@ describe("the API Worker in workerd (tiny synthetic model)", () => {
     const latencies: string[] = [];
     for (const [i, task] of TASK_TOKENS.entries()) {
       // Tokens and slugs are both accepted.
-      const { res, body } = await analyze(IMAGE, { task: i % 2 === 0 ? task : TASKS[task].slug, ...inputFor(task, i) });
+      const { res, body } = await analyze(IMAGE, {
+        task: i % 2 === 0 ? task : TASKS[task].slug,
+        ...inputFor(task, i),
+      });
       expectAnalyzeShape(body, task);
       expect(body.image).toMatchObject({ width: 96, height: 64 });
       expect(body.cache).toEqual({ features: i === 0 ? "miss" : "hit", result: "miss" });
       const header = serverTiming(res.headers.get("server-timing"));
-      expect(Object.keys(header)).toEqual(expect.arrayContaining(["hash", "encoder", "decoder", "parse", "total"]));
+      expect(Object.keys(header)).toEqual(
+        expect.arrayContaining(["hash", "encoder", "decoder", "parse", "total"]),
+      );
       // The vision step appears in the timings only when it ran.
       expect("vision" in body.timings).toBe(i === 0);
       latencies.push(`${task} ${body.cache.features} ${Math.round(body.timings.total!)} ms`);
@@ -103,7 +117,9 @@ describe("the API Worker in workerd (tiny synthetic model)", () => {
     expect(after.model_runs).toBe(before.model_runs);
     expect(after.result_hits - before.result_hits).toBe(1);
     expect(second.body.timings.decoder).toBeUndefined();
-    console.log(`<OD> greedy: first ${first.body.cache.features}/${first.body.cache.result} ${first.body.timings.total} ms; result hit ${second.body.timings.total} ms`);
+    console.log(
+      `<OD> greedy: first ${first.body.cache.features}/${first.body.cache.result} ${first.body.timings.total} ms; result hit ${second.body.timings.total} ms`,
+    );
   });
 
   it("measures a request that misses both caches, one that hits the features, one that hits the result", async () => {
@@ -116,8 +132,13 @@ describe("the API Worker in workerd (tiny synthetic model)", () => {
       { features: "hit", result: "miss" },
       { features: "skipped", result: "hit" },
     ]);
-    const fmt = (t: Record<string, number>) => Object.entries(t).map(([k, v]) => `${k} ${v}`).join(", ");
-    console.log(`latency in workerd (tiny, ${MAX_NEW_TOKENS} tokens, 3 beams):\n  miss: ${fmt(miss.body.timings)}\n  feature hit: ${fmt(featureHit.body.timings)}\n  result hit: ${fmt(resultHit.body.timings)}`);
+    const fmt = (t: Record<string, number>) =>
+      Object.entries(t)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ");
+    console.log(
+      `latency in workerd (tiny, ${MAX_NEW_TOKENS} tokens, 3 beams):\n  miss: ${fmt(miss.body.timings)}\n  feature hit: ${fmt(featureHit.body.timings)}\n  result hit: ${fmt(resultHit.body.timings)}`,
+    );
     expect(featureHit.body.timings.vision).toBeUndefined();
   });
 
@@ -161,7 +182,10 @@ describe("the API Worker in workerd (tiny synthetic model)", () => {
   it("shares one computation between concurrent identical requests", async () => {
     const image = picturePng(64, 64, 55);
     const before = await stats();
-    const [a, b] = await Promise.all([analyze(image, { task: "<OCR>", num_beams: "1" }), analyze(image, { task: "<OCR>", num_beams: "1" })]);
+    const [a, b] = await Promise.all([
+      analyze(image, { task: "<OCR>", num_beams: "1" }),
+      analyze(image, { task: "<OCR>", num_beams: "1" }),
+    ]);
     const after = await stats();
     expect(a.body.result).toEqual(b.body.result);
     expect(after.vision_runs - before.vision_runs).toBe(1);
@@ -198,7 +222,9 @@ describe("the API Worker in workerd (tiny synthetic model)", () => {
     });
     const bodies = (await Promise.all([multipart, base64, url].map((r) => r.json()))) as AnalyzeBody[];
     expect([multipart.status, base64.status, url.status], JSON.stringify(bodies)).toEqual([200, 200, 200]);
-    const expectedSha = Buffer.from(await crypto.subtle.digest("SHA-256", IMAGE as Uint8Array<ArrayBuffer>)).toString("hex");
+    const expectedSha = Buffer.from(
+      await crypto.subtle.digest("SHA-256", IMAGE as Uint8Array<ArrayBuffer>),
+    ).toString("hex");
     for (const b of bodies) {
       expect(b.image.sha256).toBe(expectedSha);
       expect(b.cache.features === "hit" || b.cache.result === "hit").toBe(true);
@@ -207,8 +233,17 @@ describe("the API Worker in workerd (tiny synthetic model)", () => {
   });
 
   it("makes alt text from a caption: one sentence, capitalised, ending with a period, within max_length", async () => {
-    const res = await worker.fetch("/v1/alt-text?max_length=40", { method: "POST", headers: { "content-type": "image/png" }, body: IMAGE as Uint8Array<ArrayBuffer> });
-    const body = (await res.json()) as { alt_text: string; caption: string; task: string; cache: { features: string } };
+    const res = await worker.fetch("/v1/alt-text?max_length=40", {
+      method: "POST",
+      headers: { "content-type": "image/png" },
+      body: IMAGE as Uint8Array<ArrayBuffer>,
+    });
+    const body = (await res.json()) as {
+      alt_text: string;
+      caption: string;
+      task: string;
+      cache: { features: string };
+    };
     expect(res.status, JSON.stringify(body)).toBe(200);
     expect(body.task).toBe("<CAPTION>");
     expect(body.cache.features).not.toBe("miss");
@@ -221,16 +256,28 @@ describe("the API Worker in workerd (tiny synthetic model)", () => {
   });
 
   it("serves the OpenAPI 3.1 document, the task list and the demo page", async () => {
-    const doc = (await (await worker.fetch("/openapi.json")).json()) as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await (await worker.fetch("/openapi.json")).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual(["/healthz", "/v1/alt-text", "/v1/analyze", "/v1/stats", "/v1/tasks"]);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      "/healthz",
+      "/v1/alt-text",
+      "/v1/analyze",
+      "/v1/stats",
+      "/v1/tasks",
+    ]);
     const page = await worker.fetch("/");
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
     expect(await page.text()).toContain('id="overlay"');
   });
 
   it("a typed hono/client call goes through the Worker", async () => {
-    const client = hc<AppType>("http://api.test", { fetch: ((input: RequestInfo | URL, init?: RequestInit) => worker.mf.dispatchFetch(String(input), init as never)) as typeof fetch });
+    const client = hc<AppType>("http://api.test", {
+      fetch: ((input: RequestInfo | URL, init?: RequestInit) =>
+        worker.mf.dispatchFetch(String(input), init as never)) as typeof fetch,
+    });
     const tasks = await client.v1.tasks.$get();
     expect(tasks.status).toBe(200);
     const list = await tasks.json();

@@ -22,7 +22,11 @@ afterAll(async () => {
   await Promise.all([worker?.dispose(), locked?.dispose()]);
 });
 
-const raw = (body: Uint8Array) => ({ method: "POST", headers: { "content-type": "image/png" }, body: body as BodyInit });
+const raw = (body: Uint8Array) => ({
+  method: "POST",
+  headers: { "content-type": "image/png" },
+  body: body as BodyInit,
+});
 
 describe("problem+json from the Worker in workerd", () => {
   it.each(CASES)("$name → $status $code", async ({ path, init, status, code }) => {
@@ -30,14 +34,21 @@ describe("problem+json from the Worker in workerd", () => {
   });
 
   it("still answers normally after all of that", async () => {
-    const res = await worker.fetch("/v1/analyze?num_beams=1", { method: "POST", headers: { "content-type": "image/png" }, body: PNG as Uint8Array<ArrayBuffer> });
+    const res = await worker.fetch("/v1/analyze?num_beams=1", {
+      method: "POST",
+      headers: { "content-type": "image/png" },
+      body: PNG as Uint8Array<ArrayBuffer>,
+    });
     expect(res.status, await res.clone().text()).toBe(200);
   });
 
   it("without a key (keys configured) → 401 unauthorized with a challenge; open routes stay open", async () => {
     const body = await expectProblem(await locked.fetch("/v1/analyze", raw(PNG)), 401, "unauthorized");
     expect(body.detail).toMatch(/API key/);
-    const wrong = await locked.fetch("/v1/analyze", { ...raw(PNG), headers: { "content-type": "image/png", authorization: "Bearer nope" } });
+    const wrong = await locked.fetch("/v1/analyze", {
+      ...raw(PNG),
+      headers: { "content-type": "image/png", authorization: "Bearer nope" },
+    });
     expect(wrong.headers.get("www-authenticate")).toMatch(/^Bearer/);
     await expectProblem(wrong, 401, "unauthorized");
     expect((await locked.fetch("/v1/tasks")).status).toBe(200);
@@ -45,12 +56,21 @@ describe("problem+json from the Worker in workerd", () => {
   });
 
   it("a valid key with no model in R2 → 503 model_unavailable with Retry-After; /healthz shows the failure", async () => {
-    for (const headers of [{ authorization: "Bearer key-one" }, { "x-api-key": "key-two" }] as Record<string, string>[]) {
-      const res = await locked.fetch("/v1/analyze", { ...raw(PNG), headers: { "content-type": "image/png", ...headers } });
+    for (const headers of [{ authorization: "Bearer key-one" }, { "x-api-key": "key-two" }] as Record<
+      string,
+      string
+    >[]) {
+      const res = await locked.fetch("/v1/analyze", {
+        ...raw(PNG),
+        headers: { "content-type": "image/png", ...headers },
+      });
       expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
       await expectProblem(res, 503, "model_unavailable");
     }
-    const health = (await (await locked.fetch("/healthz")).json()) as { model: { state: string; error?: string }; auth: boolean };
+    const health = (await (await locked.fetch("/healthz")).json()) as {
+      model: { state: string; error?: string };
+      auth: boolean;
+    };
     expect(health.auth).toBe(true);
     expect(health.model.state).toBe("failed");
     expect(health.model.error).toMatch(/not in the MODEL bucket/);
@@ -60,7 +80,10 @@ describe("problem+json from the Worker in workerd", () => {
     const statuses: number[] = [];
     let limited: Response | undefined;
     for (let i = 0; i < 6 && !limited; i++) {
-      const res = await locked.fetch("/v1/alt-text", { ...raw(PNG), headers: { "content-type": "image/png", "x-api-key": "key-one" } });
+      const res = await locked.fetch("/v1/alt-text", {
+        ...raw(PNG),
+        headers: { "content-type": "image/png", "x-api-key": "key-one" },
+      });
       statuses.push(res.status);
       if (res.status === 429) limited = res;
       else await res.arrayBuffer();
@@ -68,7 +91,10 @@ describe("problem+json from the Worker in workerd", () => {
     expect(limited, `statuses ${statuses.join(",")}`).toBeDefined();
     await expectProblem(limited!, 429, "rate_limited");
     // Another client (key) has its own budget.
-    const other = await locked.fetch("/v1/alt-text", { ...raw(PNG), headers: { "content-type": "image/png", "x-api-key": "key-two" } });
+    const other = await locked.fetch("/v1/alt-text", {
+      ...raw(PNG),
+      headers: { "content-type": "image/png", "x-api-key": "key-two" },
+    });
     expect(other.status).toBe(503);
   });
 });

@@ -31,13 +31,21 @@ describe("onnxruntime-web in workerd (precompiled WebAssembly.Module)", () => {
     mkdirSync(join(matmulDir, "onnx"));
     writeMatMulChain(join(matmulDir, "onnx", "mm.onnx"), MATMUL);
     const objects = { ...folderObjects(matmulDir, "matmul") };
-    for (const [key, model] of [["toy", TOY_MODEL], ["tiny", TINY_MODEL]] as const) {
+    for (const [key, model] of [
+      ["toy", TOY_MODEL],
+      ["tiny", TINY_MODEL],
+    ] as const) {
       const dir = model.prepare();
       dirs.set(key, dir);
       Object.assign(objects, folderObjects(join(dir), key));
     }
-    worker = await startWorker({ entry: join(import.meta.dirname, "fixture-worker", "index.ts"), r2: { MODELS: objects } });
-    console.log(`workerd bundle: JS ${worker.bundle.sizes.js} B + wasm ${worker.bundle.sizes.wasm} B; Miniflare ready in ${worker.startupMs.toFixed(0)} ms`);
+    worker = await startWorker({
+      entry: join(import.meta.dirname, "fixture-worker", "index.ts"),
+      r2: { MODELS: objects },
+    });
+    console.log(
+      `workerd bundle: JS ${worker.bundle.sizes.js} B + wasm ${worker.bundle.sizes.wasm} B; Miniflare ready in ${worker.startupMs.toFixed(0)} ms`,
+    );
   });
   afterAll(async () => {
     await worker?.dispose();
@@ -54,14 +62,24 @@ describe("onnxruntime-web in workerd (precompiled WebAssembly.Module)", () => {
     const times: string[] = [];
     let y = new Float32Array();
     for (let i = 0; i < 2; i++) {
-      const res = await worker.fetch("/session?model=matmul&graph=onnx/mm.onnx", { method: "POST", body: x.buffer as ArrayBuffer });
-      expect(res.status, await res.clone().text().then((t) => t.slice(0, 500))).toBe(200);
+      const res = await worker.fetch("/session?model=matmul&graph=onnx/mm.onnx", {
+        method: "POST",
+        body: x.buffer as ArrayBuffer,
+      });
+      expect(
+        res.status,
+        await res
+          .clone()
+          .text()
+          .then((t) => t.slice(0, 500)),
+      ).toBe(200);
       y = new Float32Array(await res.arrayBuffer());
       times.push(`init ${res.headers.get("x-init-ms")} ms, run ${res.headers.get("x-run-ms")} ms`);
     }
     console.log(`workerd MatMul chain: first request ${times[0]}; second ${times[1]}`);
     const session = await ortNode.InferenceSession.create(join(matmulDir, "onnx", "mm.onnx"));
-    const expected = (await session.run({ x: new ortNode.Tensor("float32", x, [MATMUL.rows, MATMUL.width]) })).y!.data as Float32Array;
+    const expected = (await session.run({ x: new ortNode.Tensor("float32", x, [MATMUL.rows, MATMUL.width]) }))
+      .y!.data as Float32Array;
     await session.release();
     expect(maxScaledDiff(y, expected)).toBeLessThanOrEqual(TOLERANCE);
   });
@@ -71,9 +89,20 @@ describe("onnxruntime-web in workerd (precompiled WebAssembly.Module)", () => {
       const [a, b, c] = model.decoderTokens as [number, number, number];
       const pixels = testPixels(model.imageSize);
       const query = `model=${key}&size=${model.imageSize}&prompt=${model.promptIds.join(",")}&tokens=${a},${b},${c}`;
-      const res = await worker.fetch(`/florence?${query}`, { method: "POST", body: pixels.buffer as ArrayBuffer });
-      expect(res.status, await res.clone().text().then((t) => t.slice(0, 1000))).toBe(200);
-      console.log(`workerd engine on ${key}: init ${res.headers.get("x-init-ms")} ms, run ${res.headers.get("x-run-ms")} ms`);
+      const res = await worker.fetch(`/florence?${query}`, {
+        method: "POST",
+        body: pixels.buffer as ArrayBuffer,
+      });
+      expect(
+        res.status,
+        await res
+          .clone()
+          .text()
+          .then((t) => t.slice(0, 1000)),
+      ).toBe(200);
+      console.log(
+        `workerd engine on ${key}: init ${res.headers.get("x-init-ms")} ms, run ${res.headers.get("x-run-ms")} ms`,
+      );
       const got = (await res.json()) as FlorenceResult;
       expect(got.info).toMatchObject({ backend: "ort-web", threads: 1, dModel: model.dims.dModel });
 
@@ -86,7 +115,8 @@ describe("onnxruntime-web in workerd (precompiled WebAssembly.Module)", () => {
           const all = await ref.decodeFull([2, ...prefix], hidden, input.mask);
           return all.subarray(all.length - model.dims.vocabSize);
         };
-        const close = (actual: number[], expected: Float32Array) => expect(maxScaledDiff(Float32Array.from(actual), expected)).toBeLessThanOrEqual(TOLERANCE);
+        const close = (actual: number[], expected: Float32Array) =>
+          expect(maxScaledDiff(Float32Array.from(actual), expected)).toBeLessThanOrEqual(TOLERANCE);
         const V = model.dims.vocabSize;
         close(got.features, features);
         close(got.hidden, hidden);

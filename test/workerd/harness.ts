@@ -81,7 +81,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       bundle,
       startupMs,
       // Miniflare's fetch has its own (undici) Request/Response types; they are structurally the web ones.
-      fetch: (path, init) => mf.dispatchFetch(`http://worker${path}`, init as never) as unknown as Promise<Response>,
+      fetch: (path, init) =>
+        mf.dispatchFetch(`http://worker${path}`, init as never) as unknown as Promise<Response>,
       dispose: () => mf.dispose(),
     };
   } catch (err) {

@@ -24,18 +24,28 @@ for (let round = 0; round < ROUNDS; round++) {
   const helloFirst = performance.now() - t;
   await baseline.dispose();
 
-  const w = await startWorker({ entry: join(import.meta.dirname, "fixture-worker", "index.ts"), r2: { MODELS: folderObjects(dir, "mm") } });
+  const w = await startWorker({
+    entry: join(import.meta.dirname, "fixture-worker", "index.ts"),
+    r2: { MODELS: folderObjects(dir, "mm") },
+  });
   const requests: string[] = [];
   for (let i = 0; i < 2; i++) {
     const t0 = performance.now();
-    const res = await w.fetch("/session?model=mm&graph=onnx/mm.onnx", { method: "POST", body: new Float32Array(shape.rows * shape.width).buffer });
+    const res = await w.fetch("/session?model=mm&graph=onnx/mm.onnx", {
+      method: "POST",
+      body: new Float32Array(shape.rows * shape.width).buffer,
+    });
     await res.arrayBuffer();
-    requests.push(`${(performance.now() - t0).toFixed(0)} ms (init ${Number(res.headers.get("x-init-ms")).toFixed(0)}, run ${Number(res.headers.get("x-run-ms")).toFixed(0)})`);
+    requests.push(
+      `${(performance.now() - t0).toFixed(0)} ms (init ${Number(res.headers.get("x-init-ms")).toFixed(0)}, run ${Number(res.headers.get("x-run-ms")).toFixed(0)})`,
+    );
   }
   if (round === 0) {
     const gz = (b: Uint8Array | string) => gzipSync(b, { level: 9 }).length;
     const wasmGz = w.bundle.wasm.reduce((a, m) => a + gz(readFileSync(m.path)), 0);
-    console.log(`bundle: JS ${w.bundle.sizes.js} B (${gz(w.bundle.js)} B gzip), wasm ${w.bundle.sizes.wasm} B (${wasmGz} B gzip), total ${w.bundle.sizes.total} B`);
+    console.log(
+      `bundle: JS ${w.bundle.sizes.js} B (${gz(w.bundle.js)} B gzip), wasm ${w.bundle.sizes.wasm} B (${wasmGz} B gzip), total ${w.bundle.sizes.total} B`,
+    );
   }
   console.log(
     `round ${round}: ready — hello ${baseline.startupMs.toFixed(0)} ms (first fetch ${helloFirst.toFixed(0)} ms), ` +

@@ -18,7 +18,10 @@ export class CacheApiStore implements ByteStore {
   }
 
   async put(key: string, value: Uint8Array, ttlSeconds: number): Promise<void> {
-    const headers = { "content-type": "application/octet-stream", "cache-control": `max-age=${Math.round(ttlSeconds)}` };
+    const headers = {
+      "content-type": "application/octet-stream",
+      "cache-control": `max-age=${Math.round(ttlSeconds)}`,
+    };
     await this.cache.put(cacheApiUrl(key), new Response(value as Uint8Array<ArrayBuffer>, { headers }));
   }
 }

@@ -27,7 +27,8 @@ export interface StoredResult {
 const RESULT_FORMAT = 1;
 
 export const resultCodec: Codec<StoredResult> = {
-  encode: async (value, key) => new TextEncoder().encode(JSON.stringify({ format: RESULT_FORMAT, key, value })),
+  encode: async (value, key) =>
+    new TextEncoder().encode(JSON.stringify({ format: RESULT_FORMAT, key, value })),
   decode: async (bytes, key) => {
     let parsed: { format?: unknown; key?: unknown; value?: Partial<StoredResult> };
     try {
@@ -38,7 +39,8 @@ export const resultCodec: Codec<StoredResult> = {
     if (parsed.format !== RESULT_FORMAT) return `format ${String(parsed.format)}`;
     if (parsed.key !== key) return "written under another key";
     const v = parsed.value;
-    if (!v || typeof v.task !== "string" || typeof v.result !== "object" || !v.image || !v.model) return "incomplete";
+    if (!v || typeof v.task !== "string" || typeof v.result !== "object" || !v.image || !v.model)
+      return "incomplete";
     return v as StoredResult;
   },
 };

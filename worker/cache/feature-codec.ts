@@ -27,18 +27,26 @@ export type FeatureDtype = "fp16" | "fp32";
 const DTYPE_CODE: Record<FeatureDtype, number> = { fp16: 1, fp32: 2 };
 const DTYPE_BYTES: Record<FeatureDtype, number> = { fp16: 2, fp32: 4 };
 
-export type DecodeResult = { ok: true; features: ImageFeatures; dtype: FeatureDtype } | { ok: false; reason: string };
+export type DecodeResult =
+  { ok: true; features: ImageFeatures; dtype: FeatureDtype } | { ok: false; reason: string };
 
 const align4 = (n: number) => (n + 3) & ~3;
 
-export async function encodeFeatures(image: ImageFeatures, key: string, dtype: FeatureDtype = "fp16"): Promise<Uint8Array> {
+export async function encodeFeatures(
+  image: ImageFeatures,
+  key: string,
+  dtype: FeatureDtype = "fp16",
+): Promise<Uint8Array> {
   const dModel = image.features.length / image.tokens;
-  if (!Number.isInteger(dModel)) throw new RangeError(`features length ${image.features.length} is not tokens × dModel`);
+  if (!Number.isInteger(dModel))
+    throw new RangeError(`features length ${image.features.length} is not tokens × dModel`);
   const keyBytes = new TextEncoder().encode(key);
   const checksumAt = align4(FIXED_BYTES + keyBytes.length);
   const headerBytes = checksumAt + CHECKSUM_BYTES;
   const payload =
-    dtype === "fp16" ? new Uint8Array(toFloat16Bits(image.features).buffer) : new Uint8Array(image.features.slice().buffer);
+    dtype === "fp16"
+      ? new Uint8Array(toFloat16Bits(image.features).buffer)
+      : new Uint8Array(image.features.slice().buffer);
   const out = new Uint8Array(headerBytes + payload.length);
   const dv = new DataView(out.buffer);
   out.set(MAGIC, 0);
@@ -81,13 +89,15 @@ export async function decodeFeatures(entry: Uint8Array, expectedKey: string): Pr
   const checksumAt = align4(FIXED_BYTES + keyLength);
   if (headerBytes !== checksumAt + CHECKSUM_BYTES) return fail("header length mismatch");
   if (tokens === 0 || dModel === 0 || width === 0 || height === 0) return fail("empty shape");
-  if (entry.length !== headerBytes + tokens * dModel * DTYPE_BYTES[dtype]) return fail("payload length mismatch");
+  if (entry.length !== headerBytes + tokens * dModel * DTYPE_BYTES[dtype])
+    return fail("payload length mismatch");
   const key = new TextDecoder().decode(entry.subarray(FIXED_BYTES, FIXED_BYTES + keyLength));
   if (key !== expectedKey) return fail("written under another key");
   const sum = await checksum(entry, checksumAt, headerBytes);
   if (!sum.every((b, i) => entry[checksumAt + i] === b)) return fail("checksum mismatch");
   // Copy the payload so it is aligned whatever the caller's buffer offset.
   const payload = entry.slice(headerBytes);
-  const features = dtype === "fp16" ? fromFloat16Bits(new Uint16Array(payload.buffer)) : new Float32Array(payload.buffer);
+  const features =
+    dtype === "fp16" ? fromFloat16Bits(new Uint16Array(payload.buffer)) : new Float32Array(payload.buffer);
   return { ok: true, dtype, features: { features, tokens, width, height } };
 }

@@ -20,7 +20,8 @@ function halfTable(): Float32Array {
     const sign = h & 0x8000 ? -1 : 1;
     const exp = (h >> 10) & 0x1f;
     const frac = h & 0x3ff;
-    if (exp === 0) table[h] = sign * frac * 2 ** -24; // zero and subnormals
+    if (exp === 0)
+      table[h] = sign * frac * 2 ** -24; // zero and subnormals
     else if (exp === 31) table[h] = frac === 0 ? sign * Infinity : NaN;
     else table[h] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
   }

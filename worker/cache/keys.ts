@@ -21,7 +21,11 @@ export interface ResultFingerprint {
   maxNewTokens: number;
 }
 
-export async function resultKey(modelVersion: string, imageSha256: string, f: ResultFingerprint): Promise<string> {
+export async function resultKey(
+  modelVersion: string,
+  imageSha256: string,
+  f: ResultFingerprint,
+): Promise<string> {
   const canonical = JSON.stringify([f.task, f.textInput ?? null, f.numBeams, f.maxNewTokens]);
   const digest = (await sha256HexOfText(canonical)).slice(0, 32);
   return `results/v1/${modelVersion}/${PREPROCESSING_VERSION}/${imageSha256}/${digest}`;

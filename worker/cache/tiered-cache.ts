@@ -68,7 +68,9 @@ export class TieredCache<T> {
       const store = levels[i]!;
       const bytes = await this.safely(store, "get", () => store.get(key));
       if (!bytes) continue;
-      const decoded = await this.opts.codec.decode(bytes, key).catch((e: unknown) => `decode threw: ${String(e)}`);
+      const decoded = await this.opts.codec
+        .decode(bytes, key)
+        .catch((e: unknown) => `decode threw: ${String(e)}`);
       if (typeof decoded === "string") {
         stats[`${kind}_corrupt`]++;
         this.warn(`${kind} cache: unusable entry in ${store.name} for ${key} (${decoded}); ignoring it`);
@@ -99,7 +101,9 @@ export class TieredCache<T> {
   }
 
   private async writeLevels(levels: ByteStore[], key: string, bytes: Uint8Array): Promise<void> {
-    await Promise.all(levels.map((s) => this.safely(s, "put", () => s.put(key, bytes, this.opts.ttlSeconds))));
+    await Promise.all(
+      levels.map((s) => this.safely(s, "put", () => s.put(key, bytes, this.opts.ttlSeconds))),
+    );
   }
 
   private async safely<R>(store: ByteStore, op: string, f: () => Promise<R>): Promise<R | null> {

@@ -35,12 +35,22 @@ for (const path of opts.args) {
     maxAbs = Math.max(maxAbs, Math.abs(v - decoded.features.features[i]!));
     maxVal = Math.max(maxVal, Math.abs(v));
   });
-  console.log(`${path}: ${fp32.tokens}×${fp32.features.length / fp32.tokens} features, max |fp16 − fp32| = ${maxAbs.toExponential(2)} (max |value| ${maxVal.toFixed(2)})`);
-  const nudged = noiseLevels.map((eps) => ({ eps, image: { ...fp32, features: fp32.features.map((v, i) => v * (1 + (i % 2 === 0 ? eps : -eps))) } }));
+  console.log(
+    `${path}: ${fp32.tokens}×${fp32.features.length / fp32.tokens} features, max |fp16 − fp32| = ${maxAbs.toExponential(2)} (max |value| ${maxVal.toFixed(2)})`,
+  );
+  const nudged = noiseLevels.map((eps) => ({
+    eps,
+    image: { ...fp32, features: fp32.features.map((v, i) => v * (1 + (i % 2 === 0 ? eps : -eps))) },
+  }));
   const compare = (a: number[], b: number[]) => {
     const firstDiff = a.findIndex((t, i) => t !== b[i]);
     const identical = firstDiff === -1 && a.length === b.length;
-    return { identical, text: identical ? "identical" : `differs from token ${firstDiff === -1 ? Math.min(a.length, b.length) : firstDiff}` };
+    return {
+      identical,
+      text: identical
+        ? "identical"
+        : `differs from token ${firstDiff === -1 ? Math.min(a.length, b.length) : firstDiff}`,
+    };
   };
   for (const task of o.tasks.split(",")) {
     for (const numBeams of o.beams.split(",").map(Number)) {
@@ -48,10 +58,13 @@ for (const path of opts.args) {
       const a = (await florence.runOnFeatures(fp32, req)).tokens;
       const half = compare(a, (await florence.runOnFeatures(decoded.features, req)).tokens);
       const controls: string[] = [];
-      for (const { eps, image } of nudged) controls.push(`×(1±${eps}) ${compare(a, (await florence.runOnFeatures(image, req)).tokens).text}`);
+      for (const { eps, image } of nudged)
+        controls.push(`×(1±${eps}) ${compare(a, (await florence.runOnFeatures(image, req)).tokens).text}`);
       total++;
       if (half.identical) same++;
-      console.log(`  ${task} beams=${numBeams}: fp16 ${half.text}; controls: ${controls.join(", ")} (${a.length} tokens)`);
+      console.log(
+        `  ${task} beams=${numBeams}: fp16 ${half.text}; controls: ${controls.join(", ")} (${a.length} tokens)`,
+      );
     }
   }
 }

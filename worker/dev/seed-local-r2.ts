@@ -35,7 +35,9 @@ try {
     await proxy.env.MODEL.put(key, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
     console.log(`${key}  ${(bytes.length / 1e6).toFixed(1)} MB`);
   }
-  console.log(`seeded local R2 bucket MODEL from ${choice.dir} (${choice.reason}); now run: npx wrangler dev`);
+  console.log(
+    `seeded local R2 bucket MODEL from ${choice.dir} (${choice.reason}); now run: npx wrangler dev`,
+  );
 } finally {
   await proxy.dispose();
 }

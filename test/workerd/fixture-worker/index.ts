@@ -8,7 +8,13 @@
 // Responses carry x-init-ms (session/engine creation in this request, 0 when reused) and x-run-ms.
 import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
 import * as ort from "onnxruntime-web/wasm";
-import { createOrtWebEngine, createWebSession, loadOnnxBytes, type Florence2Engine, type LoadFile } from "../../../runtime/engine";
+import {
+  createOrtWebEngine,
+  createWebSession,
+  loadOnnxBytes,
+  type Florence2Engine,
+  type LoadFile,
+} from "../../../runtime/engine";
 import { configureOrtWeb } from "../../../runtime/ort-env";
 
 /** The part of an R2 binding this Worker uses (kept local so the fixture needs no workers-types). */
@@ -47,7 +53,10 @@ async function runSession(req: Request, env: Env, url: URL): Promise<Response> {
   const [session, initMs] = await timed(() => {
     if (!cached) {
       configureOrtWeb(ort, settings);
-      sessions.set(key, loadOnnxBytes(graph, r2Loader(env.MODELS, prefix)).then((g) => createWebSession(ort, g)));
+      sessions.set(
+        key,
+        loadOnnxBytes(graph, r2Loader(env.MODELS, prefix)).then((g) => createWebSession(ort, g)),
+      );
     }
     return sessions.get(key)!;
   });
@@ -55,7 +64,9 @@ async function runSession(req: Request, env: Env, url: URL): Promise<Response> {
   const dims = (session.inputMetadata[0] as { shape: readonly (number | string)[] }).shape.map(Number);
   const [out, runMs] = await timed(() => session.run({ x: new ort.Tensor("float32", x, dims) }));
   const y = out.y!.data as Float32Array;
-  return new Response(y.slice().buffer, { headers: { "x-init-ms": String(cached ? 0 : initMs), "x-run-ms": String(runMs) } });
+  return new Response(y.slice().buffer, {
+    headers: { "x-init-ms": String(cached ? 0 : initMs), "x-run-ms": String(runMs) },
+  });
 }
 
 const ids = (s: string | null) => (s ?? "").split(",").filter(Boolean).map(Number);
@@ -66,7 +77,8 @@ async function runFlorence(req: Request, env: Env, url: URL): Promise<Response> 
   const [a, b, c] = ids(url.searchParams.get("tokens"));
   const cached = engines.has(prefix);
   const [engine, initMs] = await timed(() => {
-    if (!cached) engines.set(prefix, createOrtWebEngine({ ...settings, loadFile: r2Loader(env.MODELS, prefix) }));
+    if (!cached)
+      engines.set(prefix, createOrtWebEngine({ ...settings, loadFile: r2Loader(env.MODELS, prefix) }));
     return engines.get(prefix)!;
   });
   const pixels = new Float32Array(await req.arrayBuffer());
@@ -90,7 +102,9 @@ async function runFlorence(req: Request, env: Env, url: URL): Promise<Response> 
     dec.dispose();
     return { info: engine.info, features: Array.from(features), hidden: Array.from(hidden), logits };
   });
-  return Response.json(result, { headers: { "x-init-ms": String(cached ? 0 : initMs), "x-run-ms": String(runMs) } });
+  return Response.json(result, {
+    headers: { "x-init-ms": String(cached ? 0 : initMs), "x-run-ms": String(runMs) },
+  });
 }
 
 export default {
