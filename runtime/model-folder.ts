@@ -1,7 +1,7 @@
 // The non-graph files of a Florence-2 model folder (onnx-community layout): tokenizer, generation and
 // preprocessor configs, and our own florence_edge.json (synthetic flag, quantization). Read through the
 // injected loader, like the graphs.
-import type { LoadFile } from "./engine/model-files";
+import { readJson, readOptionalJson, type LoadFile } from "./engine/model-files";
 import type { GenerationConfig } from "./generate/config";
 import { FLORENCE2_GENERATION_CONFIG } from "./generate/config";
 import { Florence2Tokenizer } from "./tokens/tokenizer";
@@ -23,20 +23,6 @@ export interface ModelFolder {
   /** Maximum encoder length (text_config.max_position_embeddings). */
   maxEncoderLength: number;
   metadata: ModelMetadata;
-}
-
-const decoder = new TextDecoder();
-
-async function readJson(load: LoadFile, path: string): Promise<Record<string, unknown>> {
-  return JSON.parse(decoder.decode(await load(path))) as Record<string, unknown>;
-}
-
-async function readOptionalJson(load: LoadFile, path: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    return await readJson(load, path);
-  } catch {
-    return undefined;
-  }
 }
 
 function num(v: unknown, fallback: number): number {

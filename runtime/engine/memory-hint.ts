@@ -6,7 +6,7 @@
 // A hint is only trusted when it describes what is about to run: same onnxruntime-web version, same thread
 // count, the same graph files, and (for quantized folders) the same weights. A stale hint is worse than none:
 // a start below the real peak grows by 20% of a larger size (quant/README.md "Memory").
-import type { LoadFile, ModelFileOptions } from "./model-files";
+import type { ModelFileOptions } from "./model-files";
 import { graphPath } from "./model-files";
 import { GRAPH_NAMES, type GraphName } from "./types";
 
@@ -85,15 +85,6 @@ export function applicableMemoryHint(
   const digest = isRecord(q) && typeof q.weights_digest === "string" ? q.weights_digest : undefined;
   if (m.weights_digest !== digest) return { reason: "measured other weights (weights_digest differs)" };
   return { hint: m };
-}
-
-/** Reads florence_edge.json through the loader; undefined when the folder has none or it is not JSON. */
-export async function readEdgeMetadata(load: LoadFile): Promise<unknown> {
-  try {
-    return JSON.parse(new TextDecoder().decode(await load("florence_edge.json"))) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -6,6 +6,25 @@ import type { GraphName } from "./types";
 /** Returns a file's bytes given its path relative to the model folder (e.g. "onnx/embed_tokens.onnx"). */
 export type LoadFile = (path: string) => Promise<Uint8Array>;
 
+const decoder = new TextDecoder();
+
+/** A JSON object file of the model folder. */
+export async function readJson(load: LoadFile, path: string): Promise<Record<string, unknown>> {
+  return JSON.parse(decoder.decode(await load(path))) as Record<string, unknown>;
+}
+
+/** The same, or undefined when the file is missing or not JSON (optional config files). */
+export async function readOptionalJson(
+  load: LoadFile,
+  path: string,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    return await readJson(load, path);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ModelFileOptions {
   /**
    * transformers.js variant suffix appended to every stem ("" fp32, "_fp16", "_quantized", "_q4", ...).

@@ -9,8 +9,14 @@ import {
   type OrtWebDefaults,
   type OrtWebSettings,
 } from "../ort-env";
-import { applicableMemoryHint, hintedInitialBytes, readEdgeMetadata } from "./memory-hint";
-import { loadGraphBytes, type GraphBytes, type LoadFile, type ModelFileOptions } from "./model-files";
+import { applicableMemoryHint, hintedInitialBytes } from "./memory-hint";
+import {
+  loadGraphBytes,
+  readOptionalJson,
+  type GraphBytes,
+  type LoadFile,
+  type ModelFileOptions,
+} from "./model-files";
 import { OrtFlorence2Engine, type GraphSessions } from "./ort-engine";
 import type { InferenceSession } from "./ort-types";
 import { GRAPH_NAMES, type Florence2Engine } from "./types";
@@ -69,7 +75,7 @@ export async function createOrtWebEngine(opts: OrtWebEngineOptions): Promise<Flo
 /** The folder's recorded heap peak as a configuration default, when it applies (memory-hint.ts). */
 async function recordedDefaults(ort: OrtWeb, opts: OrtWebEngineOptions): Promise<OrtWebDefaults> {
   if (opts.memoryHint === false || opts.initialMemoryBytes !== undefined || ortWebConfigured(ort)) return {};
-  const found = applicableMemoryHint(await readEdgeMetadata(opts.loadFile), {
+  const found = applicableMemoryHint(await readOptionalJson(opts.loadFile, "florence_edge.json"), {
     ...opts,
     onnxruntimeWeb: ort.env.versions?.web,
     numThreads: opts.numThreads ?? 1,
