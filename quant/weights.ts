@@ -57,8 +57,7 @@ export class WeightQuantizer {
    */
   getColumnChunks(c: ResolvedConstant, chunk: number): (QuantizedWeight & { columns: [number, number] })[] {
     const [k, n] = dimsOf(c.tensor) as [number, number];
-    const parts = Math.ceil(n / chunk);
-    const size = Math.ceil(n / parts); // balanced blocks
+    const { blocks: parts, width: size } = balancedBlocks(n, chunk);
     const w = tensorToArray(c.tensor, this.load) as Float32Array;
     const out: (QuantizedWeight & { columns: [number, number] })[] = [];
     for (let p = 0; p < parts; p++) {
@@ -96,8 +95,7 @@ export class WeightQuantizer {
    */
   getStackedColumns(c: ResolvedConstant, chunk: number): QuantizedWeight & StackedLayout {
     const [k, n] = dimsOf(c.tensor) as [number, number];
-    const blocks = Math.ceil(n / chunk);
-    const width = Math.ceil(n / blocks); // balanced: the padding is under `blocks` columns
+    const { blocks, width } = balancedBlocks(n, chunk);
     const key = `${c.tensor.name}\u0000stacked ${width}`;
     const hit = this.done.get(key);
     if (hit) return { ...hit, blocks, width, columns: n };
@@ -165,6 +163,15 @@ export class WeightQuantizer {
       maxRelError: relError(matrix, q, scales, rows, cols, axis),
     };
   }
+}
+
+/**
+ * `n` columns in the fewest blocks of at most `chunk`, all of one width (the last may be narrower, or padded in
+ * the stacked form: by fewer than `blocks` columns). Both split forms use it, so they cut at the same columns.
+ */
+function balancedBlocks(n: number, chunk: number): { blocks: number; width: number } {
+  const blocks = Math.ceil(n / chunk);
+  return { blocks, width: Math.ceil(n / blocks) };
 }
 
 function addInitializer(g: GraphProto, t: TensorProto): void {
