@@ -6,9 +6,9 @@
 //
 //   [SHAPES=KxN,...] [WARM=150] npx tsx bench/quant/batched-blocks.ts [M] [block]
 import * as ortWeb from "onnxruntime-web";
-import { toBinary } from "@bufbuild/protobuf";
-import { DataType, GraphBuilder, makeModel, ModelProtoSchema, Random } from "../../onnx-graph";
+import { DataType, GraphBuilder, Random } from "../../onnx-graph";
 import { quantizeInt8 } from "../../quant/per-channel";
+import { concatColumnBlocks, webSession } from "./graph-session";
 import { cosine } from "./stats";
 
 ortWeb.env.wasm.numThreads = 1;
@@ -20,13 +20,7 @@ const shapes: [number, number][] = (process.env.SHAPES ?? "768x51289,768x3072")
   .split(",")
   .map((x) => x.split("x").map(Number) as [number, number]);
 const r = new Random(1);
-async function sess(g: GraphBuilder) {
-  const m = makeModel(g.build(), { opsets: { "": 17, "com.microsoft": 1 } });
-  return ortWeb.InferenceSession.create(toBinary(ModelProtoSchema, m as never), {
-    executionProviders: ["wasm"],
-    graphOptimizationLevel: "all",
-  });
-}
+const sess = webSession;
 const results: Record<string, number[]> = {};
 const fns: [string, () => Promise<Record<string, ortWeb.Tensor>>][] = [];
 for (const [K, N] of shapes) {
@@ -53,20 +47,7 @@ for (const [K, N] of shapes) {
   {
     const g = new GraphBuilder("b");
     g.input("x", DataType.FLOAT, [M, 1, K]);
-    const outs: string[] = [];
-    for (let c0 = 0; c0 < N; c0 += B) {
-      const width = Math.min(B, N - c0);
-      const { w2, s2 } = block(c0, width);
-      outs.push(
-        g.op(
-          "DynamicQuantizeMatMul",
-          ["x", g.initializer(`w${c0}`, w2, [K, width], DataType.INT8), g.initializer(`s${c0}`, s2, [width])],
-          {},
-          { domain: "com.microsoft" },
-        ),
-      );
-    }
-    g.op("Concat", outs, { axis: -1 }, { output: "y" });
+    concatColumnBlocks(g, "x", q, K, N, B);
     g.output("y", DataType.FLOAT, [M, 1, N]);
     const s = await sess(g);
     fns.push([`${K}x${N} blocks/${B}`, () => s.run({ x })]);

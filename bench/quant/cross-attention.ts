@@ -6,8 +6,8 @@
 //
 //   npx tsx bench/quant/cross-attention.ts [rows]
 import * as ortWeb from "onnxruntime-web";
-import { toBinary } from "@bufbuild/protobuf";
-import { DataType, GraphBuilder, makeModel, ModelProtoSchema, Random } from "../../onnx-graph";
+import { webSession } from "./graph-session";
+import { DataType, GraphBuilder, Random } from "../../onnx-graph";
 
 ortWeb.env.wasm.numThreads = 1;
 ortWeb.env.logLevel = "error";
@@ -16,13 +16,7 @@ const H = 12;
 const D = 64;
 const L = 590;
 const r = new Random(3);
-async function sess(g: GraphBuilder) {
-  const m = makeModel(g.build(), { opsets: { "": 17, "com.microsoft": 1 } });
-  return ortWeb.InferenceSession.create(toBinary(ModelProtoSchema, m as never), {
-    executionProviders: ["wasm"],
-    graphOptimizationLevel: "all",
-  });
-}
+const sess = webSession;
 const i64 = (g: GraphBuilder, name: string, v: number[]) =>
   g.initializer(name, BigInt64Array.from(v.map(BigInt)), [v.length]);
 function inputs(g: GraphBuilder) {

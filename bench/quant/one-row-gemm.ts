@@ -5,10 +5,9 @@
 //
 //   npx tsx bench/quant/one-row-gemm.ts [M]
 import * as ortWeb from "onnxruntime-web";
-import { toBinary } from "@bufbuild/protobuf";
-import { DataType, GraphBuilder, makeModel, ModelProtoSchema, Random } from "../../onnx-graph";
-const serializeModel = (m: Parameters<typeof toBinary>[1]) => toBinary(ModelProtoSchema, m as never);
+import { DataType, GraphBuilder, Random } from "../../onnx-graph";
 import { quantizeInt8 } from "../../quant/per-channel";
+import { concatColumnBlocks, webSession } from "./graph-session";
 ortWeb.env.wasm.numThreads = 1;
 const M = Number(process.argv[2] ?? 1);
 const shapes: [number, number][] = [
@@ -18,10 +17,7 @@ const shapes: [number, number][] = [
   [768, 2048],
 ];
 const r = new Random(1);
-async function sess(g: GraphBuilder) {
-  const m = makeModel(g.build(), { opsets: { "": 17, "com.microsoft": 1 } });
-  return ortWeb.InferenceSession.create(serializeModel(m), { executionProviders: ["wasm"] });
-}
+const sess = webSession;
 const results: Record<string, number[]> = {};
 const fns: [string, () => Promise<unknown>][] = [];
 for (const [K, N] of shapes) {
@@ -53,21 +49,7 @@ for (const [K, N] of shapes) {
     if (B >= N || N % B) continue;
     const g = new GraphBuilder("b");
     g.input("x", DataType.FLOAT, [M, K]);
-    const outs: string[] = [];
-    for (let c0 = 0; c0 < N; c0 += B) {
-      const w2 = new Int8Array(K * B);
-      const s2 = q.scales.slice(c0, c0 + B);
-      for (let k = 0; k < K; k++) for (let j = 0; j < B; j++) w2[k * B + j] = q.q[k * N + c0 + j]!;
-      outs.push(
-        g.op(
-          "DynamicQuantizeMatMul",
-          ["x", g.initializer(`w${c0}`, w2, [K, B], DataType.INT8), g.initializer(`s${c0}`, s2, [B])],
-          {},
-          { domain: "com.microsoft" },
-        ),
-      );
-    }
-    g.op("Concat", outs, { axis: -1 }, { output: "y" });
+    concatColumnBlocks(g, "x", q, K, N, B);
     g.output("y", DataType.FLOAT, [M, N]);
     const s = await sess(g);
     fns.push([`${K}x${N} dqmm/${B}`, () => s.run({ x })]);
