@@ -10,6 +10,7 @@ import {
   stageBindingName,
   stageObjectBindingName,
 } from "../../stage-worker/bindings";
+import { callBudget } from "../../stage-worker/dev/call-budget";
 import { REPO_ROOT } from "../../synthetic-model/generate";
 import { apiWorkerName, checkDeploymentName, isValidWorkerName, stageWorkerName } from "../names";
 import type { BaseConfig, ModuleRule } from "./base-config";
@@ -145,9 +146,9 @@ function apiConfig(
  */
 export const MAX_WORKER_INVOCATIONS = 32;
 
-/** Worker invocations of one feature-miss request: the API Worker and every sequence stage once. */
+/** Worker invocations of one feature-miss request: the API Worker and its service-binding calls. */
 export function featureMissInvocations(m: SplitManifest): number {
-  return 1 + m.stages.filter((s) => !isDecoderSide(s)).length;
+  return 1 + callBudget(m, 0).serviceBinding.featureMiss;
 }
 
 /** Configs of every stage (manifest order) followed by the API Worker's; throws on an invalid name. */
