@@ -1,6 +1,6 @@
 // npm run quant -- --in DIR --out DIR [--mode int8] [--exclude PATTERN...] [--report]
 //   [--min-elements N] [--conv dequantize|fp32] [--split-above N] [--split-block N] [--split-files REGEX]
-//   [--split-form concat|stacked] [--split-concat REGEX] [--inline]
+//   [--split-form concat|stacked] [--split-concat REGEX] [--range-block-min-height N] [--inline]
 // Quantizes the four Florence-2 graphs of a model folder (README.md explains the choices and their numbers).
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_OPTIONS } from "./options";
@@ -35,6 +35,7 @@ interface CliOptions {
   splitForm: "concat" | "stacked";
   splitConcat: RegExp[];
   inline: boolean;
+  rangeBlockMinHeight: number;
 }
 
 const program = new Command()
@@ -93,6 +94,12 @@ const program = new Command()
     [DEFAULT_OPTIONS.splitConcat],
   )
   .option(
+    "--range-block-min-height <rows>",
+    "DaViT maps with at least this many rows get one int8 activation range per band of rows (0: per map)",
+    parseCount,
+    DEFAULT_OPTIONS.rangeBlockMinHeight,
+  )
+  .option(
     "--inline",
     "keep weights inside the .onnx files instead of <file>_data (costs ~2× WASM memory at load)",
     false,
@@ -112,6 +119,7 @@ const program = new Command()
         splitForm: o.splitForm,
         splitConcat: o.splitConcat[0]!,
         externalData: !o.inline,
+        rangeBlockMinHeight: o.rangeBlockMinHeight,
       },
       (line) => process.stderr.write(`${line}\n`),
     );

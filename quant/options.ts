@@ -38,6 +38,12 @@ export interface QuantOptions {
   embeddings: boolean;
   /** Write weights as external data (`<file>_data`): onnxruntime-web then skips the protobuf copy. */
   externalData: boolean;
+  /**
+   * DaViT stages whose map has at least this many rows (192² and 96² at 768²: stages 0–1) quantize each
+   * band of map rows with its own activation range instead of the whole map's (range-blocks.ts): the stages a
+   * Worker must run in bands then need no statistics passes. 0: whole-map ranges everywhere.
+   */
+  rangeBlockMinHeight: number;
 }
 
 export const DEFAULT_OPTIONS: QuantOptions = {
@@ -53,6 +59,7 @@ export const DEFAULT_OPTIONS: QuantOptions = {
   groupedConv: false,
   embeddings: true,
   externalData: true,
+  rangeBlockMinHeight: 96,
 };
 
 /** Why a candidate weight stayed fp32 (for the report). */

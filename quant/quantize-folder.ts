@@ -15,6 +15,7 @@ import {
 } from "../onnx-graph";
 import { DEFAULT_OPTIONS, type QuantOptions } from "./options";
 import { quantizeModel, type ModelReport } from "./quantize-model";
+import { addRangeBlocks, type RangeBlockOptions, type RangeBlockReport } from "./range-blocks";
 
 export const GRAPH_FILES = [
   "vision_encoder.onnx",
@@ -30,6 +31,8 @@ export interface FileReport {
   written: WrittenFile[];
   seconds: number;
   report: ModelReport;
+  /** vision_encoder.onnx only: the MatMuls given per-band activation ranges (range-blocks.ts). */
+  rangeBlocks?: RangeBlockReport;
 }
 
 export interface FolderReport {
@@ -83,6 +86,18 @@ export function quantizeFolder(
     log(`${file}: quantizing`);
     // Column splitting is for one-row decoding GEMMs only (options.ts).
     const report = quantizeModel(model, opts.splitFiles.test(file) ? opts : { ...opts, splitAbove: 0 }, load);
+    const rangeBlocks =
+      file === "vision_encoder.onnx" && opts.rangeBlockMinHeight > 0
+        ? addRangeBlocks(model.graph!, visionGeometry(inDir, opts.rangeBlockMinHeight), load)
+        : undefined;
+    if (rangeBlocks)
+      log(
+        `${file}: ${rangeBlocks.matmuls} MatMuls with one activation range per band of rows (${Object.entries(
+          rangeBlocks.blockRows,
+        )
+          .map(([h, r]) => `${h}-row maps: ${r.join("/")}-row bands`)
+          .join(", ")})`,
+      );
     if (signature(model.graph!) !== sig)
       throw new Error(`${file}: inputs or outputs changed (a quantizer bug)`);
     const dst = join(outDir, "onnx", file);
@@ -95,7 +110,7 @@ export function quantizeFolder(
     log(
       `${file}: ${(before / 1e6).toFixed(2)} MB → ${(after / 1e6).toFixed(2)} MB (${((100 * after) / before).toFixed(1)}%) in ${seconds.toFixed(1)} s`,
     );
-    files.push({ file, bytesBefore: before, bytesAfter: after, written, seconds, report });
+    files.push({ file, bytesBefore: before, bytesAfter: after, written, seconds, report, rangeBlocks });
   }
   const result: FolderReport = {
     inDir,
@@ -107,6 +122,26 @@ export function quantizeFolder(
   };
   recordInMetadata(outDir, result);
   return result;
+}
+
+/** What addRangeBlocks needs from the folder's config.json and preprocessor_config.json. */
+function visionGeometry(dir: string, minHeight: number): RangeBlockOptions {
+  const json = (f: string) =>
+    existsSync(join(dir, f))
+      ? (JSON.parse(readFileSync(join(dir, f), "utf8")) as Record<string, unknown>)
+      : {};
+  const vision = (json("config.json").vision_config ?? {}) as {
+    window_size?: number;
+    num_groups?: number[];
+    num_heads?: number[];
+  };
+  const size = json("preprocessor_config.json").size as { height?: number } | number | undefined;
+  return {
+    imageSize: typeof size === "number" ? size : (size?.height ?? 768),
+    windowSize: vision.window_size ?? 12,
+    groups: vision.num_groups ?? vision.num_heads ?? [],
+    minHeight,
+  };
 }
 
 /** Copies everything but the onnx/ folder (configs, tokenizer, florence_edge.json, ...). */
@@ -124,7 +159,8 @@ export function quantizationRecord(r: FolderReport) {
     mode: r.options.mode,
     tool: "florence-edge quant",
     weights: "int8, symmetric, one scale per output channel (zero point 0, range ±127)",
-    matmul: "com.microsoft DynamicQuantizeMatMul (activations uint8 per tensor, dynamic)",
+    matmul:
+      "com.microsoft DynamicQuantizeMatMul (activations uint8, dynamic: one range per tensor, per band of rows in the DaViT maps of range_blocks)",
     conv:
       r.options.conv === "dequantize"
         ? "DequantizeLinear (int8, per output channel) + Conv; grouped convs fp32"
@@ -142,6 +178,15 @@ export function quantizationRecord(r: FolderReport) {
           }
         : null,
     exclude: r.options.exclude.map((x) => x.source),
+    // Per-band activation ranges in the vision encoder's largest DaViT maps (quant/range-blocks.ts).
+    range_blocks:
+      r.options.rangeBlockMinHeight > 0
+        ? {
+            min_height: r.options.rangeBlockMinHeight,
+            matmuls: r.files.find((f) => f.rangeBlocks)?.rangeBlocks?.matmuls ?? 0,
+            block_rows: r.files.find((f) => f.rangeBlocks)?.rangeBlocks?.blockRows ?? {},
+          }
+        : null,
     files: Object.fromEntries(
       r.files.map((f) => [
         `onnx/${f.file}`,

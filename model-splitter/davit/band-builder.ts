@@ -18,7 +18,7 @@ import { blockProducts } from "./block-products";
 import { WEIGHT_OPS } from "./closure";
 import type { Segment } from "./segments";
 
-export { gemmKBlock, blockProducts } from "./block-products";
+export { bandUnitRows, gemmKBlock, blockProducts } from "./block-products";
 export { passGraph } from "./pass-graph";
 export type { BandContext, GroupGraph, MapGeometry, StatSpec } from "./band-graph";
 

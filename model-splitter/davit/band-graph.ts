@@ -34,6 +34,11 @@ export interface BandContext {
    * recomputed passes; the numbers differ from the unsplit model: an explicit option, measured, never default).
    */
   ranges?: "global" | "local";
+  /**
+   * Quantized ops the model itself quantizes per block of map rows (range-blocks.ts), by block count: a band
+   * is exactly one block, so the op runs on the band as it is.
+   */
+  blocked?: Map<NodeProto, number>;
 }
 
 export interface StatSpec {
@@ -120,7 +125,7 @@ export class Band {
       const inputs = n.input.map((i) =>
         !i ? i : this.ctx.statics.values.has(i) ? this.staticValue(i) : need(map, i),
       );
-      if (DYNAMIC_RANGE_OPS.has(n.opType) && this.ctx.ranges !== "local") {
+      if (DYNAMIC_RANGE_OPS.has(n.opType) && this.ctx.ranges !== "local" && !this.ctx.blocked?.has(n)) {
         this.rangedOp(n, inputs, map);
         continue;
       }

@@ -24,14 +24,15 @@ import { estimateStage } from "../plan/estimate";
 import { evaluateGraph, lookup, type GraphFacts } from "../shapes/evaluate";
 import type { Facts } from "../shapes/facts";
 import {
+  bandUnitRows,
   blockProducts,
   buildGroup,
-  gemmKBlock,
   passGraph,
   type BandContext,
   type GroupGraph,
   type MapGeometry,
 } from "./band-builder";
+import { collapseRangeBlocks } from "./range-blocks";
 import { findSegments, type Segment } from "./segments";
 
 export interface BandPassPlan {
@@ -102,12 +103,15 @@ export interface BandingOptions {
 }
 
 export function planBandedVision(
-  graph: GraphProto,
+  model: GraphProto,
   inputs: Record<string, Facts>,
   inits: Map<string, TensorProto>,
   cfg: VisionConfig,
   o: BandingOptions,
 ): BandedVision | undefined {
+  // Bands are planned on the graph with per-block quantized MatMuls collapsed (range-blocks.ts); what runs
+  // after the banded region is cut from the model's own graph.
+  const { graph, blocks: blocked, origin } = collapseRangeBlocks(model);
   const facts = evaluateGraph(graph, inputs);
   const statics = findStatics(graph);
   const ctx: Ctx = {
@@ -119,6 +123,7 @@ export function planBandedVision(
     windowSize: cfg.windowSize,
     heads: cfg.heads,
     ranges: o.ranges,
+    blocked,
   };
   const segments = findSegments(graph);
   const cal = o.calibration;
@@ -236,9 +241,13 @@ export function planBandedVision(
     const fits = (rows: number) =>
       resident + bandFactor * Math.max(...mine.map((p) => bandActivation(p, rows))) <=
       cal.runtimeBytes + (o.target - cal.runtimeBytes) / 2 + resident - cal.runtimeBytes;
-    const candidates = o.bandRows
-      ? [Math.ceil(o.bandRows / unit) * unit]
-      : Array.from({ length: Math.floor(H / unit) }, (_, i) => (i + 1) * unit).reverse();
+    // A group whose MatMuls the model quantizes per block of rows runs one block per band.
+    const block = blockRows(built.find((b) => b.group === group)!.segs, blocked, H, unit);
+    const candidates = block
+      ? [block]
+      : o.bandRows
+        ? [Math.ceil(o.bandRows / unit) * unit]
+        : Array.from({ length: Math.floor(H / unit) }, (_, i) => (i + 1) * unit).reverse();
     let rows = Math.min(H, candidates.find(fits) ?? candidates.at(-1) ?? H);
     if (rows <= 0) rows = H;
     if (unit > H) {
@@ -261,25 +270,34 @@ export function planBandedVision(
     activation,
     mapBytes,
     boundary,
-    remainder: remainderGraph(graph, facts, region, boundary),
+    remainder: remainderGraph(
+      model,
+      facts,
+      region.flatMap((s) => s.nodes.flatMap((n) => origin.get(n) ?? [n])),
+      boundary,
+    ),
     stages,
   };
 }
 
-/** The qᵀk sum is kept in K blocks of tokens (gemmKBlock): bands must hold whole blocks. */
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
+/** Rows of one range block of a group's per-block quantized MatMuls (all must agree), if it has any. */
+function blockRows(segs: Segment[], blocked: Map<NodeProto, number>, height: number, unit: number) {
+  const rows = new Set(
+    segs.flatMap((s) => s.nodes.filter((n) => blocked.has(n)).map((n) => height / blocked.get(n)!)),
+  );
+  if (rows.size === 0) return undefined;
+  const [r] = [...rows];
+  if (rows.size > 1 || !Number.isInteger(r) || r! % unit !== 0)
+    throw new Error(
+      `a band group's per-block quantized MatMuls use blocks of ${[...rows].join(", ")} rows of a ${height}-row map; bands need one size, a multiple of ${unit}`,
+    );
+  return r!;
 }
 
+/** The qᵀk sum is kept in K blocks of tokens (gemmKBlock): bands must hold whole blocks. */
 function bandUnit(group: GroupGraph, windowSize: number): number {
-  let unit = windowSize;
   const sum = group.stats.find((s) => s.reduce === "sum");
-  if (sum) {
-    const block = gemmKBlock(sum.dims[2]!);
-    const rowsPerBlock = block / gcd(group.output.width, block);
-    unit = (unit * rowsPerBlock) / gcd(unit, rowsPerBlock);
-  }
-  return unit;
+  return bandUnitRows(windowSize, group.output.width, sum?.dims[2]);
 }
 
 function weights(g: GraphProto): number {
@@ -315,10 +333,10 @@ function bandActivation(p: BandPassPlan, rows: number): number {
 function remainderGraph(
   graph: GraphProto,
   facts: GraphFacts,
-  region: Segment[],
+  regionNodes: NodeProto[],
   boundary: string,
 ): GraphProto {
-  const inRegion = new Set(region.flatMap((s) => s.nodes));
+  const inRegion = new Set(regionNodes);
   const made = new Set([...inRegion].flatMap((n) => n.output));
   const consts: NodeProto[] = [];
   const done = new Set<string>();

@@ -18,6 +18,23 @@ export function gemmKBlock(d: number): number {
   return k;
 }
 
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * The smallest band (in map rows) a DaViT group can run in: whole attention windows, and for channel attention
+ * (`channelsPerGroup` given: its running qᵀk sum) whole K blocks of the GEMM (gemmKBlock) of `width`-token rows.
+ * quant/range-blocks.ts gives such groups' int8 activations one range per band of this height, so a band needs
+ * no statistics pass.
+ */
+export function bandUnitRows(windowSize: number, width: number, channelsPerGroup?: number): number {
+  if (channelsPerGroup === undefined) return windowSize;
+  const block = gemmKBlock(channelsPerGroup);
+  const rowsPerBlock = block / gcd(width, block);
+  return (windowSize * rowsPerBlock) / gcd(windowSize, rowsPerBlock);
+}
+
 /**
  * qkv [1, n, 3, G, d] → (q·N^-1/2)ᵀk per block of tokens, [n / block, G, d, d], written as the original. The
  * block is the GEMM's K block, or the whole map when it is one band (then the product is the original's).

@@ -42,12 +42,15 @@ function bandedStages(dir: string, budget: number): number {
 
 describe("band decision (tiny int8: maps 192², 96², 48², 24² at 768²)", () => {
   let src: string;
+  let perMap: string;
   const budgets = [8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 4096].map((m) => m * MiB);
   let banded: number[];
 
   beforeAll(() => {
     src = join(tmp, "int8");
     quantizeFolder(tinyModelDir(), src, {});
+    perMap = join(tmp, "int8-per-map");
+    quantizeFolder(tinyModelDir(), perMap, { rangeBlockMinHeight: 0 });
     banded = budgets.map((b) => bandedStages(src, b));
   });
 
@@ -61,14 +64,18 @@ describe("band decision (tiny int8: maps 192², 96², 48², 24² at 768²)", () 
     expect(banded[budgets.indexOf(128 * MiB)]).toBe(0);
   });
 
-  it("global activation ranges (statistics passes) unless local ranges are asked for", () => {
+  it("global activation ranges (statistics passes) unless the model quantizes per band or local ranges are asked for", () => {
     expect(defaultOptions().bandRanges).toBe("global");
-    const minmax = (ranges?: "global" | "local") =>
-      plan(src, 128 * MiB, { stages: 2, ranges })!.passes.filter(
-        (p) => p.output.kind === "stat" && p.output.reduce === "minmax",
-      ).length;
-    expect(minmax()).toBeGreaterThan(0);
-    expect(minmax("local")).toBe(0);
+    const minmax = (dir: string, ranges?: "global" | "local") =>
+      plan(dir, 128 * MiB, { stages: 3, ranges })!
+        .passes.filter((p) => p.output.kind === "stat" && p.output.reduce === "minmax")
+        .map((p) => p.group.output.height);
+    // The quantizer's default gives stages 0–1 (192², 96²) one range per band (quant/range-blocks.ts): only
+    // stage 2 (48²) gathers whole-map ranges.
+    expect(new Set(minmax(src))).toEqual(new Set([48]));
+    // Whole-map ranges everywhere (quantized with --range-block-min-height 0): every banded stage gathers them.
+    expect(new Set(minmax(perMap))).toEqual(new Set([192, 96, 48]));
+    expect(minmax(perMap, "local")).toHaveLength(0);
     // Channel attention's qᵀk still needs every band's tokens.
     const sums = plan(src, 128 * MiB, { stages: 2, ranges: "local" })!.passes.filter(
       (p) => p.output.kind === "stat" && p.output.reduce === "sum",
