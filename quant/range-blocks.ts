@@ -10,9 +10,10 @@
 //     → Reshape [d0, d1, N]   (the target from Gather(Shape(a), [0, 1]) and N: no Slice, so the splitter's
 //                              segment classifier still tells window attention from the rest)
 //
-// A block is the smallest band the splitter can run for that part of the block (bandUnitRows: one window
+// A block is the smallest band the splitter can run for that part of a DaViT block (bandUnitRows: one window
 // row; for channel attention whole K blocks of its qᵀk sum), so a band is exactly one block and needs no
-// statistics. Every token is in exactly one block; finer ranges than the whole map's, never coarser (the
+// statistics. The DaViT structure (segments), the shape evaluator and the band geometry come from
+// model-splitter: one definition of where the bands are, shared by the two build steps. Every token is in exactly one block; finer ranges than the whole map's, never coarser (the
 // quality is measured in bench/quant). Tokens are in map-row order, or for window attention in window order,
 // window rows first: either way a block of rows is a contiguous run. Written for one image per call (the
 // runtime's batch); a batch of b images makes each block cover b bands (still correct, coarser ranges).
