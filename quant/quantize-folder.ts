@@ -88,7 +88,7 @@ export function quantizeFolder(
     const report = quantizeModel(model, opts.splitFiles.test(file) ? opts : { ...opts, splitAbove: 0 }, load);
     const rangeBlocks =
       file === "vision_encoder.onnx" && opts.rangeBlockMinHeight > 0
-        ? addRangeBlocks(model.graph!, visionGeometry(inDir, opts.rangeBlockMinHeight), load)
+        ? rangeBlocksOrSkip(model.graph!, visionGeometry(inDir, opts.rangeBlockMinHeight), load, log)
         : undefined;
     if (rangeBlocks)
       log(
@@ -122,6 +122,25 @@ export function quantizeFolder(
   };
   recordInMetadata(outDir, result);
   return result;
+}
+
+/**
+ * Per-band ranges need the DaViT structure and the map shapes; a vision graph the structure finder or the shape
+ * evaluator does not understand (an export unlike onnx-community's) keeps per-map ranges — a slower split, never
+ * a failed quantization. The model is untouched when this throws (the rewrite replaces nodes only at the end).
+ */
+function rangeBlocksOrSkip(
+  graph: GraphProto,
+  o: RangeBlockOptions,
+  load: Parameters<typeof addRangeBlocks>[2],
+  log: (line: string) => void,
+): RangeBlockReport {
+  try {
+    return addRangeBlocks(graph, o, load);
+  } catch (e) {
+    log(`warning: vision_encoder.onnx keeps one activation range per map: ${(e as Error).message}`);
+    return { matmuls: 0, blockRows: {} };
+  }
 }
 
 /** What addRangeBlocks needs from the folder's config.json and preprocessor_config.json. */

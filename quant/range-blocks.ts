@@ -73,30 +73,38 @@ export function addRangeBlocks(
     maps.set(s.stage, { channels: c!, height: h!, width: w! });
   }
   const replace = new Map<NodeProto, NodeProto[]>();
-  for (const seg of segments) {
-    const map = maps.get(seg.stage);
-    if (!map || map.height < o.minHeight) continue;
-    if (seg.kind !== "windowAttention" && seg.kind !== "channelAttention" && seg.kind !== "mlp") continue;
-    const groups = o.groups[seg.stage];
-    if (seg.kind === "channelAttention" && !groups)
-      throw new Error(`range blocks: no channel-attention groups given for DaViT stage ${seg.stage}`);
-    const rows =
-      seg.kind === "channelAttention"
-        ? bandUnitRows(o.windowSize, map.width, map.channels / groups!)
-        : o.windowSize;
-    if (map.height % rows !== 0 || map.height / rows < 2) continue;
-    const blocks = map.height / rows;
-    for (const n of seg.nodes) {
-      if (n.opType !== "DynamicQuantizeMatMul") continue;
-      const a = lookup(facts, n.input[0]!)?.dims;
-      const y = lookup(facts, n.output[0]!)?.dims;
-      // Only a [d0, d1, K] input covering the whole map (tokens or windows); anything else keeps its range.
-      if (!a || !y || a.length !== 3 || a[0]! * a[1]! !== map.height * map.width) continue;
-      replace.set(n, rangeBlockNodes(graph, n, blocks, a[2]!, y.at(-1)!));
-      report.matmuls++;
-      const seen = (report.blockRows[map.height] ??= []);
-      if (!seen.includes(rows)) seen.push(rows);
+  // The rewrite's constants are added as it goes: on a failure they are taken out again, so a thrown error
+  // leaves the graph as it was (quantize-folder.ts then keeps per-map ranges).
+  const initializers = graph.initializer.length;
+  try {
+    for (const seg of segments) {
+      const map = maps.get(seg.stage);
+      if (!map || map.height < o.minHeight) continue;
+      if (seg.kind !== "windowAttention" && seg.kind !== "channelAttention" && seg.kind !== "mlp") continue;
+      const groups = o.groups[seg.stage];
+      if (seg.kind === "channelAttention" && !groups)
+        throw new Error(`range blocks: no channel-attention groups given for DaViT stage ${seg.stage}`);
+      const rows =
+        seg.kind === "channelAttention"
+          ? bandUnitRows(o.windowSize, map.width, map.channels / groups!)
+          : o.windowSize;
+      if (map.height % rows !== 0 || map.height / rows < 2) continue;
+      const blocks = map.height / rows;
+      for (const n of seg.nodes) {
+        if (n.opType !== "DynamicQuantizeMatMul") continue;
+        const a = lookup(facts, n.input[0]!)?.dims;
+        const y = lookup(facts, n.output[0]!)?.dims;
+        // Only a [d0, d1, K] input covering the whole map (tokens or windows); anything else keeps its range.
+        if (!a || !y || a.length !== 3 || a[0]! * a[1]! !== map.height * map.width) continue;
+        replace.set(n, rangeBlockNodes(graph, n, blocks, a[2]!, y.at(-1)!));
+        report.matmuls++;
+        const seen = (report.blockRows[map.height] ??= []);
+        if (!seen.includes(rows)) seen.push(rows);
+      }
     }
+  } catch (e) {
+    graph.initializer.length = initializers;
+    throw e;
   }
   graph.node = graph.node.flatMap((n) => replace.get(n) ?? [n]);
   return report;

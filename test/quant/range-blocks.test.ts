@@ -2,7 +2,7 @@
 // one DynamicQuantizeMatMul computes on that block alone (checked with onnxruntime-node against the plain op run
 // on each block separately), the quantizer must apply it to tiny's DaViT stages 0–1 only (maps of 192 and 96
 // rows) with the blocks the splitter bands them in, and the model splitter must see the one op it replaced.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toBinary } from "@bufbuild/protobuf";
@@ -104,5 +104,26 @@ describe("range blocks", () => {
 
     const off = quantizeFolder(tinyModelDir(), join(tmp, "off"), { rangeBlockMinHeight: 0 });
     expect(off.files.find((f) => f.file === "vision_encoder.onnx")!.rangeBlocks).toBeUndefined();
+  });
+
+  it("a vision graph it cannot plan keeps per-map ranges, with a warning, and the quantization succeeds", () => {
+    // Without the channel-attention groups in config.json the block rows of channel attention are unknown.
+    const src = join(tmp, "no-groups");
+    cpSync(tinyModelDir(), src, { recursive: true });
+    const config = JSON.parse(readFileSync(join(src, "config.json"), "utf8"));
+    delete config.vision_config.num_groups;
+    delete config.vision_config.num_heads;
+    writeFileSync(join(src, "config.json"), JSON.stringify(config));
+    const lines: string[] = [];
+    const report = quantizeFolder(src, join(tmp, "no-groups-int8"), {}, (l) => lines.push(l));
+    expect(report.files.find((f) => f.file === "vision_encoder.onnx")!.rangeBlocks?.matmuls).toBe(0);
+    expect(lines.some((l) => /warning: vision_encoder.onnx keeps one activation range per map/.test(l))).toBe(
+      true,
+    );
+    const g = readModel(join(tmp, "no-groups-int8", "onnx", "vision_encoder.onnx")).model.graph!;
+    expect(g.node.some((n) => n.name.includes(RANGE_BLOCK_TAG))).toBe(false);
+    expect(g.initializer.some((t) => t.name.includes(RANGE_BLOCK_TAG))).toBe(false);
+    const off = readModel(join(tmp, "off", "onnx", "vision_encoder.onnx")).model.graph!;
+    expect(g.node.map((n) => n.opType)).toEqual(off.node.map((n) => n.opType));
   });
 });
