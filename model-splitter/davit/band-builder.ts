@@ -146,9 +146,12 @@ export function buildGroup(
       x = b.op("Add", [x, back]);
     } else {
       const qkv = b.closure(seg, seg.input, x, (f) => withChannels(ctx, f, 3 * C));
-      const qkv5 = b.reshape(qkv, [1, -1, 3, heads, d]);
-      const groups = b.transpose(qkv5, [2, 0, 3, 1, 4]);
-      const v = b.op("Gather", [groups, b.g.constant(i64([2]), [])], { axis: 0 });
+      // The qᵀk pass needs q and k, the band pass v: an int8 qkv Linear is split into its q,k and its v
+      // columns, so neither pass computes the other's (same numbers, Band.splitColumns).
+      const cols = b.splitColumns(qkv, [2 * C, C]);
+      const qk5 = b.reshape(cols ? cols[0]! : qkv, [1, -1, cols ? 2 : 3, heads, d]);
+      const groups = b.transpose(cols ? b.reshape(cols[1]!, [1, -1, 1, heads, d]) : qk5, [2, 0, 3, 1, 4]);
+      const v = b.op("Gather", [groups, b.g.constant(i64([cols ? 0 : 2]), [])], { axis: 0 });
       // (q·N^-1/2)ᵀk over every token of the map (N = tokens of the whole map). onnxruntime-web's SGEMM adds
       // the products of successive K blocks one after another (gemmKBlock; measured, model-splitter/README.md).
       // The band hands its q, k, v to a small graph written like the original (so onnxruntime computes it the
@@ -158,8 +161,8 @@ export function buildGroup(
       const s = b.stat(
         "sum",
         [1, heads, d, d],
-        () => [qkv5],
-        (name) => blockProducts(name, heads, d, n),
+        () => [qk5],
+        (name) => blockProducts(name, heads, d, n, undefined, cols ? 2 : 3),
       );
       const a = b.op("Softmax", [s], { axis: -1 });
       const av = b.op("MatMul", [a, b.transpose(v, [0, 1, 3, 2])]);

@@ -5,9 +5,12 @@ import { create } from "@bufbuild/protobuf";
 import {
   attributeValue,
   DataType,
+  externalRef,
+  tensorToArray,
   GraphBuilder,
   NodeProtoSchema,
   type AttrValue,
+  type ExternalLoader,
   type GraphProto,
   type NodeProto,
   type TensorProto,
@@ -39,6 +42,8 @@ export interface BandContext {
    * is exactly one block, so the op runs on the band as it is.
    */
   blocked?: Map<NodeProto, number>;
+  /** Reads externally stored weights (splitColumns slices a weight's bytes). */
+  load?: ExternalLoader;
 }
 
 export interface StatSpec {
@@ -175,6 +180,52 @@ export class Band {
         : this.ints([lookup(this.ctx.facts, n.output[0]!)!.dims.at(-1)!]);
     map.set(n.output[0]!, this.op("Reshape", [y, this.op("Concat", [lead, last], { axis: 0 })]));
     n.output.slice(1).forEach((o, i) => o && map.set(o, outs[i + 1]!));
+  }
+
+  /**
+   * `value`, made in this band graph by a copied DynamicQuantizeMatMul with constant weights, recomputed as one
+   * such op per range of its columns (`widths`, in order), so that a pass needing some columns computes only
+   * those. Same numbers: the input is quantized the same way (its range does not depend on the weight) and each
+   * output column is its own exact int32 sum, scaled by its own scale. undefined (nothing changed) when `value`
+   * is not such an op's plain output (an fp32 MatMul, or an op whose range an extra row imposes).
+   */
+  splitColumns(value: string, widths: number[]): string[] | undefined {
+    const at = this.g.nodes.findIndex((x) => x.output[0] === value);
+    const n = this.g.nodes[at];
+    if (!n || n.opType !== "DynamicQuantizeMatMul" || n.output.length !== 1) return undefined;
+    const [a, w, scale, zero, bias] = n.input;
+    const tw = w ? this.ctx.inits.get(w) : undefined;
+    const ts = scale ? this.ctx.inits.get(scale) : undefined;
+    const tb = bias ? this.ctx.inits.get(bias) : undefined;
+    if (!a || !tw || !ts || zero || (bias && !tb) || tw.dims.length !== 2) return undefined;
+    // Weights stored outside the model need the loader (planning without one keeps the op whole).
+    if (!this.ctx.load && [tw, ts, tb].some((t) => t && externalRef(t))) return undefined;
+    const [K, N] = tw.dims.map(Number) as [number, number];
+    if (widths.reduce((x, y) => x + y, 0) !== N) return undefined;
+    const wq = tensorToArray(tw, this.ctx.load) as Int8Array;
+    const sc = tensorToArray(ts, this.ctx.load) as Float32Array;
+    const bi = tb ? (tensorToArray(tb, this.ctx.load) as Float32Array) : undefined;
+    const outs: string[] = [];
+    let c0 = 0;
+    for (const width of widths) {
+      const part = new Int8Array(K * width);
+      for (let k = 0; k < K; k++) part.set(wq.subarray(k * N + c0, k * N + c0 + width), k * width);
+      const name = (base: string) => `${base}/cols_${c0}_${c0 + width}`;
+      const inputs = [
+        a,
+        this.g.initializer(name(w!), part, [K, width], DataType.INT8),
+        this.g.initializer(name(scale!), sc.slice(c0, c0 + width), [width]),
+        ...(bi ? ["", this.g.initializer(name(bias!), bi.slice(c0, c0 + width), [width])] : []),
+      ];
+      const out = this.fresh(`${value}/cols_${c0}_${c0 + width}`);
+      outs.push(out);
+      this.g.nodes.push(
+        create(NodeProtoSchema, { ...n, name: this.fresh(n.opType), input: inputs, output: [out] }),
+      );
+      c0 += width;
+    }
+    this.g.nodes.splice(at, 1);
+    return outs;
   }
 
   /**

@@ -11,6 +11,8 @@ import {
   tensorByteLength,
   valueInfo,
   makeAttribute,
+  tensorTypeOf,
+  type ExternalLoader,
   type GraphProto,
   type NodeProto,
   type TensorProto,
@@ -100,6 +102,8 @@ export interface BandingOptions {
   bandRows: number;
   /** Activation ranges of quantized ops in bands (band-graph.ts BandContext.ranges; default global). */
   ranges?: "global" | "local";
+  /** Reads the model's external weights (band graphs slice some, Band.splitColumns). */
+  load?: ExternalLoader;
 }
 
 export function planBandedVision(
@@ -124,6 +128,7 @@ export function planBandedVision(
     heads: cfg.heads,
     ranges: o.ranges,
     blocked,
+    load: o.load,
   };
   const segments = findSegments(graph);
   const cal = o.calibration;
@@ -256,7 +261,10 @@ export function planBandedVision(
       const n = H * group.output.width;
       for (const p of mine) {
         const stat = group.stats.find((st) => st.name === p.output.name && st.reduce === "sum");
-        if (stat) p.post = stat.post = blockProducts(stat.name, stat.dims[1]!, stat.dims[2]!, n, n);
+        if (stat) {
+          const parts = tensorTypeOf(stat.post!.input[0]!)?.dims?.[2] === 2 ? 2 : 3;
+          p.post = stat.post = blockProducts(stat.name, stat.dims[1]!, stat.dims[2]!, n, n, parts);
+        }
       }
     }
     for (const p of mine) {

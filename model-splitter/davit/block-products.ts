@@ -36,8 +36,9 @@ export function bandUnitRows(windowSize: number, width: number, channelsPerGroup
 }
 
 /**
- * qkv [1, n, 3, G, d] → (q·N^-1/2)ᵀk per block of tokens, [n / block, G, d, d], written as the original. The
- * block is the GEMM's K block, or the whole map when it is one band (then the product is the original's).
+ * qkv [1, n, 3, G, d] (or q,k only: [1, n, 2, G, d], `parts` 2) → (q·N^-1/2)ᵀk per block of tokens,
+ * [n / block, G, d, d], written as the original. The block is the GEMM's K block, or the whole map when it is
+ * one band (then the product is the original's).
  */
 export function blockProducts(
   name: string,
@@ -45,11 +46,12 @@ export function blockProducts(
   d: number,
   n: number,
   block = gemmKBlock(d),
+  parts: 2 | 3 = 3,
 ): GraphProto {
   const g = new GraphBuilder(`${name}.blocks`);
   const ints = (v: number[]) => g.constant(i64(v), [v.length]);
-  const qkv = g.input(`${name}.partial.0`, DataType.FLOAT, [1, "n", 3, heads, d]);
-  const groups = g.op("Transpose", [g.op("Reshape", [qkv, ints([-1, block, 3, heads, d])])], {
+  const qkv = g.input(`${name}.partial.0`, DataType.FLOAT, [1, "n", parts, heads, d]);
+  const groups = g.op("Transpose", [g.op("Reshape", [qkv, ints([-1, block, parts, heads, d])])], {
     perm: [2, 0, 3, 1, 4],
   });
   const [q, k] = [0, 1].map((i) => g.op("Gather", [groups, g.constant(i64([i]), [])], { axis: 0 }));

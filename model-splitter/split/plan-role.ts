@@ -44,6 +44,7 @@ export function planRole(
       stages: o.bandStages,
       bandRows: o.bandRows,
       ranges: o.bandRanges,
+      load: r.load,
     });
     if (bv) {
       const banded = bandedStages(bv, {

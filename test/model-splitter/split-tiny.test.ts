@@ -120,6 +120,30 @@ for (const c of CASES) {
         );
         expect(minmax.length).toBeGreaterThan(0);
         for (const b of minmax) if (b.kind === "band") expect(b.outHeight).toBe(48);
+        // Stage 1's channel attention (96 rows, per-band ranges): the qᵀk pass runs only the q,k columns of the
+        // int8 qkv Linear, the band pass only the v columns (Band.splitColumns).
+        const graphOf = (id: string) => {
+          const g = manifest.stages.flatMap((s) => s.graphs).find((x) => x.id === id)!;
+          return readModel(join(out, g.model.path)).model.graph!;
+        };
+        const sum = bands.find(
+          (b) =>
+            b.kind === "band" && b.output.kind === "stat" && b.output.reduce === "sum" && b.outHeight === 96,
+        );
+        expect(sum?.kind).toBe("band");
+        if (sum?.kind === "band") {
+          const cols = (id: string) =>
+            graphOf(id)
+              .initializer.map((t) => /\/cols_(\d+)_(\d+)$/.exec(t.name))
+              .filter((m) => m !== null)
+              .map((m) => `${m[1]}-${m[2]}`);
+          // tiny stage 1: 32 channels, qkv 96 columns.
+          expect(new Set(cols(sum.graph))).toEqual(new Set(["0-64"]));
+          const final = bands.find(
+            (b) => b.kind === "band" && b.output.kind === "map" && b.input === sum.input,
+          );
+          expect(final?.kind === "band" && new Set(cols(final.graph))).toEqual(new Set(["64-96"]));
+        }
       }
       if (c.name === "int8") {
         const head = manifest.stages.find((s) => s.role === "lm_head")!;
