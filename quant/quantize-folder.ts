@@ -15,6 +15,7 @@ import {
 } from "../onnx-graph";
 import { DEFAULT_OPTIONS, type QuantOptions } from "./options";
 import { quantizeModel, type ModelReport } from "./quantize-model";
+import { visionGeometry } from "../model-splitter/split/roles";
 import { addRangeBlocks, type RangeBlockOptions, type RangeBlockReport } from "./range-blocks";
 
 export const GRAPH_FILES = [
@@ -88,7 +89,7 @@ export function quantizeFolder(
     const report = quantizeModel(model, opts.splitFiles.test(file) ? opts : { ...opts, splitAbove: 0 }, load);
     const rangeBlocks =
       file === "vision_encoder.onnx" && opts.rangeBlockMinHeight > 0
-        ? rangeBlocksOrSkip(model.graph!, visionGeometry(inDir, opts.rangeBlockMinHeight), load, log)
+        ? rangeBlocksOrSkip(model.graph!, rangeBlockOptions(inDir, opts.rangeBlockMinHeight), load, log)
         : undefined;
     if (rangeBlocks)
       log(
@@ -144,23 +145,16 @@ function rangeBlocksOrSkip(
 }
 
 /** What addRangeBlocks needs from the folder's config.json and preprocessor_config.json. */
-function visionGeometry(dir: string, minHeight: number): RangeBlockOptions {
+function rangeBlockOptions(dir: string, minHeight: number): RangeBlockOptions {
   const json = (f: string) =>
     existsSync(join(dir, f))
       ? (JSON.parse(readFileSync(join(dir, f), "utf8")) as Record<string, unknown>)
       : {};
-  const vision = (json("config.json").vision_config ?? {}) as {
-    window_size?: number;
-    num_groups?: number[];
-    num_heads?: number[];
-  };
-  const size = json("preprocessor_config.json").size as { height?: number } | number | undefined;
-  return {
-    imageSize: typeof size === "number" ? size : (size?.height ?? 768),
-    windowSize: vision.window_size ?? 12,
-    groups: vision.num_groups ?? vision.num_heads ?? [],
-    minHeight,
-  };
+  const { imageSize, windowSize, groups } = visionGeometry(
+    json("config.json"),
+    json("preprocessor_config.json"),
+  );
+  return { imageSize, windowSize, groups, minHeight };
 }
 
 /** Copies everything but the onnx/ folder (configs, tokenizer, florence_edge.json, ...). */

@@ -46,14 +46,13 @@ function readDims(
   const emb = tensorTypeOf(g.input.find((i) => i.name === "inputs_embeds")!)?.dims;
   const logits = tensorTypeOf(g.output.find((o) => o.name === "logits")!)?.dims;
   const text = (config.text_config ?? {}) as Record<string, number>;
-  const vision = (config.vision_config ?? {}) as { window_size?: number; num_heads?: number[] };
-  const size = preprocessor.size as { height?: number } | number | undefined;
+  const vision = visionGeometry(config, preprocessor);
   const num = (v: unknown, what: string): number => {
     if (typeof v !== "number") throw new Error(`cannot read ${what} from the decoder's declared shapes`);
     return v;
   };
   return {
-    imageSize: typeof size === "number" ? size : (size?.height ?? 768),
+    imageSize: vision.imageSize,
     dModel: num(emb?.[2], "the hidden size"),
     vocabSize: num(logits?.[2], "the vocabulary size"),
     layers: g.input.filter((i) => /^past_key_values\.\d+\.decoder\.key$/.test(i.name)).length,
@@ -61,7 +60,29 @@ function readDims(
     headDim: num(pd?.[3], "the head size"),
     imageTokens: 577,
     maxEncoderLength: text.max_position_embeddings ?? 1024,
-    vision: { windowSize: vision.window_size ?? 12, heads: vision.num_heads ?? [] },
+    vision: { windowSize: vision.windowSize, heads: vision.heads },
+  };
+}
+
+/**
+ * The processor's image size and the DaViT layout from a folder's config.json and preprocessor_config.json
+ * (Florence-2's defaults where absent): what the splitter's bands and quant/range-blocks.ts both plan with.
+ */
+export function visionGeometry(
+  config: Record<string, unknown>,
+  preprocessor: Record<string, unknown>,
+): { imageSize: number; windowSize: number; heads: number[]; groups: number[] } {
+  const vision = (config.vision_config ?? {}) as {
+    window_size?: number;
+    num_heads?: number[];
+    num_groups?: number[];
+  };
+  const size = preprocessor.size as { height?: number } | number | undefined;
+  return {
+    imageSize: typeof size === "number" ? size : (size?.height ?? 768),
+    windowSize: vision.window_size ?? 12,
+    heads: vision.num_heads ?? [],
+    groups: vision.num_groups ?? vision.num_heads ?? [],
   };
 }
 
