@@ -162,7 +162,7 @@ export function buildGroup(
         "sum",
         [1, heads, d, d],
         () => [qk5],
-        (name) => blockProducts(name, heads, d, n, undefined, cols ? 2 : 3),
+        (name, block) => blockProducts(name, heads, d, n, block, cols ? 2 : 3),
       );
       const a = b.op("Softmax", [s], { axis: -1 });
       const av = b.op("MatMul", [a, b.transpose(v, [0, 1, 3, 2])]);

@@ -55,6 +55,8 @@ export interface StatSpec {
    * itself: its operands arrive as inputs, so onnxruntime cannot rearrange how it computes the product.
    */
   post?: GraphProto;
+  /** The post graph for a `block` of tokens per summed product (the planner's one-band case: the whole map). */
+  postForBlock?: (block: number) => GraphProto;
 }
 
 export interface GroupGraph {
@@ -236,10 +238,16 @@ export class Band {
     reduce: StatSpec["reduce"],
     dims: number[],
     partial: () => string | string[],
-    post?: (name: string) => GraphProto,
+    post?: (name: string, block?: number) => GraphProto,
   ): string {
     const name = `${this.id}.s${this.counter++}`;
-    this.stats.push({ name, reduce, dims, post: post?.(name) });
+    this.stats.push({
+      name,
+      reduce,
+      dims,
+      post: post?.(name),
+      postForBlock: post && ((block) => post(name, block)),
+    });
     const parts = partial();
     if (Array.isArray(parts)) {
       parts.forEach((v, i) => {

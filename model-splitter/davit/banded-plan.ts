@@ -11,7 +11,6 @@ import {
   tensorByteLength,
   valueInfo,
   makeAttribute,
-  tensorTypeOf,
   type ExternalLoader,
   type GraphProto,
   type NodeProto,
@@ -27,7 +26,6 @@ import { evaluateGraph, lookup, type GraphFacts } from "../shapes/evaluate";
 import type { Facts } from "../shapes/facts";
 import {
   bandUnitRows,
-  blockProducts,
   buildGroup,
   passGraph,
   type BandContext,
@@ -234,7 +232,7 @@ export function planBandedVision(
   // Band heights per group: whole windows, and for a running qᵀk whole multiples of the GEMM's K block.
   const bandFactor = cal.bandActivationFactor ?? cal.activationFactor;
   let activation = 0;
-  for (const { group } of built) {
+  for (const { segs, group } of built) {
     const mine = passes.filter((p) => p.group === group);
     const unit = bandUnit(group, cfg.windowSize);
     const H = group.output.height;
@@ -247,7 +245,7 @@ export function planBandedVision(
       resident + bandFactor * Math.max(...mine.map((p) => bandActivation(p, rows))) <=
       cal.runtimeBytes + (o.target - cal.runtimeBytes) / 2 + resident - cal.runtimeBytes;
     // A group whose MatMuls the model quantizes per block of rows runs one block per band.
-    const block = blockRows(built.find((b) => b.group === group)!.segs, blocked, H, unit);
+    const block = blockRows(segs, blocked, H, unit);
     const candidates = block
       ? [block]
       : o.bandRows
@@ -261,10 +259,7 @@ export function planBandedVision(
       const n = H * group.output.width;
       for (const p of mine) {
         const stat = group.stats.find((st) => st.name === p.output.name && st.reduce === "sum");
-        if (stat) {
-          const parts = tensorTypeOf(stat.post!.input[0]!)?.dims?.[2] === 2 ? 2 : 3;
-          p.post = stat.post = blockProducts(stat.name, stat.dims[1]!, stat.dims[2]!, n, n, parts);
-        }
+        if (stat?.postForBlock) p.post = stat.post = stat.postForBlock(n);
       }
     }
     for (const p of mine) {
