@@ -16,6 +16,7 @@ import { tinyModelDir } from "../helpers/tiny-model";
 import { picturePng } from "./images";
 import { demoPage } from "../../worker/demo-page";
 import { makeApp } from "./node-app";
+import { API_PATHS } from "./shapes";
 
 const PNG = picturePng(40, 30);
 const post = (
@@ -48,13 +49,7 @@ describe("OpenAPI", () => {
     delete (broken.paths["/v1/tasks"]!.get!.responses["200"] as { description?: string }).description;
     expect((await new Validator().validate(broken)).valid).toBe(false);
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual([
-      "/healthz",
-      "/v1/alt-text",
-      "/v1/analyze",
-      "/v1/stats",
-      "/v1/tasks",
-    ]);
+    expect(Object.keys(doc.paths).sort()).toEqual(API_PATHS);
     const analyze = doc.paths["/v1/analyze"]!.post!;
     expect(Object.keys(analyze.requestBody!.content).sort()).toEqual([
       "application/json",

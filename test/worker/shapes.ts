@@ -3,6 +3,8 @@
 import { expect } from "vitest";
 import { TASKS, type TaskToken } from "../../runtime/prompt/tasks";
 
+/** The paths the OpenAPI document lists, sorted: the in-process app and the Worker in workerd serve the same. */
+export const API_PATHS = ["/healthz", "/v1/alt-text", "/v1/analyze", "/v1/stats", "/v1/tasks"];
 export interface AnalyzeBody {
   task: string;
   result: Record<string, unknown>;

@@ -11,7 +11,7 @@ import { cacheApiUrl, featureKey } from "../../worker/cache/keys";
 import { tinyModelDir } from "../helpers/tiny-model";
 import { picturePng, toBase64 } from "./images";
 import { startApiWorker, type ApiWorker } from "./miniflare-worker";
-import { expectAnalyzeShape, serverTiming, type AnalyzeBody } from "./shapes";
+import { API_PATHS, expectAnalyzeShape, serverTiming, type AnalyzeBody } from "./shapes";
 
 const MAX_NEW_TOKENS = 12;
 const IMAGE = picturePng(96, 64);
@@ -261,13 +261,7 @@ describe("the API Worker in workerd (tiny synthetic model)", () => {
       paths: Record<string, unknown>;
     };
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual([
-      "/healthz",
-      "/v1/alt-text",
-      "/v1/analyze",
-      "/v1/stats",
-      "/v1/tasks",
-    ]);
+    expect(Object.keys(doc.paths).sort()).toEqual(API_PATHS);
     const page = await worker.fetch("/");
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
     expect(await page.text()).toContain('id="overlay"');

@@ -15,6 +15,11 @@ import { folderObjects, startWorker, type RunningWorker } from "./harness";
 const MATMUL = { rows: 64, width: 256, layers: 2 };
 const TOLERANCE = 1e-4;
 
+/** Status 200, with the start of the body (the Worker's error text) as the failure message otherwise. */
+async function expectOk(res: { status: number; clone(): { text(): Promise<string> } }, chars: number) {
+  expect(res.status, (await res.clone().text()).slice(0, chars)).toBe(200);
+}
+
 interface FlorenceResult {
   info: { backend: string; threads: number; dModel: number };
   features: number[];
@@ -66,13 +71,7 @@ describe("onnxruntime-web in workerd (precompiled WebAssembly.Module)", () => {
         method: "POST",
         body: x.buffer as ArrayBuffer,
       });
-      expect(
-        res.status,
-        await res
-          .clone()
-          .text()
-          .then((t) => t.slice(0, 500)),
-      ).toBe(200);
+      await expectOk(res, 500);
       y = new Float32Array(await res.arrayBuffer());
       times.push(`init ${res.headers.get("x-init-ms")} ms, run ${res.headers.get("x-run-ms")} ms`);
     }
@@ -93,13 +92,7 @@ describe("onnxruntime-web in workerd (precompiled WebAssembly.Module)", () => {
         method: "POST",
         body: pixels.buffer as ArrayBuffer,
       });
-      expect(
-        res.status,
-        await res
-          .clone()
-          .text()
-          .then((t) => t.slice(0, 1000)),
-      ).toBe(200);
+      await expectOk(res, 1000);
       console.log(
         `workerd engine on ${key}: init ${res.headers.get("x-init-ms")} ms, run ${res.headers.get("x-run-ms")} ms`,
       );
